@@ -1,0 +1,42 @@
+"""Shared test set-up: hide the developer's own AWS config, HOME and keyring from every test.
+
+Fixtures that start real services (moto's server, GNOME Keyring on D-Bus, Xvfb, the CircleCI
+stand-in) live in ``tests/fixtures/`` and are loaded here as plugins.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = [
+    "tests.fixtures.aws",
+    "tests.fixtures.keyring_service",
+    "tests.fixtures.display",
+    "tests.fixtures.engine",
+    "tests.fixtures.circleci_standin",
+]
+
+_AWS_VARS = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "CIRCLE_TOKEN",
+    "CIRCLE_HOST",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
+    """No test may read the developer's ~/.aws, AWS_* variables or CircleCI token."""
+    for name in _AWS_VARS:
+        monkeypatch.delenv(name, raising=False)
+    aws_dir = tmp_path_factory.mktemp("aws-config")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws_dir / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws_dir / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
