@@ -1,0 +1,237 @@
+"""The secret store against a real GNOME Keyring, and its refusal of every unsafe backend."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import SecretService, chainer, fail, null
+from keyring.errors import PasswordSetError
+
+from wizard.secret_store import (
+    SERVICE,
+    AccessKey,
+    InsecureKeyring,
+    KeyringUnavailable,
+    MalformedEntry,
+    SecretStore,
+)
+
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+KEY = AccessKey("AKIAIOSFODNN7EXAMPLE", SECRET)
+
+
+def _items(service, username: str) -> list[str]:
+    """The raw secrets the keyring holds for one of the wizard's usernames."""
+    import secretstorage
+
+    with service.connection() as conn:
+        found = secretstorage.Collection(conn).search_items(
+            {"service": SERVICE, "username": username}
+        )
+        return [item.get_secret().decode() for item in found]
+
+
+def test_access_key_round_trip_in_gnome_keyring(secret_store, secret_service):
+    secret_store.store_access_key("circleci_service", KEY)
+
+    raw = _items(secret_service, "aws-access-key:circleci_service")
+    assert [json.loads(r) for r in raw] == [
+        {"AccessKeyId": KEY.access_key_id, "SecretAccessKey": SECRET}
+    ]
+    assert secret_store.load_access_key("circleci_service") == KEY
+    assert secret_store.load_access_key("someone_else") is None
+
+    assert secret_store.delete_access_key("circleci_service") is True
+    assert _items(secret_service, "aws-access-key:circleci_service") == []
+    assert secret_store.load_access_key("circleci_service") is None
+    assert secret_store.delete_access_key("circleci_service") is False
+
+
+def test_storing_again_replaces_the_key(secret_store, secret_service):
+    secret_store.store_access_key("u", KEY)
+    newer = AccessKey("AKIANEWERKEY0000000", "another-secret")
+    secret_store.store_access_key("u", newer)
+    assert secret_store.load_access_key("u") == newer
+    assert len(_items(secret_service, "aws-access-key:u")) == 1
+
+
+def test_token_round_trip(secret_store, secret_service):
+    secret_store.store_token("circleci", "CCIPAT_token_value")
+    assert _items(secret_service, "token:circleci") == ["CCIPAT_token_value"]
+    assert secret_store.load_token("circleci") == "CCIPAT_token_value"
+    assert secret_store.delete_token("circleci") is True
+    assert secret_store.load_token("circleci") is None
+    assert secret_store.delete_token("circleci") is False
+
+
+def test_ensure_usable_passes_and_leaves_nothing_behind(secret_store, secret_service):
+    assert secret_store.backend_name() == "keyring.backends.SecretService.Keyring"
+    secret_store.ensure_usable()
+    assert secret_service.delete_items(SERVICE) == 0
+
+
+def test_malformed_entry_is_reported_without_its_value(secret_store):
+    secret_store.backend.set_password(SERVICE, "aws-access-key:u", "not-json-" + SECRET)
+    with pytest.raises(MalformedEntry) as caught:
+        secret_store.load_access_key("u")
+    assert "aws-access-key:u" in str(caught.value)
+    assert SECRET not in str(caught.value)
+
+
+def _plaintext_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    from keyrings.alt.file import PlaintextKeyring
+
+    return PlaintextKeyring()
+
+
+class _ChainOf(chainer.ChainerBackend):
+    """A chainer with a fixed list instead of whatever is installed."""
+
+    chain: list = []
+    viable = False  # keyring registers every subclass: keep it from ever being chosen
+
+    @property
+    def backends(self):  # type: ignore[override]
+        return self.chain
+
+
+def _chain(*backends) -> chainer.ChainerBackend:
+    keyring = _ChainOf()
+    keyring.chain = list(backends)
+    return keyring
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda tmp, mp: fail.Keyring(), "no OS keyring"),
+        (lambda tmp, mp: null.Keyring(), "no OS keyring"),
+        (_plaintext_keyring, "file on disk"),
+        (lambda tmp, mp: _chain(), "no OS keyring"),
+        (lambda tmp, mp: _chain(_plaintext_keyring(tmp, mp), null.Keyring()), "file on disk"),
+        (lambda tmp, mp: _chain(_plaintext_keyring(tmp, mp), SecretService.Keyring()), "file"),
+    ],
+    ids=["fail", "null", "plaintext", "empty-chain", "insecure-chain", "plaintext-first-chain"],
+)
+def test_unsafe_backends_are_refused_before_anything_is_written(make, words, tmp_path, monkeypatch):
+    store = SecretStore(make(tmp_path, monkeypatch))
+    for attempt in (
+        store.ensure_usable,
+        lambda: store.store_access_key("u", KEY),
+        lambda: store.store_token("circleci", SECRET),
+        lambda: store.load_access_key("u"),
+    ):
+        with pytest.raises(InsecureKeyring) as caught:
+            attempt()
+        message = str(caught.value)
+        assert words in message
+        assert "gnome-keyring-daemon" in message and "never falls back" in message
+        assert SECRET not in message
+    assert not any(p.is_file() for p in tmp_path.rglob("*")), "an unsafe backend wrote a file"
+
+
+def test_encrypted_file_keyring_is_refused_too():
+    from keyrings.alt.file import EncryptedKeyring
+
+    # Building one needs pycryptodome; the refusal only looks at the class, so skip __init__.
+    encrypted = object.__new__(EncryptedKeyring)
+    with pytest.raises(InsecureKeyring, match="file on disk"):
+        SecretStore(encrypted).ensure_usable()
+
+
+def test_chain_led_by_secret_service_is_accepted(secret_service, monkeypatch, tmp_path):
+    from keyrings.alt.file import PlaintextKeyring
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    store = SecretStore(_chain(SecretService.Keyring(), PlaintextKeyring()))
+    store.ensure_usable()
+    try:
+        store.store_token("chained", "value-1")
+        assert _items(secret_service, "token:chained") == ["value-1"]
+    finally:
+        secret_service.delete_items(SERVICE)
+    assert not list(tmp_path.rglob("*.cfg"))
+
+
+def test_locked_or_missing_keyring_says_how_to_fix_it(unusable_secret_service):
+    store = SecretStore(SecretService.Keyring())
+    with pytest.raises(KeyringUnavailable) as caught:
+        store.ensure_usable()
+    assert not isinstance(caught.value, InsecureKeyring)
+    message = str(caught.value)
+    assert "locked" in message
+    assert "gnome-keyring-daemon" in message and "dbus-run-session" in message
+
+    with pytest.raises(KeyringUnavailable) as caught:
+        store.store_access_key("u", KEY)
+    assert SECRET not in str(caught.value) and SECRET not in repr(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_no_session_bus_gives_keyring_unavailable(monkeypatch):
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    store = SecretStore(SecretService.Keyring())
+    with pytest.raises(KeyringUnavailable) as caught:
+        store.ensure_usable()
+    assert "dbus-run-session" in str(caught.value)
+    with pytest.raises(KeyringUnavailable) as caught:
+        store.store_token("circleci", SECRET)
+    assert SECRET not in str(caught.value)
+
+
+class _Leaky(KeyringBackend):
+    """A backend whose errors quote the password, as a careless plugin might."""
+
+    priority = 1  # type: ignore[assignment]
+    viable = False  # keyring registers every subclass: keep it from ever being chosen
+
+    def get_password(self, service, username):
+        return None
+
+    def set_password(self, service, username, password):
+        secret = json.loads(password)["SecretAccessKey"] if password.startswith("{") else ""
+        raise PasswordSetError(f"cannot store {password!r} for {username} ({secret})")
+
+    def delete_password(self, service, username):
+        raise PasswordSetError("nope")
+
+
+class _Forgetful(KeyringBackend):
+    """A backend that accepts writes and returns something else."""
+
+    priority = 1  # type: ignore[assignment]
+    viable = False  # keyring registers every subclass: keep it from ever being chosen
+
+    def get_password(self, service, username):
+        return "something else"
+
+    def set_password(self, service, username, password):
+        return None
+
+    def delete_password(self, service, username):
+        return None
+
+
+def test_backend_error_text_is_redacted():
+    with pytest.raises(KeyringUnavailable) as caught:
+        SecretStore(_Leaky()).store_access_key("u", KEY)
+    message = str(caught.value)
+    assert "PasswordSetError" in message and "***" in message
+    assert SECRET not in message
+
+
+def test_write_that_does_not_read_back_is_an_error():
+    with pytest.raises(KeyringUnavailable, match="gave back something else"):
+        SecretStore(_Forgetful()).store_access_key("u", KEY)
+    with pytest.raises(KeyringUnavailable, match="did not return"):
+        SecretStore(_Forgetful()).ensure_usable()
+
+
+def test_access_key_repr_hides_the_secret():
+    assert SECRET not in repr(KEY)
+    assert SECRET not in str(KEY)
+    assert KEY.access_key_id in repr(KEY)
