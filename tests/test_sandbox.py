@@ -1,0 +1,27 @@
+"""The sandbox is a real moto server on loopback, with fake credentials and nothing else."""
+
+from __future__ import annotations
+
+import os
+
+from wizard.sandbox import Sandbox
+
+
+def test_sandbox_serves_aws_on_loopback_only(monkeypatch):
+    monkeypatch.setenv("AWS_PROFILE", "real-production")
+    with Sandbox(region="eu-west-1") as box:
+        assert box.endpoint.startswith("http://127.0.0.1:")
+        assert "Nothing touches a real AWS account" in box.banner
+        box.activate()
+        assert "AWS_PROFILE" not in os.environ  # a real profile can never leak in
+        assert os.environ["AWS_ENDPOINT_URL"] == box.endpoint
+        session = box.session()
+        identity = session.client("sts").get_caller_identity()
+        assert identity["Account"] == "123456789012"
+        s3 = session.client("s3")
+        s3.create_bucket(Bucket="sandbox-bucket",
+                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["sandbox-bucket"]
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                 "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)

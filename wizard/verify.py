@@ -1,0 +1,251 @@
+"""Proof that the result is least privilege: the identity can write under the prefix, and no more.
+
+Two kinds of evidence:
+
+* **IAM's policy simulator** (``iam:SimulatePrincipalPolicy``) asked about the user or role for a
+  list of actions that must be allowed and many that must be denied (outside the prefix, the
+  bucket's own settings, ACLs, other services). It evaluates every policy attached, including
+  ones the wizard did not write, so it catches a stray ``*`` granted elsewhere.
+* **Live probes** with the new access key itself (keys mode): put, read, list and delete a probe
+  object under the prefix, then try to write outside it and to list the whole bucket, which must
+  be refused. A fresh key takes a few seconds to work everywhere, so the probes wait for it.
+
+The sandbox (moto) implements neither the simulator nor IAM enforcement, so there the denials are
+reported as *unproven*, never as passed.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from wizard.config import IAM_PATH, AuthMode
+from wizard.context import RunContext
+from wizard.errors import error_code
+from wizard.policy import OBJECT_ACTIONS
+
+Outcome = Literal["pass", "fail", "unproven"]
+Expectation = Literal["allowed", "denied"]
+_DENIED_CODES = {
+    "AccessDenied", "403", "Forbidden", "AccessDeniedException", "UnauthorizedOperation",
+}
+_NOT_YET_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId"}
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyCheck:
+    name: str
+    expectation: Expectation
+    outcome: Outcome
+    detail: str = ""
+
+
+@dataclass
+class VerifyReport:
+    checks: list[VerifyCheck] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No check failed (unproven ones are not failures, but are shown as such)."""
+        return all(c.outcome != "fail" for c in self.checks)
+
+    @property
+    def proven(self) -> bool:
+        return self.ok and all(c.outcome == "pass" for c in self.checks)
+
+    def counts(self) -> dict[str, int]:
+        out = {"pass": 0, "fail": 0, "unproven": 0}
+        for c in self.checks:
+            out[c.outcome] += 1
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Case:
+    name: str
+    action: str
+    resource: str
+    expect: Expectation
+    prefix_context: str | None = None
+
+
+def is_local_endpoint(ctx: RunContext) -> bool:
+    """True when AWS is the sandbox or another local stand-in (no IAM enforcement to rely on)."""
+    host = urlparse(ctx.client("s3").meta.endpoint_url).hostname or ""
+    return host in {"127.0.0.1", "localhost", "::1"} or host.startswith("127.")
+
+
+def principal_arn(ctx: RunContext) -> str:
+    c = ctx.config
+    if c.auth is AuthMode.OIDC:
+        return ctx.iam_arn("role", c.role_name, IAM_PATH)
+    from wizard.steps.user_step import get_user
+
+    user = get_user(ctx, c.user)
+    return user["Arn"] if user else ctx.iam_arn("user", c.user, IAM_PATH)
+
+
+def simulation_cases(ctx: RunContext) -> list[_Case]:
+    """Every question put to the simulator, with the answer least privilege requires."""
+    c, p = ctx.config, ctx.partition
+    bucket = f"arn:{p}:s3:::{c.bucket}"
+    inside = f"{bucket}/{c.prefix}circleci-s3-wizard-probe"
+    outside = f"{bucket}/outside-{c.prefix}probe"
+    allowed = set(OBJECT_ACTIONS[c.access])
+    cases = [
+        _Case(f"list {c.prefix}", "s3:ListBucket", bucket, "allowed", c.prefix),
+        _Case("list the whole bucket", "s3:ListBucket", bucket, "denied", ""),
+    ]
+    for action in ("s3:PutObject", "s3:GetObject", "s3:DeleteObject"):
+        verb = action.split(":")[1]
+        cases.append(_Case(f"{verb} under {c.prefix}", action, inside,
+                           "allowed" if action in allowed else "denied"))
+        cases.append(_Case(f"{verb} outside {c.prefix}", action, outside, "denied"))
+    cases += [
+        _Case("change object ACLs", "s3:PutObjectAcl", inside, "denied"),
+        _Case("change the bucket policy", "s3:PutBucketPolicy", bucket, "denied"),
+        _Case("turn off Block Public Access", "s3:PutBucketPublicAccessBlock", bucket, "denied"),
+        _Case("delete the bucket", "s3:DeleteBucket", bucket, "denied"),
+        _Case("list all buckets", "s3:ListAllMyBuckets", "*", "denied"),
+        _Case("create IAM users", "iam:CreateUser", "*", "denied"),
+        _Case("start EC2 instances", "ec2:RunInstances", "*", "denied"),
+    ]
+    return cases
+
+
+def _simulate(ctx: RunContext, arn: str, cases: list[_Case]) -> list[VerifyCheck]:
+    iam = ctx.client("iam")
+    groups: dict[tuple[str, str | None], list[_Case]] = {}
+    for case in cases:
+        groups.setdefault((case.resource, case.prefix_context), []).append(case)
+    results: list[VerifyCheck] = []
+    for (resource, prefix), members in groups.items():
+        params: dict[str, Any] = {
+            "PolicySourceArn": arn,
+            "ActionNames": [m.action for m in members],
+            "ResourceArns": [resource],
+        }
+        if prefix is not None:
+            params["ContextEntries"] = [{"ContextKeyName": "s3:prefix",
+                                         "ContextKeyValues": [prefix],
+                                         "ContextKeyType": "string"}]
+        answer = iam.simulate_principal_policy(**params)
+        decisions = {r["EvalActionName"]: r["EvalDecision"] for r in answer["EvaluationResults"]}
+        for m in members:
+            decision = decisions.get(m.action, "missing")
+            got = "allowed" if decision == "allowed" else "denied"
+            results.append(VerifyCheck(
+                f"{m.name} (simulator)", m.expect, "pass" if got == m.expect else "fail",
+                f"IAM's simulator says {decision} for {m.action} on {resource}",
+            ))
+    return results
+
+
+def _probe_session(ctx: RunContext, key: Any) -> Any:
+    import boto3
+
+    return boto3.Session(aws_access_key_id=key.access_key_id,
+                         aws_secret_access_key=key.secret_access_key, region_name=ctx.region)
+
+
+def _attempt(call: Any, *, wait_seconds: float) -> tuple[bool, str]:
+    """Run ``call``; (True, '') if allowed, (False, code) if refused. Waits for a new key."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            call()
+            return True, ""
+        except Exception as exc:
+            code = error_code(exc) or type(exc).__name__
+            if code in _NOT_YET_CODES and time.monotonic() < deadline:
+                time.sleep(1.0)
+                continue
+            if code in _DENIED_CODES:
+                return False, code
+            raise
+
+
+def _live_probes(ctx: RunContext, key: Any, local: bool, wait_seconds: float) -> list[VerifyCheck]:
+    c = ctx.config
+    s3 = _probe_session(ctx, key).client("s3", region_name=ctx.region)
+    token = uuid.uuid4().hex[:12]
+    inside = f"{c.prefix}circleci-s3-wizard-probe-{token}.txt"
+    outside = f"circleci-s3-wizard-probe-outside-{token}.txt"
+    can_put = "s3:PutObject" in OBJECT_ACTIONS[c.access]
+    can_get = "s3:GetObject" in OBJECT_ACTIONS[c.access]
+    can_delete = "s3:DeleteObject" in OBJECT_ACTIONS[c.access]
+    checks: list[VerifyCheck] = []
+
+    def record(name: str, expect: Expectation, allowed: bool, code: str) -> None:
+        got = "allowed" if allowed else "denied"
+        if got == expect:
+            outcome: Outcome = "pass"
+            detail = f"{got} as expected" + (f" ({code})" if code else "")
+        elif expect == "denied" and local:
+            outcome, detail = "unproven", "the sandbox does not enforce IAM, so it allowed this; "
+            detail += "real AWS refuses it under this policy"
+        else:
+            outcome, detail = "fail", f"expected {expect} but it was {got}" + (
+                f" ({code})" if code else "")
+        checks.append(VerifyCheck(f"{name} (with the new key)", expect, outcome, detail))
+
+    ok, code = _attempt(lambda: s3.put_object(Bucket=c.bucket, Key=inside, Body=b"probe"),
+                        wait_seconds=wait_seconds)
+    record(f"upload to {c.prefix}", "allowed" if can_put else "denied", ok, code)
+    if ok and can_get:
+        got, code = _attempt(lambda: s3.get_object(Bucket=c.bucket, Key=inside)["Body"].read(),
+                             wait_seconds=0)
+        record(f"download from {c.prefix}", "allowed", got, code)
+    listed, code = _attempt(lambda: s3.list_objects_v2(Bucket=c.bucket, Prefix=c.prefix),
+                            wait_seconds=wait_seconds)
+    record(f"list {c.prefix}", "allowed", listed, code)
+    if ok:
+        gone, code = _attempt(lambda: s3.delete_object(Bucket=c.bucket, Key=inside),
+                              wait_seconds=0)
+        record(f"delete in {c.prefix}", "allowed" if can_delete else "denied", gone, code)
+        if not gone:  # upload-only: the operator's own identity tidies the probe away
+            ctx.client("s3").delete_object(Bucket=c.bucket, Key=inside)
+    wrote, code = _attempt(lambda: s3.put_object(Bucket=c.bucket, Key=outside, Body=b"probe"),
+                           wait_seconds=0)
+    record("upload outside the prefix", "denied", wrote, code)
+    if wrote:  # never leave the probe behind, whoever can delete it
+        ctx.client("s3").delete_object(Bucket=c.bucket, Key=outside)
+    listed_all, code = _attempt(lambda: s3.list_objects_v2(Bucket=c.bucket), wait_seconds=0)
+    record("list the whole bucket", "denied", listed_all, code)
+    return checks
+
+
+def verify(ctx: RunContext, *, wait_seconds: float = 20.0) -> VerifyReport:
+    """Run every check the setup allows and say what was proven."""
+    report = VerifyReport()
+    local = is_local_endpoint(ctx)
+    arn = principal_arn(ctx)
+    cases = simulation_cases(ctx)
+    try:
+        report.checks += _simulate(ctx, arn, cases)
+    except Exception as exc:
+        code = error_code(exc) or type(exc).__name__
+        reason = ("the sandbox has no IAM policy simulator" if local else
+                  f"the simulator could not be used ({code}); grant iam:SimulatePrincipalPolicy "
+                  "to get this proof")
+        report.notes.append(f"Policy simulation skipped: {reason}.")
+        report.checks += [VerifyCheck(f"{c.name} (simulator)", c.expect, "unproven", reason)
+                          for c in cases]
+    if ctx.config.auth is AuthMode.KEYS:
+        key = ctx.secrets.load_access_key(ctx.config.user) if ctx.secrets else None
+        if key is None:
+            report.notes.append("No access key in the keyring, so no live probe was made.")
+        else:
+            report.checks += _live_probes(ctx, key, local, wait_seconds)
+    else:
+        report.notes.append("OIDC: a live probe needs a CircleCI job's token; run the pipeline "
+                            "once and watch the upload step.")
+    if local:
+        report.notes.append("Sandbox: moto does not enforce IAM, so the refusals cannot be "
+                            "proven here; against real AWS they are checked for real.")
+    return report
+
