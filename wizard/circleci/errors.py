@@ -1,0 +1,135 @@
+"""CircleCI API failures as sentences an operator can act on.
+
+Every HTTP status the wizard can meet (401, 403, 404, 429, 5xx, network trouble) becomes one
+subclass of :class:`CircleCIError`, whose ``str()`` says what failed and what to do. They are
+:class:`~wizard.errors.WizardError`\\ s, so the engine, the CLI and the TUI show them like AWS
+errors. The token never appears: messages are built from the host, the slug and CircleCI's own
+short ``message`` field, and :func:`scrub` removes the token from that field in case a server ever
+echoed it.
+"""
+
+from __future__ import annotations
+
+from wizard.errors import WizardError
+
+TOKEN_HELP = (
+    "Make a personal API token at CircleCI > User Settings > Personal API Tokens and put it in "
+    "CIRCLE_TOKEN (project API tokens do not work with API v2)."
+)
+
+
+class CircleCIError(WizardError):
+    """A CircleCI API call failed; ``str()`` is the sentence to show."""
+
+    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None):
+        super().__init__(message, code=f"HTTP {status}" if status else None, hint=hint)
+        self.status = status
+
+
+class CircleCIAuthError(CircleCIError):
+    """401: the token is missing, invalid, expired or of the old format."""
+
+
+class CircleCIPermissionError(CircleCIError):
+    """403: the token is valid but its user may not touch that project or organisation."""
+
+
+class CircleCINotFound(CircleCIError):
+    """404: no such project, context or variable (or the token's user cannot see it)."""
+
+
+class CircleCIRateLimited(CircleCIError):
+    """429 on every attempt: CircleCI is throttling this token."""
+
+
+class CircleCIServerError(CircleCIError):
+    """5xx on every attempt: CircleCI itself is failing."""
+
+
+class CircleCINetworkError(CircleCIError):
+    """CircleCI could not be reached at all (DNS, TLS, proxy, timeout)."""
+
+
+class CircleCIRequestError(CircleCIError):
+    """Any other refusal (400, 409, ...): the request itself was wrong."""
+
+
+class CircleCISlugError(CircleCIError, ValueError):
+    """The project slug is not of the form ``vcs/org/repo``."""
+
+
+SLUG_HELP = (
+    "Give the project as vcs/org/repo, e.g. gh/my-org/my-repo or bb/my-org/my-repo, or as "
+    "circleci/<organization-id>/<project-id> for GitHub App and GitLab projects (the ids are on "
+    "Organization Settings > Overview and Project Settings > Overview)."
+)
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """``text`` with ``secret`` (the token) replaced, so no message can carry it."""
+    if secret and secret in text:
+        return text.replace(secret, "****")
+    return text
+
+
+def for_status(
+    status: int,
+    *,
+    host: str,
+    what: str,
+    server_message: str = "",
+    attempts: int = 1,
+    project_slug: str | None = None,
+) -> CircleCIError:
+    """The error for an HTTP ``status`` met while working on ``what`` (e.g. "project gh/a/b")."""
+    said = f" CircleCI said: {server_message.rstrip('.')}." if server_message else ""
+    if status == 401:
+        return CircleCIAuthError(
+            f"CircleCI at {host} rejected the API token: it is invalid or has expired.{said}",
+            status=status,
+            hint=TOKEN_HELP,
+        )
+    if status == 403:
+        return CircleCIPermissionError(
+            f"The CircleCI token has no access to {what}.{said}",
+            status=status,
+            hint="Use a personal API token of a user who can administer that project (and, for a "
+            "context, the organisation).",
+        )
+    if status == 404:
+        if project_slug is not None:
+            return CircleCINotFound(
+                f"CircleCI at {host} has no project {project_slug} that this token can see.",
+                status=status,
+                hint="Check the slug and that the project is set up (followed) in CircleCI. "
+                + SLUG_HELP,
+            )
+        return CircleCINotFound(f"CircleCI could not find {what}.{said}", status=status)
+    if status == 429:
+        return CircleCIRateLimited(
+            f"CircleCI kept rate-limiting the token while working on {what} "
+            f"({attempts} attempts).",
+            status=status,
+            hint="Wait a minute and run the wizard again.",
+        )
+    if status >= 500:
+        return CircleCIServerError(
+            f"CircleCI at {host} failed with a server error while working on {what} "
+            f"({attempts} attempts).",
+            status=status,
+            hint="Check https://status.circleci.com and try again in a few minutes.",
+        )
+    return CircleCIRequestError(
+        f"CircleCI refused the request for {what}.{said}",
+        status=status,
+        hint="This is likely a bug in the wizard; please report it with this message.",
+    )
+
+
+def network_error(host: str, what: str, reason: str, attempts: int) -> CircleCINetworkError:
+    """CircleCI could not be reached; ``reason`` is the transport error's class name only."""
+    return CircleCINetworkError(
+        f"Could not reach CircleCI at {host} while working on {what} ({reason}, "
+        f"{attempts} attempts).",
+        hint="Check the network connection, any proxy settings, and CIRCLE_HOST.",
+    )
