@@ -127,7 +127,7 @@ def roles_trusting(ctx: RunContext, arn: str) -> list[dict[str, Any]]:
 
 
 class OidcProviderStep(Step):
-    key = "oidc-provider"
+    key = "oidc_provider"
     title = "CircleCI OIDC identity provider"
     why = (
         "AWS accepts CircleCI's short-lived OIDC tokens only from an identity provider it "
@@ -270,7 +270,7 @@ class OidcProviderStep(Step):
 
 
 class OidcRoleStep(Step):
-    key = "oidc-role"
+    key = "oidc_role"
     title = "IAM role for CircleCI (OIDC)"
     why = (
         "Instead of a user with a stored key, CircleCI assumes this role with a token that lives "

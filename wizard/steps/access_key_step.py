@@ -148,7 +148,7 @@ class AccessKeyStep(Step):
     def plan_destroy(self, ctx: RunContext) -> StepCheck:
         c = ctx.config
         if c.auth is AuthMode.OIDC:
-            return StepCheck(Action.ABSENT, "No access key in OIDC mode.")
+            return StepCheck(Action.SKIP, "Not part of an OIDC setup; left as it is.")
         stored = self._stored(ctx)
         if stored is None:
             return StepCheck(Action.ABSENT, f"No access key of {c.user} is in your keyring.")

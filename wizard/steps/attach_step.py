@@ -52,6 +52,9 @@ class AttachStep(Step):
         return StepResult(Action.CREATE, f"Attached policy {c.policy_name} to group {c.group}.")
 
     def plan_destroy(self, ctx: RunContext) -> StepCheck:
+        if ctx.config.auth is AuthMode.OIDC:
+            # Destroy follows the chosen mode: an OIDC teardown never removes a keys setup.
+            return StepCheck(Action.SKIP, "Not part of an OIDC setup; left as it is.")
         c = ctx.config
         if not self._attached(ctx):
             return StepCheck(Action.ABSENT, f"Policy {c.policy_name} is not attached to {c.group}.")

@@ -57,6 +57,9 @@ class GroupStep(Step):
         return StepResult(Action.CREATE, f"Created IAM group {name}.", {"group_arn": group["Arn"]})
 
     def plan_destroy(self, ctx: RunContext) -> StepCheck:
+        if ctx.config.auth is AuthMode.OIDC:
+            # Destroy follows the chosen mode: an OIDC teardown never removes a keys setup.
+            return StepCheck(Action.SKIP, "Not part of an OIDC setup; left as it is.")
         group = get_group(ctx, ctx.config.group)
         if group is None:
             return StepCheck(Action.ABSENT, f"IAM group {ctx.config.group} does not exist.")

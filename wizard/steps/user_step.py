@@ -92,6 +92,9 @@ class UserStep(Step):
                           {"user_arn": user["Arn"]})
 
     def plan_destroy(self, ctx: RunContext) -> StepCheck:
+        if ctx.config.auth is AuthMode.OIDC:
+            # Destroy follows the chosen mode: an OIDC teardown never removes a keys setup.
+            return StepCheck(Action.SKIP, "Not part of an OIDC setup; left as it is.")
         c = ctx.config
         user = get_user(ctx, c.user)
         if user is None:

@@ -1,0 +1,87 @@
+"""docs/operator-permissions.json lists every AWS permission the wizard uses, and only real ones.
+
+Whole runs (keys and OIDC: plan, apply, verify, re-apply, destroy) are recorded call by call; each
+call's IAM action must be in the document the README points operators to.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from policy_sentry.querying.actions import get_action_data
+
+from tests.fixtures.engine import CallLog
+from wizard.config import AuthMode
+from wizard.engine import Engine
+from wizard.verify import verify
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "operator-permissions.json"
+
+#: boto3 operations whose IAM action has another name.
+ACTION_OF = {
+    "s3.HeadBucket": "s3:ListBucket",
+    "s3.HeadObject": "s3:GetObject",
+    "s3.ListObjectsV2": "s3:ListBucket",
+    "s3.ListBuckets": "s3:ListAllMyBuckets",
+    "s3.PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "s3.GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+}
+
+
+def documented() -> set[str]:
+    doc = json.loads(DOC.read_text())
+    return {a for st in doc["Statement"] for a in st["Action"]}
+
+
+def to_action(call: str) -> str:
+    return ACTION_OF.get(call, call.replace(".", ":", 1))
+
+
+def test_every_documented_action_exists():
+    for action in documented():
+        service, name = action.split(":")
+        assert get_action_data(service, name)[service], action
+
+
+def test_keys_mode_uses_only_documented_permissions(make_ctx):
+    calls: set[str] = set()
+    for _ in range(2):
+        ctx = make_ctx(create_bucket=True)
+        log = CallLog().attach(ctx)
+        Engine(ctx).apply()
+        verify(ctx, wait_seconds=0)
+        calls |= set(log.calls)
+    ctx = make_ctx()
+    log = CallLog().attach(ctx)
+    Engine(ctx).destroy()
+    calls |= set(log.calls)
+    missing = {to_action(c) for c in calls} - documented()
+    assert not missing, f"add to {DOC.name}: {sorted(missing)}"
+
+
+@pytest.fixture
+def oidc_project(circleci_standin):
+    return circleci_standin.add_project("gh/acme/app")
+
+
+def test_oidc_mode_uses_only_documented_permissions(make_ctx, circleci_standin, oidc_project,
+                                                    monkeypatch):
+    calls: set[str] = set()
+    with circleci_standin.client() as client:
+        for _ in range(2):
+            ctx = make_ctx(create_bucket=True, auth=AuthMode.OIDC,
+                           circleci_project="gh/acme/app")
+            ctx.circleci = client
+            log = CallLog().attach(ctx)
+            Engine(ctx).apply()
+            calls |= set(log.calls)
+        ctx = make_ctx(auth=AuthMode.OIDC, circleci_project="gh/acme/app")
+        ctx.circleci = client
+        log = CallLog().attach(ctx)
+        Engine(ctx).destroy()
+        calls |= set(log.calls)
+    assert "iam.CreateOpenIDConnectProvider" in calls and "iam.CreateRole" in calls
+    missing = {to_action(c) for c in calls} - documented()
+    assert not missing, f"add to {DOC.name}: {sorted(missing)}"
