@@ -204,13 +204,27 @@ def _apply(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bo
 
 def _next_steps(ctx: RunContext, done: list[Done], out: TextIO) -> None:
     c = ctx.config
-    delivered = any(d.step.key == "circleci" and d.result.action in (Action.CREATE, Action.EXISTS)
-                    for d in done)
+    by_key = {d.step.key: d.result for d in done}
+    circleci = by_key.get("circleci")
+    delivered = circleci is not None and circleci.action in (
+        Action.CREATE, Action.EXISTS, Action.UPDATE)
     print("\nNext:", file=out)
-    if c.auth is AuthMode.KEYS and not delivered:
-        print(f"  - the secret is in your OS keyring; `circleci-s3-wizard credential-process "
-              f"--user {c.user}` prints it for the AWS CLI, or run the wizard to copy it once "
-              "into CircleCI's project settings.", file=out)
+    if c.circleci_project and not delivered:
+        from wizard.circleci.delivery_step import manual_instructions
+
+        key_id = by_key["access_key"].outputs.get("access_key_id") if "access_key" in by_key \
+            else None
+        role = by_key.get("oidc_role")
+        role_arn = role.outputs.get("role_arn") if role else None
+        print("  - deliver the credentials to CircleCI by hand (or set CIRCLE_TOKEN and run "
+              "apply again):", file=out)
+        for line in manual_instructions(c, key_id, region=ctx.region,
+                                        role_arn=role_arn).splitlines():
+            print(f"      {line}", file=out)
+    if c.auth is AuthMode.KEYS:
+        print(f"  - the secret is in your OS keyring: the wizard copies it once to the "
+              f"clipboard, and `circleci-s3-wizard credential-process --user {c.user}` gives "
+              "it to the AWS CLI without a credentials file.", file=out)
     print("  - `circleci-s3-wizard verify` proves the access is limited to the prefix.", file=out)
 
 

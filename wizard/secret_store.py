@@ -215,7 +215,8 @@ class SecretStore:
         """Write ``value``, read it back; ``value`` and ``also_secret`` never reach a message."""
         self.check_secure()
         secrets = (value, *also_secret)
-        self._call(f"store {what} in", lambda b: b.set_password(self.service, username, value), *secrets)
+        self._call(f"store {what} in",
+                   lambda b: b.set_password(self.service, username, value), *secrets)
         got = self._call(f"read {what} back from", lambda b: b.get_password(self.service, username))
         if got != value:
             raise KeyringUnavailable(
