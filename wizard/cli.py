@@ -206,14 +206,22 @@ def cmd_credential_process(args: argparse.Namespace, out: TextIO) -> int:
     problems = validate_iam_name(args.user, field="user", kind="user")
     if problems:
         raise BadInput("\n".join(f"--user: {p.rule}" for p in problems))
-    if args.install_profile:
-        path = cp.write_profile(args.install_profile, args.user, args.region,
-                                overwrite=args.force)
-        print(f"Wrote profile [{args.install_profile}] to {path}: the AWS CLI and SDKs now get "
-              f"{args.user}'s key from your keyring (try: aws --profile {args.install_profile} "
-              "sts get-caller-identity).", file=out)
-        return EXIT_OK
-    print(cp.credential_json(SecretStore(), args.user), file=out)
+    from wizard.errors import WizardError
+    from wizard.secret_store import KeyringUnavailable
+
+    try:
+        if args.install_profile:
+            path = cp.write_profile(args.install_profile, args.user, args.region,
+                                    overwrite=args.force)
+            print(f"Wrote profile [{args.install_profile}] to {path}: the AWS CLI and SDKs now "
+                  f"get {args.user}'s key from your keyring (try: aws --profile "
+                  f"{args.install_profile} sts get-caller-identity).", file=out)
+            return EXIT_OK
+        print(cp.credential_json(SecretStore(), args.user), file=out)
+    except (cp.NoStoredKey, KeyringUnavailable, ValueError) as exc:
+        # Expected failures (no key yet, keyring locked or insecure, a profile conflict or a
+        # malformed entry) already read as sentences: not "unexpected errors".
+        raise WizardError(str(exc)) from None
     return EXIT_OK
 
 

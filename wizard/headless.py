@@ -184,6 +184,7 @@ def _apply(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bo
     engine = Engine(ctx)
     plan = engine.plan()
     changes = [p for p in plan if p.check.action in (Action.CREATE, Action.UPDATE)]
+    confirmed = bool(args.yes)
     if not args.yes and changes and not any(
         p.check.action in (Action.CONFLICT, Action.BLOCKED) for p in plan
     ):
@@ -191,7 +192,8 @@ def _apply(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bo
         if not _confirm("\nApply these changes?"):
             print("Nothing was changed.", file=sys.stderr)
             return EXIT_FAILED
-    done = engine.apply(allow_update=bool(args.yes), plan=plan,
+        confirmed = True
+    done = engine.apply(allow_update=confirmed, plan=plan,
                         progress=_progress(json_mode))
     if json_mode:
         print(json.dumps(_results_json(ctx, done, "apply"), indent=2), file=out)
