@@ -57,6 +57,19 @@ class RunContext:
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def with_config(self, config: SetupConfig) -> RunContext:
+        """A context for changed answers that keeps the session, clients and identity.
+
+        The facts cache is dropped (it depends on the answers); clients are kept only while the
+        region is the same, since a client is bound to its region.
+        """
+        other = RunContext(config, self.session, secrets=self.secrets, circleci=self.circleci)
+        if other.region == self.region:
+            other._clients = self._clients
+        if "identity" in self.__dict__:
+            other.__dict__["identity"] = self.__dict__["identity"]
+        return other
+
     def client(self, service: str) -> Any:
         """A cached boto3 client for ``service`` in the run's region."""
         if service not in self._clients:
