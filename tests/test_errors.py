@@ -36,7 +36,8 @@ def test_a_step_turns_a_refusal_into_a_wizard_error(aws_session):
         "Arn": "arn:aws:iam::123456789012:group/circleci_devops",
         "CreateDate": "2026-01-01T00:00:00Z"}, "Users": []})
     stubber.add_client_error("get_group", "NoSuchEntity", "no group")
-    stubber.add_client_error("create_group", "LimitExceeded", "Cannot exceed quota for GroupsPerAccount")
+    stubber.add_client_error("create_group", "LimitExceeded",
+                             "Cannot exceed quota for GroupsPerAccount")
     with stubber:
         assert GroupStep().check(ctx).action.value == "exists"
         with pytest.raises(WizardError) as raised:
