@@ -26,7 +26,7 @@ from wizard.config import IAM_PATH, MANAGED_BY_TAG, AuthMode
 from wizard.context import RunContext
 from wizard.errors import ConflictError, WizardError
 from wizard.policy import same_policy
-from wizard.steps.aws_calls import aws_call, is_managed, is_not_found, managed_tags
+from wizard.steps.aws_calls import aws_call, fetch_or_none, is_managed, is_not_found, managed_tags
 from wizard.steps.base import Action, Step, StepCheck, StepResult
 
 _CACHE_KEY = "circleci_project_ids"
@@ -284,13 +284,10 @@ class OidcRoleStep(Step):
 
     def _get(self, ctx: RunContext) -> dict[str, Any] | None:
         iam, name = ctx.client("iam"), ctx.config.role_name
-        try:
-            role = iam.get_role(RoleName=name)["Role"]
-        except Exception as exc:
-            if is_not_found(exc):
-                return None
-            with aws_call(f"looking up role {name}", "iam:GetRole"):
-                raise
+        role = fetch_or_none(lambda: iam.get_role(RoleName=name)["Role"],
+                             f"looking up role {name}", "iam:GetRole")
+        if role is None:
+            return None
         if "Tags" not in role:
             with aws_call(f"reading the tags of role {name}", "iam:ListRoleTags"):
                 role["Tags"] = iam.list_role_tags(RoleName=name)["Tags"]

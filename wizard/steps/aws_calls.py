@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from wizard.config import IAM_PATH, MANAGED_BY_TAG
 from wizard.errors import error_code, explain
 
+T = TypeVar("T")
 NOT_FOUND = {"NoSuchEntity", "NoSuchBucket", "NoSuchKey", "404", "NotFound"}
 
 
@@ -18,6 +19,16 @@ def aws_call(doing: str, action: str | None = None) -> Iterator[None]:
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence
+        raise explain(exc, doing, action) from exc
+
+
+def fetch_or_none(call: Callable[[], T], doing: str, action: str) -> T | None:
+    """``call()``, or None when AWS says the thing does not exist; other errors as sentences."""
+    try:
+        return call()
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
         raise explain(exc, doing, action) from exc
 
 

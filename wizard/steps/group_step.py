@@ -6,20 +6,14 @@ from typing import Any
 
 from wizard.config import IAM_PATH, AuthMode
 from wizard.context import RunContext
-from wizard.steps.aws_calls import aws_call, is_managed, is_not_found
+from wizard.steps.aws_calls import aws_call, fetch_or_none, is_managed
 from wizard.steps.base import Action, Step, StepCheck, StepResult
 
 
 def get_group(ctx: RunContext, name: str) -> dict[str, Any] | None:
     """The group's description, or None if it does not exist."""
-    try:
-        return ctx.client("iam").get_group(GroupName=name)["Group"]
-    except Exception as exc:
-        if is_not_found(exc):
-            return None
-        with aws_call(f"looking up group {name}", "iam:GetGroup"):
-            raise
-    return None
+    return fetch_or_none(lambda: ctx.client("iam").get_group(GroupName=name)["Group"],
+                         f"looking up group {name}", "iam:GetGroup")
 
 
 class GroupStep(Step):

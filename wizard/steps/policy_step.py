@@ -9,7 +9,7 @@ from wizard.config import IAM_PATH
 from wizard.context import RunContext
 from wizard.errors import ConflictError
 from wizard.policy import build_policy, policy_json, same_policy, summarise
-from wizard.steps.aws_calls import aws_call, is_managed, is_not_found, managed_tags
+from wizard.steps.aws_calls import aws_call, fetch_or_none, is_managed, managed_tags
 from wizard.steps.base import Action, Step, StepCheck, StepResult
 
 MAX_POLICY_VERSIONS = 5
@@ -32,15 +32,11 @@ def find_policy(ctx: RunContext) -> dict[str, Any] | None:
     iam = ctx.client("iam")
     for path in (IAM_PATH, "/"):
         arn = ctx.iam_arn("policy", ctx.config.policy_name, path)
-        try:
-            policy = iam.get_policy(PolicyArn=arn)["Policy"]
-        except Exception as exc:
-            if is_not_found(exc):
-                continue
-            with aws_call(f"looking up policy {ctx.config.policy_name}", "iam:GetPolicy"):
-                raise
-        ctx.cache["policy"] = policy
-        return policy
+        policy = fetch_or_none(lambda arn=arn: iam.get_policy(PolicyArn=arn)["Policy"],
+                               f"looking up policy {ctx.config.policy_name}", "iam:GetPolicy")
+        if policy is not None:
+            ctx.cache["policy"] = policy
+            return policy
     return None
 
 

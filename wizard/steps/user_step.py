@@ -6,21 +6,15 @@ from typing import Any
 
 from wizard.config import IAM_PATH, AuthMode
 from wizard.context import RunContext
-from wizard.steps.aws_calls import aws_call, is_managed, is_not_found, managed_tags
+from wizard.steps.aws_calls import aws_call, fetch_or_none, is_managed, managed_tags
 from wizard.steps.base import Action, Step, StepCheck, StepResult
 from wizard.steps.group_step import get_group
 
 
 def get_user(ctx: RunContext, name: str) -> dict[str, Any] | None:
-    iam = ctx.client("iam")
-    try:
-        user = iam.get_user(UserName=name)["User"]
-    except Exception as exc:
-        if is_not_found(exc):
-            return None
-        with aws_call(f"looking up user {name}", "iam:GetUser"):
-            raise
-    return user
+    """The user's description, or None if it does not exist."""
+    return fetch_or_none(lambda: ctx.client("iam").get_user(UserName=name)["User"],
+                         f"looking up user {name}", "iam:GetUser")
 
 
 def user_groups(ctx: RunContext, name: str) -> list[str]:
@@ -30,14 +24,9 @@ def user_groups(ctx: RunContext, name: str) -> list[str]:
 
 
 def has_console_password(ctx: RunContext, name: str) -> bool:
-    try:
-        ctx.client("iam").get_login_profile(UserName=name)
-    except Exception as exc:
-        if is_not_found(exc):
-            return False
-        with aws_call(f"checking console access of {name}", "iam:GetLoginProfile"):
-            raise
-    return True
+    profile = fetch_or_none(lambda: ctx.client("iam").get_login_profile(UserName=name),
+                            f"checking console access of {name}", "iam:GetLoginProfile")
+    return profile is not None
 
 
 class UserStep(Step):
