@@ -106,8 +106,8 @@ class AccessKeyScreen(StepScreen):
                 "in your OS keyring"
             secret_line = (f"{masked(self.last_four or '')}  (copied once; kept {where})"
                            if self.once.used else f"{masked(self.last_four or '')}  ({where})")
-            panel.update(Text(f"Access key id   {self.wizard.shown(self.key_id or '')}\n"
-                              f"Secret          {secret_line}"))
+            panel.update(Text(self.wizard.shown(f"Access key id   {self.key_id}\n"
+                                                f"Secret          {secret_line}")))
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

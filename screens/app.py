@@ -2,15 +2,18 @@
 
 ``make_app`` takes every dependency (AWS session factory, keyring store, clipboard), so tests
 hand in moto sessions and fakes. The first frame never waits for boto3, moto or the keyring:
-the sandbox starts and the session is built in a thread worker after mount, while the Welcome
-page says "connecting…". The flow itself is one loop (:meth:`WizardApp.run_flow`) that awaits
-each page with ``push_screen_wait``.
+the sandbox starts and the session is built in a thread worker once the Welcome page has been
+painted, while it says "connecting…". The flow itself is one loop (:meth:`WizardApp.run_flow`)
+that awaits each page with ``push_screen_wait``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import sys
+import time
 from collections.abc import Callable
 from importlib import import_module
 from importlib.resources import files
@@ -45,6 +48,17 @@ _AWS_STEPS = {
 }
 _KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{12,}\b")
 _LOCAL_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
+_MASKED_SECRET = re.compile(r"(•{16})[^\s•]{4}")
+#: A file path: the app writes the time its first page was painted there (for
+#: tests/benchmarks/bench_first_frame.py), with the heavy modules loaded by then. Unset: nothing.
+FIRST_FRAME_ENV = "CIRCLECI_S3_WIZARD_FIRST_FRAME"
+_HEAVY = ("boto3", "botocore", "moto", "keyring")
+
+
+def write_first_frame(path: str) -> None:
+    """``<time.time_ns()> <heavy modules already imported>`` into ``path``."""
+    loaded = [name for name in _HEAVY if name in sys.modules]
+    Path(path).write_text(f"{time.time_ns()} {','.join(loaded) or '-'}\n")
 
 
 def stylesheet() -> Path:
@@ -106,8 +120,19 @@ class WizardApp(App[int]):
     # -- start-up --------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.screen_change_signal.subscribe(self, self._first_page_shown)
         self.run_flow()
-        self.connect()
+
+    def _first_page_shown(self, screen: Any) -> None:
+        """Connect once the first page is painted: importing boto3 and moto in a thread
+        competes for the GIL, so started any earlier it delays the first frame."""
+        if not isinstance(screen, PageScreen):
+            return
+        self.screen_change_signal.unsubscribe(self)
+        marker = os.environ.pop(FIRST_FRAME_ENV, None)
+        if marker:
+            screen.call_after_refresh(write_first_frame, marker)
+        screen.call_after_refresh(self.connect)
 
     def connect(self) -> None:
         """(Re)connect in the background: sandbox, session, who-am-i, keyring, CircleCI."""
@@ -138,9 +163,12 @@ class WizardApp(App[int]):
             for service in ("s3", "iam"):  # built here: client creation is not thread-safe
                 ctx.client(service)
             if self.secrets is None:
-                from wizard.secret_store import SecretStore
+                from wizard.headless import SANDBOX_SERVICE
+                from wizard.secret_store import SERVICE, SecretStore
 
-                self.secrets = SecretStore()
+                # As headless --sandbox does: fake keys never replace a real key of that user.
+                service = SANDBOX_SERVICE if self.sandbox is not None else SERVICE
+                self.secrets = SecretStore(service=service)
         except Exception as exc:  # noqa: BLE001 - shown on the Welcome page with a retry
             self.call_ui(self._connection_failed, str(explain(exc, "connecting to AWS")))
             return
@@ -190,6 +218,7 @@ class WizardApp(App[int]):
         if not self.stable_ids:
             return text
         text = _KEY_ID.sub(lambda m: m.group(1) + "X" * 16, text)
+        text = _MASKED_SECRET.sub(lambda m: m.group(1) + "XXXX", text)
         return _LOCAL_PORT.sub(lambda m: f"{m.group(1)}:PORT", text)
 
     # -- the engine, bound to the current answers -------------------------------------------
@@ -301,9 +330,9 @@ class WizardApp(App[int]):
     # -- the flow --------------------------------------------------------------------------
 
     def page(self, key: str) -> PageScreen:
-        from screens.pages import PAGE_SCREENS
+        from screens.pages import page_screen
 
-        return PAGE_SCREENS[key]()
+        return page_screen(key)()
 
     @work(exclusive=True, group="flow", description="the wizard's pages in order")
     async def run_flow(self) -> None:

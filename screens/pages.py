@@ -1,30 +1,34 @@
-"""Which screen class shows which page (kept apart so app.py imports the pages lazily)."""
+"""Which screen class shows which page, each imported when its page is first shown.
+
+Importing every page up front would put them all before the first frame (the CircleCI and policy
+pages alone pull in rich's syntax highlighter); the Welcome page needs none of them.
+"""
 
 from __future__ import annotations
 
-from screens.access_key_screen import AccessKeyScreen
-from screens.attach_screen import AttachScreen
-from screens.bucket_screen import BucketScreen
-from screens.circleci_screen import CircleCIScreen
-from screens.done_screen import DoneScreen
-from screens.folder_screen import FolderScreen
-from screens.group_screen import GroupScreen
-from screens.page import PageScreen
-from screens.policy_screen import PolicyScreen
-from screens.user_screen import UserScreen
-from screens.verify_screen import VerifyScreen
-from screens.welcome_screen import WelcomeScreen
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-PAGE_SCREENS: dict[str, type[PageScreen]] = {
-    "welcome": WelcomeScreen,
-    "bucket": BucketScreen,
-    "folder": FolderScreen,
-    "group": GroupScreen,
-    "policy": PolicyScreen,
-    "attach": AttachScreen,
-    "user": UserScreen,
-    "access_key": AccessKeyScreen,
-    "circleci": CircleCIScreen,
-    "verify": VerifyScreen,
-    "done": DoneScreen,
+if TYPE_CHECKING:
+    from screens.page import PageScreen
+
+#: page key -> (module, class)
+PAGE_SCREENS: dict[str, tuple[str, str]] = {
+    "welcome": ("screens.welcome_screen", "WelcomeScreen"),
+    "bucket": ("screens.bucket_screen", "BucketScreen"),
+    "folder": ("screens.folder_screen", "FolderScreen"),
+    "group": ("screens.group_screen", "GroupScreen"),
+    "policy": ("screens.policy_screen", "PolicyScreen"),
+    "attach": ("screens.attach_screen", "AttachScreen"),
+    "user": ("screens.user_screen", "UserScreen"),
+    "access_key": ("screens.access_key_screen", "AccessKeyScreen"),
+    "circleci": ("screens.circleci_screen", "CircleCIScreen"),
+    "verify": ("screens.verify_screen", "VerifyScreen"),
+    "done": ("screens.done_screen", "DoneScreen"),
 }
+
+
+def page_screen(key: str) -> type[PageScreen]:
+    """The screen class for page ``key``."""
+    module, name = PAGE_SCREENS[key]
+    return getattr(import_module(module), name)

@@ -53,8 +53,14 @@ def combine_checks(checks: list[tuple[Step, StepCheck]]) -> StepCheck:
     """One plan for a page that runs several steps (the CircleCI page in OIDC mode)."""
     if len(checks) == 1:
         return checks[0][1]
+    worst = _worst([c.action for _, c in checks])
+    if worst in (Action.BLOCKED, Action.CONFLICT):
+        # Only what stops the page, each reason once: one failed CircleCI lookup blocks every
+        # step of the page with the same sentence, and the operator needs to read it once.
+        reasons = list(dict.fromkeys(c.detail for _, c in checks if c.action is worst))
+        return StepCheck(worst, "\n".join(reasons))
     return StepCheck(
-        _worst([c.action for _, c in checks]),
+        worst,
         "\n".join(f"{s.title}: {c.detail}" for s, c in checks),
         tuple(call for _, c in checks for call in c.calls),
     )
@@ -84,6 +90,9 @@ class StepScreen(PageScreen):
 
     #: Why this step matters, beyond the step's own ``why`` (for F1).
     HELP: ClassVar[str] = ""
+    #: What the operator can do about a conflict or a blocked step, under its reason.
+    BLOCKED_ADVICE: ClassVar[str] = ("Change the answers above, or fix it in AWS and press "
+                                     "ctrl+r to check again.")
 
     def __init__(self) -> None:
         super().__init__()
@@ -248,13 +257,19 @@ class StepScreen(PageScreen):
         self.show_plan(f"{_VERBS.get(check.action, check.action.value)}: {check.detail}",
                        ", ".join(check.calls),
                        check.action.value)
+        settled = self.state in ("applied", "failed", "running")
         if check.action is Action.EXISTS and self.state != "applied":
             self.wizard.set_status(self.KEY, "exists")
             self.show_outcome("Already done: nothing to change. Enter continues.", "info")
-        if check.action in (Action.CONFLICT, Action.BLOCKED):
+        elif check.action in (Action.CONFLICT, Action.BLOCKED):
             self.wizard.set_status(self.KEY, "failed")
-            self.show_outcome(f"{check.detail}\nChange the answers above, or fix it in AWS and "
-                              "press ctrl+r to check again.", "error")
+            self.show_outcome(f"{check.detail}\n{self.BLOCKED_ADVICE}", "error")
+        elif not settled:
+            # A plan that no longer exists or is blocked: its old verdict must not linger.
+            if self.wizard.page_status.get(self.KEY) in ("exists", "failed"):
+                self.wizard.page_status.pop(self.KEY)
+                self.wizard.refresh_step_list()
+            self.show_outcome("", "info")
         if self.state == "checking":
             self.set_state("ready")
         if self._run_when_checked:
@@ -273,7 +288,7 @@ class StepScreen(PageScreen):
 
     def show_plan(self, text: str, calls: str, kind: str) -> None:
         plan = self.query_one("#plan", Static)
-        lines = ["[b]What will happen[/b]", escape(text)]
+        lines = ["[b]What will happen[/b]", escape(self.wizard.shown(text))]
         if calls:
             lines.append(f"[dim]API calls:[/dim] {escape(calls)}")
         plan.update("\n".join(lines))
@@ -283,7 +298,7 @@ class StepScreen(PageScreen):
 
     def show_outcome(self, text: str, kind: str) -> None:
         outcome = self.query_one("#outcome", Static)
-        outcome.update(Text(text))
+        outcome.update(Text(self.wizard.shown(text)))
         if kind in ("success", "error"):
             self.call_after_refresh(outcome.scroll_visible)
         for name in ("success", "error", "info", "warning"):

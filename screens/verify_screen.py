@@ -12,6 +12,7 @@ from textual.widgets import LoadingIndicator, Static
 
 from screens.flow import NEXT
 from screens.page import PageScreen
+from wizard.config import AuthMode
 from wizard.context import RunContext
 from wizard.errors import explain
 
@@ -20,6 +21,11 @@ WHY = (
     "CircleCI identity may do, and with the new key itself uploads, reads, lists and deletes a "
     "probe under the prefix, then tries to write outside it and to list the whole bucket, "
     "which must be refused."
+)
+WHY_OIDC = (
+    "A policy that looks right is not proof. The wizard asks IAM's policy simulator what the "
+    "role may do under the prefix and outside it. Only a CircleCI job can get a token to "
+    "assume the role, so the live proof is your pipeline's first upload."
 )
 _MARKS = {"pass": ("✓", "green"), "fail": ("✗", "bold red"), "unproven": ("?", "yellow")}
 
@@ -39,9 +45,16 @@ class VerifyScreen(PageScreen):
         self.report: Any = None
 
     def compose_page(self) -> ComposeResult:
-        yield Static(WHY, classes="why")
+        yield Static(self.why(), classes="why")
         yield LoadingIndicator(id="busy")
         yield Static("", id="report", classes="panel")
+
+    def why(self) -> str:
+        """What this page proves, for the mode in use (OIDC has no key to probe with)."""
+        return WHY_OIDC if self.wizard.config.auth is AuthMode.OIDC else WHY
+
+    def help_text(self) -> str:
+        return self.HELP.replace(WHY, self.why(), 1)
 
     def on_mount(self) -> None:
         self.action_rerun()

@@ -34,8 +34,8 @@ class Sandbox:
 
         # moto's Flask app logs a traceback at ERROR for calls it does not implement (verify asks
         # for the policy simulator); in a terminal that would draw over the wizard's screen.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        logging.getLogger("moto").setLevel(logging.CRITICAL)
+        for name in ("werkzeug", "moto"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

@@ -62,7 +62,8 @@ def manual_instructions(
     """
     default = host.rstrip("/") == DEFAULT_HOST
     where_app = "the CircleCI web app" if default else f"CircleCI at {host}"
-    project = config.circleci_project or "your project"
+    project = (f"the project {config.circleci_project}" if config.circleci_project
+               else "your project")
     region = region or config.region or "us-east-1"
     values: list[tuple[str, str]] = []
     if config.auth is AuthMode.OIDC:
@@ -81,7 +82,7 @@ def manual_instructions(
         ]
     else:
         lines = [
-            f"In {where_app}, open the project {project}, then Project Settings > Environment "
+            f"In {where_app}, open {project}, then Project Settings > Environment "
             "Variables.",
             "For each line below, click Add Environment Variable and enter the name and value:",
         ]
