@@ -30,6 +30,38 @@ WHY_OIDC = (
 _MARKS = {"pass": ("✓", "green"), "fail": ("✗", "bold red"), "unproven": ("?", "yellow")}
 
 
+def render_report(report: Any) -> Text:
+    """The report as the operator reads it: failures first, then what was proven, then what
+    could not be checked here, grouped by reason so one missing simulator is one line, not
+    fourteen."""
+    counts = report.counts()
+    text = Text()
+    verdict = "Least privilege confirmed." if report.proven else (
+        "Nothing failed, but some checks could not be proven here." if report.ok
+        else "Something is allowed that should not be, or the reverse.")
+    text.append(f"{verdict}  ", style="bold")
+    text.append(f"{counts['pass']} passed, {counts['fail']} failed, "
+                f"{counts['unproven']} unproven\n")
+    for outcome in ("fail", "pass"):
+        for check in (c for c in report.checks if c.outcome == outcome):
+            mark, style = _MARKS[outcome]
+            text.append(f"\n{mark} ", style=style)
+            text.append(f"{check.name}: should be {check.expectation}")
+            if outcome == "fail":
+                text.append(f"  {check.detail}", style="dim")
+    unproven: dict[str, list[str]] = {}
+    for check in (c for c in report.checks if c.outcome == "unproven"):
+        name = check.name.removesuffix(" (simulator)").removesuffix(" (with the new key)")
+        unproven.setdefault(check.detail, []).append(f"{name} ({check.expectation})")
+    mark, style = _MARKS["unproven"]
+    for reason, names in unproven.items():
+        text.append(f"\n\n{mark} {len(names)} unproven: {reason}\n", style=style)
+        text.append("; ".join(names), style="dim")
+    for note in report.notes:
+        text.append(f"\n\n{note}", style="italic")
+    return text
+
+
 class VerifyScreen(PageScreen):
     KEY = "verify"
     HELP = WHY + "\n\n'unproven' means the check could not be made here (for example, the " \
@@ -102,24 +134,7 @@ class VerifyScreen(PageScreen):
         if not self.is_attached:
             return
         self._done()
-        counts = report.counts()
-        text = Text()
-        verdict = "Least privilege confirmed." if report.proven else (
-            "Nothing failed, but some checks could not be proven here." if report.ok
-            else "Something is allowed that should not be, or the reverse.")
-        text.append(f"{verdict}  ", style="bold")
-        text.append(f"{counts['pass']} passed, {counts['fail']} failed, "
-                    f"{counts['unproven']} unproven\n\n")
-        for check in report.checks:
-            mark, style = _MARKS.get(check.outcome, ("?", ""))
-            text.append(f"{mark} ", style=style)
-            text.append(f"{check.name}: should be {check.expectation}")
-            text.append(f" ({check.outcome})", style=style)
-            if check.detail and check.outcome != "pass":
-                text.append(f"  {check.detail}", style="dim")
-            text.append("\n")
-        for note in report.notes:
-            text.append(f"\n{note}", style="italic")
+        text = render_report(report)
         text.append("\n\nPress Enter to continue.")
         self.query_one("#report", Static).update(text)
         self.wizard.set_status(self.KEY, "done" if report.ok else "failed")
