@@ -373,13 +373,18 @@ class WizardApp(App[int]):
             if yes:
                 self.exit(0)
 
-        self.push_screen(
-            ConfirmScreen("Quit the wizard?",
-                          "The setup is not finished. What was already created stays in AWS "
-                          "(and the secret in your keyring); run the wizard again to continue "
-                          "where you left off.", yes="Quit", no="Stay"),
-            answered,
-        )
+        self.push_screen(ConfirmScreen("Quit the wizard?", self.quit_warning(),
+                                       yes="Quit", no="Stay"), answered)
+
+    def quit_warning(self) -> str:
+        """What quitting now means, in this run's terms (the sandbox forgets everything)."""
+        if self.sandbox is not None:
+            return ("Quitting ends the sandbox: everything made in it vanishes, and nothing was "
+                    "ever created in AWS.")
+        if self.page_status.get("done"):
+            return "The setup is complete; quitting leaves it as it is."
+        return ("The setup is not finished. What was already created stays in AWS (and the "
+                "secret in your keyring); run the wizard again to continue where you left off.")
 
     def _fatal_error(self) -> None:
         """Report a crash without local variables.

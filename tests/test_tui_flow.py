@@ -281,6 +281,7 @@ async def test_quitting_mid_setup_asks_first(aws_session: Any) -> None:
         await goto(pilot, "group")
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        assert "What was already created stays in AWS" in screen_text(app)
         await pilot.press("n")
         await wait_page(pilot, "group")
         await pilot.press("ctrl+q")
@@ -352,6 +353,11 @@ async def test_sandbox_banner_and_first_frame_before_aws(monkeypatch: pytest.Mon
         assert "123456789012" in text
         await pilot.press("enter")
         assert await run_page(pilot, "bucket") == "applied"
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        assert "everything made in it vanishes" in screen_text(app)
+        await pilot.press("y")
+        await pilot.pause(0.2)
     assert app.sandbox is not None and app.sandbox._server is None  # stopped on exit
 
 
