@@ -16,6 +16,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from screens.step_screen import StepScreen
+from wizard.config import AuthMode
 from wizard.context import RunContext
 from wizard.steps.base import Action, StepResult
 
@@ -60,10 +61,26 @@ class AccessKeyScreen(StepScreen):
         self._show_key()
 
     def gather(self, ctx: RunContext) -> Any:
-        return ctx.secrets.backend_name() if ctx.secrets is not None else None
+        """The keyring's name, and the stored key when the step is already done, so a re-run
+        (or coming back to this page) still offers its copy-once of the secret."""
+        if ctx.secrets is None:
+            return None, None
+        stored = None
+        if ctx.config.auth is not AuthMode.OIDC:
+            from contextlib import suppress
+
+            with suppress(Exception):  # an unusable keyring is the check's to explain
+                stored = ctx.secrets.load_access_key(ctx.config.user)
+        key = (stored.access_key_id, stored.secret_access_key[-4:]) if stored else None
+        return ctx.secrets.backend_name(), key
 
     def show_gathered(self, extra: Any) -> None:
-        self.backend = extra
+        self.backend, key = extra
+        if key is not None and self.key_id is None and self.last_check is not None \
+                and self.last_check.action is Action.EXISTS:
+            self.key_id, self.last_four = key
+            self.once = self.wizard.secret_once(self.wizard.config.user, self.key_id)
+            self._show_key()
 
     def after_apply(self, ctx: RunContext, result: StepResult) -> Any:
         if result.action is Action.SKIP or ctx.secrets is None:
