@@ -211,3 +211,32 @@ def test_bad_input_makes_no_aws_call_and_never_loads_boto3(aws_endpoint):
     assert iam.list_users()["Users"] == []
     assert iam.list_groups()["Groups"] == []
     assert iam.list_policies(Scope="Local")["Policies"] == []
+
+
+def test_policy_lint_flags_the_tutorials_wildcard(tmp_path, capsys):
+    from wizard.cli import main
+
+    pasted = tmp_path / "tutorial.json"
+    pasted.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    assert main(["policy", "--lint", str(pasted)]) == 1
+    assert "every action on every resource" in capsys.readouterr().out
+
+
+def test_policy_lint_passes_the_wizards_own_policy(tmp_path, capsys):
+    from wizard.cli import main
+
+    assert main(["policy", "--bucket", "b-1"]) == 0
+    ours = tmp_path / "ours.json"
+    ours.write_text(capsys.readouterr().out)
+    assert main(["policy", "--lint", str(ours)]) == 0
+    assert "No wildcard" in capsys.readouterr().out
+
+
+def test_policy_lint_rejects_what_is_not_json(tmp_path, capsys):
+    from wizard.cli import main
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main(["policy", "--lint", str(bad)]) == 2
+    assert "--lint: is not valid JSON" in capsys.readouterr().err

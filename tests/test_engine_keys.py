@@ -271,3 +271,28 @@ def test_rotate_replaces_the_key_after_delivering_the_new_one(make_ctx, aws_sess
     keys = aws_session.client("iam").list_access_keys(UserName="circleci_service")
     assert [k["AccessKeyId"] for k in keys["AccessKeyMetadata"]] == [new_id]
     assert secret_store.load_access_key("circleci_service").access_key_id == new_id
+
+
+TUTORIAL_AS_RECEIVED = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": ["s3:ListAllMyBuckets"], "Resource": "arn:aws:s3:::*"},
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    ],
+}
+
+
+def test_the_tutorials_wildcard_policy_is_flagged_and_replaced_only_with_consent(make_ctx,
+                                                                                aws_session):
+    iam = aws_session.client("iam")
+    arn = iam.create_policy(PolicyName="s3_full_access_devops_builds",
+                            PolicyDocument=json.dumps(TUTORIAL_AS_RECEIVED))["Policy"]["Arn"]
+    plan = Engine(make_ctx(create_bucket=True)).plan()
+    policy_check = next(p.check for p in plan if p.step.key == "policy")
+    assert policy_check.action is Action.UPDATE
+    assert "every action on every resource" in policy_check.detail
+    assert "dangerous" in policy_check.detail
+    Engine(make_ctx(create_bucket=True)).apply(allow_update=True)
+    default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=default)["PolicyVersion"]
+    assert same_policy(document["Document"], build_policy("devops-example-builds", "builds/"))

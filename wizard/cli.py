@@ -122,8 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
         _run_options(cmd, confirm=name in {"apply", "destroy", "rotate"})
 
     pol = sub.add_parser("policy", help="print the least-privilege IAM policy JSON",
-                         description="Print the IAM policy JSON; no AWS call is made.")
-    pol.add_argument("--bucket", required=True)
+                         description="Print the IAM policy JSON, or with --lint judge a policy "
+                         "you already have; no AWS call is made.")
+    pol.add_argument("--bucket", help="the bucket (required unless --lint)")
+    pol.add_argument("--lint", metavar="FILE", type=argparse.FileType("r"),
+                     help="check a policy document (a file, or - for standard input) for "
+                     "wildcards and bucket-level or ACL grants; exit 1 if it is too broad")
     pol.add_argument("--prefix", default=DEFAULT_PREFIX)
     pol.add_argument("--access", choices=[a.value for a in AccessLevel],
                      default=AccessLevel.READ_WRITE.value)
@@ -188,6 +192,11 @@ def cmd_policy(args: argparse.Namespace, out: TextIO) -> int:
     from wizard.policy import build_policy, policy_json
     from wizard.validation import normalise_prefix, validate_bucket_name, validate_prefix
 
+    if args.lint is not None:
+        return cmd_lint(args.lint, out)
+    if not args.bucket:
+        raise BadInput("--bucket: is required (the S3 bucket for the builds)")
+
     problems = [p for p in validate_bucket_name(args.bucket) + validate_prefix(args.prefix)
                 if p.severity == "error"]
     if problems:
@@ -196,6 +205,24 @@ def cmd_policy(args: argparse.Namespace, out: TextIO) -> int:
                        args.partition)
     print(policy_json(doc), file=out)
     return EXIT_OK
+
+
+def cmd_lint(source: TextIO, out: TextIO) -> int:
+    """Judge a pasted policy: every too-broad grant named; exit 1 if any is an error."""
+    from wizard.validation import lint_policy_document
+
+    with source:
+        try:
+            document = json.load(source)
+        except json.JSONDecodeError as bad:
+            raise BadInput(f"--lint: is not valid JSON ({bad.msg} at line {bad.lineno})") from None
+    problems = lint_policy_document(document)
+    for problem in problems:
+        print(f"{problem.severity}: {problem.rule}", file=out)
+    errors = [p for p in problems if p.severity == "error"]
+    if not problems:
+        print("No wildcard, bucket-level write or ACL grant found.", file=out)
+    return EXIT_FAILED if errors else EXIT_OK
 
 
 def cmd_credential_process(args: argparse.Namespace, out: TextIO) -> int:

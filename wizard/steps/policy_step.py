@@ -84,17 +84,26 @@ class PolicyStep(Step):
         if policy is None:
             return StepCheck(Action.CREATE, f"Create customer-managed policy {name}.",
                              calls=("iam:CreatePolicy",))
-        if same_policy(current_document(ctx, policy), wanted_document(ctx)):
+        current = current_document(ctx, policy)
+        if same_policy(current, wanted_document(ctx)):
             return StepCheck(Action.EXISTS, f"Policy {name} exists with the same document.")
+        from wizard.validation import lint_policy_document
+
+        risks = [p.rule for p in lint_policy_document(current) if p.severity == "error"]
+        difference = "the policy document differs from the least-privilege one"
+        if risks:  # e.g. the tutorial's pasted "Action": "*", "Resource": "*"
+            difference += "; the current one " + "; ".join(risks)
         versions = self._versions(ctx, policy)
         extra = " (the oldest version will be deleted: IAM keeps five)" if len(versions) >= \
             MAX_POLICY_VERSIONS else ""
+        danger = (" Its current document is dangerous: " + "; ".join(risks) + ".") if risks \
+            else ""
         return StepCheck(
             Action.UPDATE,
             f"Policy {name} exists with a different document; updating it adds a new default "
-            f"version{extra}.",
+            f"version{extra}.{danger}",
             calls=("iam:CreatePolicyVersion",),
-            difference="the policy document differs from the least-privilege one",
+            difference=difference,
         )
 
     def _versions(self, ctx: RunContext, policy: dict[str, Any]) -> list[dict[str, Any]]:
