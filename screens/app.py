@@ -217,7 +217,7 @@ class WizardApp(App[int]):
         """``text`` as it goes on screen: random parts masked when ``stable_ids`` is on."""
         if not self.stable_ids:
             return text
-        text = _KEY_ID.sub(lambda m: m.group(1) + "X" * 16, text)
+        text = _KEY_ID.sub(lambda m: m.group(1) + "*" * 16, text)
         text = _MASKED_SECRET.sub(lambda m: m.group(1) + "XXXX", text)
         return _LOCAL_PORT.sub(lambda m: f"{m.group(1)}:PORT", text)
 

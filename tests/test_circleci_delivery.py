@@ -144,7 +144,7 @@ def test_undo_keeps_an_aws_key_that_is_not_the_wizards(aws_session, circleci_sta
     store = MemoryStore()
     ctx = keys_ctx(aws_session, client, store)
     real_key(ctx, store)
-    theirs = {"AWS_ACCESS_KEY_ID": "AKIAOPERATOROWNKEY99", "AWS_SECRET_ACCESS_KEY": "theirs/0000",
+    theirs = {"AWS_ACCESS_KEY_ID": "AKIA_OPERATORS_OWN_99", "AWS_SECRET_ACCESS_KEY": "theirs/0000",
               "AWS_REGION": "eu-west-1"}
     for name, value in theirs.items():
         client.set_project_envvar(SLUG, name, value)
@@ -221,15 +221,15 @@ def test_without_a_token_it_skips_and_says_where_to_paste(aws_session):
     ctx = keys_ctx(aws_session, None, store)
     check = CircleCIDeliveryStep().check(ctx)
     assert check.action is Action.SKIP and "No CircleCI token" in check.detail
-    text = manual_instructions(ctx.config, "AKIAEXAMPLEKEYID1234", region="eu-west-1")
+    text = manual_instructions(ctx.config, "AKIA_EXAMPLE_KEY_1234", region="eu-west-1")
     assert "project gh/acme/site" in text
     assert "Project Settings > Environment Variables" in text
     assert "Add Environment Variable" in text
-    for line in ("AWS_ACCESS_KEY_ID      AKIAEXAMPLEKEYID1234", "AWS_REGION             eu-west-1",
+    for line in ("AWS_ACCESS_KEY_ID      AKIA_EXAMPLE_KEY_1234", "AWS_REGION             eu-west-1",
                  "AWS_DEFAULT_REGION     eu-west-1", "AWS_SECRET_ACCESS_KEY  the secret from"):
         assert line in text
     in_context = manual_instructions(ctx.config.with_changes(circleci_context="s3-deploy"),
-                                     "AKIAEXAMPLEKEYID1234")
+                                     "AKIA_EXAMPLE_KEY_1234")
     assert "Organization Settings > Contexts" in in_context and "s3-deploy" in in_context
     oidc = manual_instructions(ctx.config.with_changes(auth=AuthMode.OIDC),
                                role_arn="arn:aws:iam::1:role/r")
