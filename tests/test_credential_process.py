@@ -21,7 +21,7 @@ from wizard.credential_process import (
 from wizard.secret_store import AccessKey
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
-KEY = AccessKey("AKIAIOSFODNN7EXAMPLE", SECRET)
+KEY = AccessKey("AKIA_DOC_EXAMPLE_KEY", SECRET)
 
 
 def _parse(path: Path) -> configparser.RawConfigParser:
@@ -35,7 +35,7 @@ def test_credential_json_is_version_1_from_the_keyring(secret_store):
     document = json.loads(credential_json(secret_store, "circleci_service"))
     assert document == {
         "Version": 1,
-        "AccessKeyId": "AKIAIOSFODNN7EXAMPLE",
+        "AccessKeyId": "AKIA_DOC_EXAMPLE_KEY",
         "SecretAccessKey": SECRET,
     }
 

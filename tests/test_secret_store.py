@@ -20,7 +20,7 @@ from wizard.secret_store import (
 )
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
-KEY = AccessKey("AKIAIOSFODNN7EXAMPLE", SECRET)
+KEY = AccessKey("AKIA_DOC_EXAMPLE_KEY", SECRET)
 
 
 def _items(service, username: str) -> list[str]:
