@@ -466,3 +466,33 @@ def test_sandbox_apply_needs_no_aws_and_keeps_its_key_apart(wizard, aws):
     assert _keyring_entry(SERVICE) is None
     # The sandbox is its own moto: the test account was never touched.
     assert _state(aws) == {"buckets": [], "users": [], "groups": [], "policies": []}
+
+
+def test_apply_delivers_to_circleci_and_rotate_replaces_the_key_everywhere(
+        wizard, aws, circleci_standin, monkeypatch):
+    circleci_standin.add_project("gh/acme/app")
+    monkeypatch.setenv("CIRCLE_TOKEN", circleci_standin.token)
+    monkeypatch.setenv("CIRCLE_HOST", circleci_standin.url)
+    common = ("--bucket", "ci-builds", "--circleci-project", "gh/acme/app", "--yes", "--json")
+    applied = wizard("apply", "--create-bucket", *common)
+    assert applied.code == 0, applied.err
+    first = _keyring_entry()["AccessKeyId"]
+    assert circleci_standin.env("gh/acme/app")["AWS_ACCESS_KEY_ID"] == first
+    assert circleci_standin.token not in applied.out + applied.err
+
+    rotated = wizard("rotate", *common)
+    assert rotated.code == 0, rotated.err
+    data = rotated.json()
+    new = _keyring_entry()
+    assert data["deleted_access_key_id"] == first and data["access_key_id"] == new["AccessKeyId"]
+    assert new["AccessKeyId"] != first
+    variables = circleci_standin.env("gh/acme/app")
+    assert variables["AWS_ACCESS_KEY_ID"] == new["AccessKeyId"]
+    assert variables["AWS_SECRET_ACCESS_KEY"] == new["SecretAccessKey"]
+    keys = aws.iam.list_access_keys(UserName="circleci_service")["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [new["AccessKeyId"]]
+    assert new["SecretAccessKey"] not in rotated.out + rotated.err
+
+    destroyed = wizard("destroy", *common)
+    assert destroyed.code == 0, destroyed.err
+    assert circleci_standin.env("gh/acme/app") == {}
