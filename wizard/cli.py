@@ -2,11 +2,15 @@
 
     circleci-s3-wizard [--sandbox]                       # the wizard
     circleci-s3-wizard plan|apply|destroy [opts]         # headless; --yes asks nothing
+    circleci-s3-wizard verify|rotate [opts]              # prove the access; replace the key
     circleci-s3-wizard policy --bucket B [--prefix P]    # print the IAM policy JSON
     circleci-s3-wizard credential-process --user NAME    # AWS credential_process JSON
+    circleci-s3-wizard sandbox                           # serve the local AWS until ctrl+c
 
-Exit status: 0 done, 1 failed, 2 bad input. Input is validated before boto3 is even imported,
-and commands that need no AWS (``--help``, ``policy``, ``credential-process``) never load it.
+Exit status: 0 done, 1 failed, 2 bad input. Answers are validated (by
+:func:`wizard.answers.build_config`, the same builder the TUI uses) before boto3 is even
+imported, and commands that need no AWS (``--help``, ``policy``, ``credential-process``) never
+load it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from wizard import __version__
+from wizard.answers import FIELDS, BadAnswers, Built, build_config
 from wizard.config import (
     DEFAULT_GROUP,
     DEFAULT_POLICY_NAME,
@@ -27,32 +32,16 @@ from wizard.config import (
     DEFAULT_USER,
     AccessLevel,
     AuthMode,
-    SetupConfig,
 )
+from wizard.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, BadInput, WizardError
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-
-#: SetupConfig field -> the option that sets it, so errors name what the operator typed.
-OPTION_OF = {
-    "bucket": "--bucket",
-    "create_bucket": "--create-bucket",
-    "prefix": "--prefix",
-    "group": "--group",
-    "policy_name": "--policy-name",
-    "user": "--user",
-    "access": "--access",
-    "auth": "--auth",
-    "circleci_project": "--circleci-project",
-    "circleci_context": "--circleci-context",
-    "circleci_branch": "--circleci-branch",
-    "role_name": "--role-name",
-    "region": "--region",
-    "profile": "--profile",
+HEADLESS = {
+    "plan": "show what apply would do; changes nothing",
+    "apply": "set everything up (asks first unless --yes)",
+    "destroy": "remove what the wizard made; never the bucket (asks first unless --yes)",
+    "verify": "prove the identity can use the prefix and nothing else",
+    "rotate": "replace the access key in IAM, the keyring and CircleCI, then delete the old one",
 }
-
-
-class BadInput(Exception):
-    """Input the operator must fix; exit status 2, nothing touched."""
 
 
 def _setup_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -65,31 +54,36 @@ def _setup_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     def d(value: Any) -> Any:
         return argparse.SUPPRESS if suppress else value
 
+    o = {name: field.option for name, field in FIELDS.items()}
     aws = parser.add_argument_group("what to set up")
-    aws.add_argument("--bucket", default=d(None), help="S3 bucket for the builds")
-    aws.add_argument("--create-bucket", action="store_true", default=d(False),
+    aws.add_argument(o["bucket"], default=d(None), help="S3 bucket for the builds")
+    aws.add_argument(o["create_bucket"], action="store_true", default=d(False),
                      help="create the bucket (Block Public Access fully on)")
-    aws.add_argument("--prefix", default=d(None), help=f"folder in the bucket ({DEFAULT_PREFIX})")
-    aws.add_argument("--access", choices=[a.value for a in AccessLevel], default=d(None),
+    aws.add_argument(o["prefix"], default=d(None), help=f"folder in the bucket ({DEFAULT_PREFIX})")
+    aws.add_argument(o["access"], choices=[a.value for a in AccessLevel], default=d(None),
                      help="what CircleCI may do under the prefix (read-write)")
-    aws.add_argument("--group", default=d(None), help=f"IAM group ({DEFAULT_GROUP})")
-    aws.add_argument("--policy-name", default=d(None), help=f"IAM policy ({DEFAULT_POLICY_NAME})")
-    aws.add_argument("--user", default=d(None), help=f"IAM user ({DEFAULT_USER})")
-    aws.add_argument("--auth", choices=[a.value for a in AuthMode], default=d(None),
+    aws.add_argument(o["group"], default=d(None), help=f"IAM group ({DEFAULT_GROUP})")
+    aws.add_argument(o["policy_name"], default=d(None),
+                     help=f"IAM policy ({DEFAULT_POLICY_NAME})")
+    aws.add_argument(o["user"], default=d(None), help=f"IAM user ({DEFAULT_USER})")
+    aws.add_argument(o["auth"], choices=[a.value for a in AuthMode], default=d(None),
                      help="keys: an access key; oidc: no stored key at all (recommended)")
-    aws.add_argument("--role-name", default=d(None), help=f"IAM role for OIDC ({DEFAULT_ROLE})")
+    aws.add_argument(o["role_name"], default=d(None), help=f"IAM role for OIDC ({DEFAULT_ROLE})")
     ci = parser.add_argument_group("CircleCI (token from CIRCLE_TOKEN, host from CIRCLE_HOST)")
-    ci.add_argument("--circleci-project", default=d(None), metavar="SLUG",
-                    help="project slug: gh/org/repo, bb/org/repo or circleci/<org-id>/<project-id>")
-    ci.add_argument("--circleci-context", default=d(None), metavar="NAME",
+    ci.add_argument(o["circleci_projects"], action="append", dest="circleci_projects",
+                    default=d(None), metavar="SLUG",
+                    help="project slug: gh/org/repo, bb/org/repo or circleci/<org-id>/"
+                    "<project-id>; OIDC: give it once per project the role trusts")
+    ci.add_argument(o["circleci_context"], default=d(None), metavar="NAME",
                     help="put the variables in this organisation context instead of the project")
-    ci.add_argument("--circleci-branch", default=d(None), metavar="BRANCH",
+    ci.add_argument(o["circleci_branch"], default=d(None), metavar="BRANCH",
                     help="OIDC: allow only jobs on this branch")
     where = parser.add_argument_group("where (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL apply)")
-    where.add_argument("--profile", default=d(None), help="AWS profile (SSO profiles work)")
-    where.add_argument("--region", default=d(None), help="AWS region for a new bucket")
+    where.add_argument(o["profile"], default=d(None), help="AWS profile (SSO profiles work)")
+    where.add_argument(o["region"], default=d(None), help="AWS region for a new bucket")
     where.add_argument("--sandbox", action="store_true", default=d(False),
-                       help="use an embedded local AWS (moto); nothing touches AWS")
+                       help="use a local imitation of AWS (moto): the one `circleci-s3-wizard "
+                       "sandbox` serves, else one for this command only")
 
 
 def _run_options(parser: argparse.ArgumentParser, *, confirm: bool) -> None:
@@ -110,13 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     _setup_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    for name, text in (
-        ("plan", "show what apply would do; changes nothing"),
-        ("apply", "set everything up (asks first unless --yes)"),
-        ("destroy", "remove what the wizard made; never the bucket (asks first unless --yes)"),
-        ("verify", "prove the identity can use the prefix and nothing else"),
-        ("rotate", "replace the access key (keyring and CircleCI), then delete the old one"),
-    ):
+    for name, text in HEADLESS.items():
         cmd = sub.add_parser(name, help=text, description=text)
         _setup_options(cmd, suppress=True)
         _run_options(cmd, confirm=name in {"apply", "destroy", "rotate"})
@@ -125,13 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Print the IAM policy JSON, or with --lint judge a policy "
                          "you already have; no AWS call is made.")
     pol.add_argument("--bucket", help="the bucket (required unless --lint)")
-    pol.add_argument("--lint", metavar="FILE", type=argparse.FileType("r"),
+    pol.add_argument("--lint", metavar="FILE",
                      help="check a policy document (a file, or - for standard input) for "
                      "wildcards and bucket-level or ACL grants; exit 1 if it is too broad")
     pol.add_argument("--prefix", default=DEFAULT_PREFIX)
     pol.add_argument("--access", choices=[a.value for a in AccessLevel],
                      default=AccessLevel.READ_WRITE.value)
     pol.add_argument("--partition", choices=["aws", "aws-cn", "aws-us-gov"], default="aws")
+    pol.add_argument("--json", action="store_true",
+                     help="with --lint: the findings as JSON (the policy itself is JSON already)")
 
     cred = sub.add_parser(
         "credential-process", help="print the stored key as AWS credential_process JSON",
@@ -143,113 +133,166 @@ def build_parser() -> argparse.ArgumentParser:
     cred.add_argument("--region", help="region for the installed profile")
     cred.add_argument("--force", action="store_true",
                       help="replace an existing profile of that name")
+    cred.add_argument("--sandbox", action="store_true",
+                      help="the key made in the sandbox (its own keyring entry)")
+
+    sub.add_parser("sandbox", help="serve the local imitation of AWS until ctrl+c",
+                   description="Start the sandbox (moto's server on 127.0.0.1) in the foreground "
+                   "and keep it running, so --sandbox commands in other terminals (apply, "
+                   "verify, destroy, the wizard) share it. Prints the variables to export for "
+                   "the AWS CLI or other tools.")
     return parser
 
 
 # --- turning arguments into a validated SetupConfig -------------------------------------------
 
-def config_from_args(args: argparse.Namespace) -> SetupConfig:
-    """The validated, normalised SetupConfig; raises BadInput naming the --option."""
-    from wizard.validation import ValidationFailed, checked
 
-    def get(name: str, default: Any) -> Any:
-        value = getattr(args, name, None)
-        return default if value is None else value
+def answers_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The setup answers given on the command line, by ``SetupConfig`` field."""
+    return {name: getattr(args, name, None) for name in FIELDS}
 
-    config = SetupConfig(
-        bucket=get("bucket", ""),
-        create_bucket=bool(getattr(args, "create_bucket", False)),
-        prefix=get("prefix", DEFAULT_PREFIX),
-        group=get("group", DEFAULT_GROUP),
-        policy_name=get("policy_name", DEFAULT_POLICY_NAME),
-        user=get("user", DEFAULT_USER),
-        access=AccessLevel(get("access", AccessLevel.READ_WRITE.value)),
-        auth=AuthMode(get("auth", AuthMode.KEYS.value)),
-        circleci_project=get("circleci_project", None),
-        circleci_context=get("circleci_context", None),
-        circleci_branch=get("circleci_branch", None),
-        role_name=get("role_name", DEFAULT_ROLE),
-        region=get("region", None) or os.environ.get("AWS_REGION") or None,
-        profile=get("profile", None),
-    )
+
+def built_from(args: argparse.Namespace, *, bucket_required: bool = True) -> Built:
+    """The validated configuration, or :class:`BadInput` naming each option and its rule."""
     try:
-        return checked(config)
-    except ValidationFailed as failed:
-        raise BadInput("\n".join(
-            f"{OPTION_OF.get(p.field, p.field)}: {p.rule}" for p in failed.errors)) from None
+        return build_config(answers_of(args), bucket_required=bucket_required)
+    except BadAnswers as bad:
+        raise BadInput(bad.for_cli()) from None
 
 
-def config_warnings(config: SetupConfig) -> list[str]:
-    from wizard.validation import validate_config
+# --- commands without AWS ------------------------------------------------------------------
 
-    return [f"{OPTION_OF.get(p.field, p.field)}: {p.rule}"
-            for p in validate_config(config) if p.severity == "warning"]
-
-
-# --- commands ------------------------------------------------------------------------------
 
 def cmd_policy(args: argparse.Namespace, out: TextIO) -> int:
     from wizard.policy import build_policy, policy_json
     from wizard.validation import normalise_prefix, validate_bucket_name, validate_prefix
 
     if args.lint is not None:
-        return cmd_lint(args.lint, out)
+        return cmd_lint(args.lint, out, as_json=args.json)
     if not args.bucket:
         raise BadInput("--bucket: is required (the S3 bucket for the builds)")
-
     problems = [p for p in validate_bucket_name(args.bucket) + validate_prefix(args.prefix)
                 if p.severity == "error"]
     if problems:
-        raise BadInput("\n".join(f"{OPTION_OF[p.field]}: {p.rule}" for p in problems))
+        raise BadInput("\n".join(f"{FIELDS[p.field].option}: {p.rule}" for p in problems))
     doc = build_policy(args.bucket, normalise_prefix(args.prefix), AccessLevel(args.access),
                        args.partition)
     print(policy_json(doc), file=out)
     return EXIT_OK
 
 
-def cmd_lint(source: TextIO, out: TextIO) -> int:
+def cmd_lint(source: str, out: TextIO, *, as_json: bool = False) -> int:
     """Judge a pasted policy: every too-broad grant named; exit 1 if any is an error."""
-    from wizard.validation import lint_policy_document
+    from wizard.policy_lint import PolicyInputError, lint_policy_document, parse_policy_bytes
 
-    with source:
-        try:
-            document = json.load(source)
-        except json.JSONDecodeError as bad:
-            raise BadInput(f"--lint: is not valid JSON ({bad.msg} at line {bad.lineno})") from None
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else _read_file(source)
+        document = parse_policy_bytes(raw)
+    except PolicyInputError as bad:
+        raise BadInput(f"--lint: {bad}") from None
     problems = lint_policy_document(document)
-    for problem in problems:
-        print(f"{problem.severity}: {problem.rule}", file=out)
     errors = [p for p in problems if p.severity == "error"]
-    if not problems:
-        print("No wildcard, bucket-level write or ACL grant found.", file=out)
+    if as_json:
+        print(json.dumps({"ok": not errors, "findings": [
+            {"severity": p.severity, "rule": p.rule} for p in problems]}, indent=2), file=out)
+    else:
+        for problem in problems:
+            print(f"{problem.severity}: {problem.rule}", file=out)
+        if not problems:
+            print("No wildcard, bucket-level write or ACL grant found.", file=out)
     return EXIT_FAILED if errors else EXIT_OK
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise BadInput(f"--lint: cannot read {path!r} ({exc.strerror or exc})") from None
 
 
 def cmd_credential_process(args: argparse.Namespace, out: TextIO) -> int:
     from wizard import credential_process as cp
-    from wizard.secret_store import SecretStore
+    from wizard.connect import secret_store
     from wizard.validation import validate_iam_name
 
-    problems = validate_iam_name(args.user, field="user", kind="user")
+    problems = [f"--user: {p.rule}" for p in validate_iam_name(args.user, field="user",
+                                                                kind="user")]
+    if args.install_profile is not None:
+        problems += [f"--install-profile: {rule}" for rule in
+                     cp.profile_name_problems(args.install_profile)]
     if problems:
-        raise BadInput("\n".join(f"--user: {p.rule}" for p in problems))
-    from wizard.errors import WizardError
+        raise BadInput("\n".join(problems))
     from wizard.secret_store import KeyringUnavailable
 
     try:
-        if args.install_profile:
+        if args.install_profile is not None:
+            endpoint = None
+            if args.sandbox:
+                from wizard.sandbox import find_shared
+
+                shared = find_shared()
+                if shared is None:
+                    raise BadInput("--sandbox: an installed profile needs a sandbox that keeps "
+                                   "running: start `circleci-s3-wizard sandbox` in another "
+                                   "terminal first")
+                endpoint = shared.endpoint
             path = cp.write_profile(args.install_profile, args.user, args.region,
-                                    overwrite=args.force)
+                                    overwrite=args.force, sandbox=args.sandbox,
+                                    endpoint_url=endpoint)
             print(f"Wrote profile [{args.install_profile}] to {path}: the AWS CLI and SDKs now "
                   f"get {args.user}'s key from your keyring (try: aws --profile "
                   f"{args.install_profile} sts get-caller-identity).", file=out)
             return EXIT_OK
-        print(cp.credential_json(SecretStore(), args.user), file=out)
+        print(cp.credential_json(secret_store(args.sandbox), args.user), file=out)
     except (cp.NoStoredKey, KeyringUnavailable, ValueError) as exc:
         # Expected failures (no key yet, keyring locked or insecure, a profile conflict or a
         # malformed entry) already read as sentences: not "unexpected errors".
         raise WizardError(str(exc)) from None
     return EXIT_OK
+
+
+def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
+    """Serve the sandbox in the foreground until interrupted."""
+    import signal
+    import threading
+
+    from wizard.sandbox import Sandbox, find_shared
+
+    if find_shared() is not None:
+        raise WizardError("A sandbox is already running (`circleci-s3-wizard sandbox` in another "
+                          "terminal); --sandbox commands use it.")
+    box = Sandbox(region=os.environ.get("AWS_REGION") or "us-east-1").start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        box.publish()
+        print(box.banner(), file=sys.stderr)
+        print("While this runs, add --sandbox to any command to use it, e.g.\n"
+              "  circleci-s3-wizard apply --sandbox --bucket demo-builds --create-bucket --yes\n"
+              "Other tools (the AWS CLI) reach it with these variables:", file=sys.stderr)
+        for name, value in box.environment().items():
+            print(f"export {name}={value}", file=out)
+        out.flush()
+        print("Press ctrl+c to stop it (everything in it vanishes).", file=sys.stderr)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    finally:
+        box.withdraw()
+        box.stop()
+    print("Sandbox stopped.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _run_tui(args: argparse.Namespace) -> int:
+    """Start the Textual wizard with what the options prefilled (validated as typed)."""
+    built = built_from(args, bucket_required=False)
+    from screens.app import run_tui
+
+    return run_tui(built.config, sandbox=args.sandbox)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -265,6 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_policy(args, out)
         if args.command == "credential-process":
             return cmd_credential_process(args, out)
+        if args.command == "sandbox":
+            return cmd_sandbox(args, out)
         if args.command is None:
             return _run_tui(args)
         from wizard.headless import run_command
@@ -273,6 +318,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BadInput as bad:
         _error(args, str(bad), code="bad-input")
         return EXIT_BAD_INPUT
+    except WizardError as failed:
+        _error(args, str(failed))
+        return EXIT_FAILED
+    except BrokenPipeError:
+        # `plan | head`: the reader left. Say nothing more, and keep Python from complaining
+        # at exit that stdout could not be flushed.
+        _silence_stdout()
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_FAILED
@@ -283,41 +336,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def _error(args: argparse.Namespace, message: str, code: str = "failed") -> None:
-    if getattr(args, "json", False):
-        print(json.dumps({"ok": False, "error": message, "kind": code}), file=sys.stdout)
-    else:
-        print(f"circleci-s3-wizard: error: {message}", file=sys.stderr)
-
-
-def _run_tui(args: argparse.Namespace) -> int:
-    """Start the Textual wizard with what the options prefilled (validated as typed)."""
-    from wizard.validation import validate_config
-
-    config = SetupConfig(
-        bucket=args.bucket or "",
-        create_bucket=args.create_bucket,
-        prefix=args.prefix or DEFAULT_PREFIX,
-        group=args.group or DEFAULT_GROUP,
-        policy_name=args.policy_name or DEFAULT_POLICY_NAME,
-        user=args.user or DEFAULT_USER,
-        access=AccessLevel(args.access or AccessLevel.READ_WRITE.value),
-        auth=AuthMode(args.auth or AuthMode.KEYS.value),
-        circleci_project=args.circleci_project,
-        circleci_context=args.circleci_context,
-        circleci_branch=args.circleci_branch,
-        role_name=args.role_name or DEFAULT_ROLE,
-        region=args.region,
-        profile=args.profile,
-    )
-    # Prefilled values must be valid too, except the bucket the operator may still choose.
-    errors = [p for p in validate_config(config)
-              if p.severity == "error" and not (p.field == "bucket" and not config.bucket)]
-    if errors:
-        raise BadInput("\n".join(f"{OPTION_OF.get(p.field, p.field)}: {p.rule}" for p in errors))
-    from screens.app import run_tui
-
-    return run_tui(config, sandbox=args.sandbox)
+    try:
+        if getattr(args, "json", False):
+            print(json.dumps({"ok": False, "error": message, "kind": code}), file=sys.stdout)
+        else:
+            print(f"circleci-s3-wizard: error: {message}", file=sys.stderr)
+    except BrokenPipeError:
+        _silence_stdout()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,9 @@
 """The operator's answers: one frozen dataclass that every step, screen and command reads.
 
 Defaults are the tutorial's names, so a newcomer who accepts every default ends up with exactly
-the setup the blog post describes, minus its mistakes.
+the setup the blog post describes, minus its mistakes. A :class:`SetupConfig` is only ever made
+by :func:`wizard.answers.build_config`, which validates and normalises every answer (the prefix's
+trailing slash above all), so no view can hand the engine an answer the engine would not accept.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ DEFAULT_GROUP = "circleci_devops"
 DEFAULT_POLICY_NAME = "s3_full_access_devops_builds"
 DEFAULT_USER = "circleci_service"
 DEFAULT_ROLE = "circleci_s3_builds"
+DEFAULT_REGION = "us-east-1"
 
 #: The IAM path the wizard puts everything it creates under. IAM groups cannot be tagged, so the
 #: path (together with the ``managed-by`` tag where IAM supports tags) is how ``destroy`` tells
@@ -39,7 +42,7 @@ class AuthMode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SetupConfig:
-    """Everything the operator chose; validated by :mod:`wizard.validation` before any AWS call."""
+    """Everything the operator chose, validated and normalised by :mod:`wizard.answers`."""
 
     bucket: str = ""
     create_bucket: bool = False
@@ -49,13 +52,33 @@ class SetupConfig:
     user: str = DEFAULT_USER
     access: AccessLevel = AccessLevel.READ_WRITE
     auth: AuthMode = AuthMode.KEYS
-    circleci_project: str | None = None
+    #: Every CircleCI project the setup is for (OIDC trusts each; keys go to the first).
+    circleci_projects: tuple[str, ...] = ()
     circleci_context: str | None = None
     circleci_branch: str | None = None
     role_name: str = DEFAULT_ROLE
     region: str | None = None
     profile: str | None = None
 
+    @property
+    def circleci_project(self) -> str | None:
+        """The project the variables are set on (the first one given), or None."""
+        return self.circleci_projects[0] if self.circleci_projects else None
+
+    @property
+    def keys(self) -> bool:
+        return self.auth is AuthMode.KEYS
+
+    @property
+    def oidc(self) -> bool:
+        return self.auth is AuthMode.OIDC
+
+    @property
+    def identity_name(self) -> str:
+        """What the CircleCI identity is called: the IAM user (keys) or the role (OIDC)."""
+        return self.role_name if self.oidc else self.user
+
     def with_changes(self, **changes: object) -> SetupConfig:
-        """A copy with some answers changed (screens keep what was typed this way)."""
+        """A copy with some answers changed. Only for values that are already normalised:
+        answers as typed go through :func:`wizard.answers.build_config`."""
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,17 +1,24 @@
 """The run context: the operator's answers plus the live connections every step needs.
 
 Built once per run and passed to each step, so steps hold no global state and tests can hand in
-moto-backed sessions, a throwaway keyring or a CircleCI stand-in. boto3 is imported lazily here,
-never at module import, so commands that do not talk to AWS (``policy``, ``--help``) start fast.
+moto-backed sessions, a throwaway keyring or a CircleCI stand-in. The plan runs every step's
+reads at once in threads, so everything here is safe to share between threads: boto3 clients
+(thread-safe once made) are made under a lock, and every read goes through :attr:`reads`, which
+makes each distinct question to AWS once per run however many steps ask it.
+
+boto3 is imported lazily, never at module import, so commands that do not talk to AWS
+(``policy``, ``--help``) start fast.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
+import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from wizard.config import SetupConfig
+from wizard.aws import client_config, iam_arn
+from wizard.config import DEFAULT_REGION, IAM_PATH, SetupConfig
+from wizard.reads import Reads
 
 if TYPE_CHECKING:
     import boto3
@@ -45,52 +52,76 @@ def make_session(profile: str | None = None, region: str | None = None) -> boto3
     return boto3.Session(profile_name=profile or None, region_name=region or None)
 
 
-@dataclass
 class RunContext:
-    """What a step runs against. Clients are created on first use and cached."""
+    """What a step runs against: answers, AWS session and clients, keyring, CircleCI."""
 
-    config: SetupConfig
-    session: Any  # boto3.Session; Any so this module needs no boto3 import
-    secrets: SecretStore | None = None
-    circleci: CircleCIClient | None = None
-    #: Facts a step learns that later steps need (e.g. the policy ARN found by the policy step).
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
-    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+    def __init__(
+        self,
+        config: SetupConfig,
+        session: Any,
+        *,
+        secrets: SecretStore | None = None,
+        circleci: CircleCIClient | None = None,
+        sandbox: str | None = None,
+    ) -> None:
+        self.config = config
+        self.session = session  # boto3.Session; Any so this module needs no boto3 import
+        self.secrets = secrets
+        self.circleci = circleci
+        #: None for real AWS; for the wizard's local imitation of AWS, how long it lasts:
+        #: :data:`wizard.sandbox.PER_PROCESS` or :data:`wizard.sandbox.SHARED`.
+        self.sandbox = sandbox
+        #: Every read of this run, asked once (see :class:`wizard.reads.Reads`).
+        self.reads = Reads()
+        self._clients: dict[tuple[str, int], Any] = {}
+        self._lock = threading.Lock()
 
     def with_config(self, config: SetupConfig) -> RunContext:
         """A context for changed answers that keeps the session, clients and identity.
 
-        The facts cache is dropped (it depends on the answers); clients are kept only while the
-        region is the same, since a client is bound to its region.
+        Reads about the old answers are dropped (they may not hold for the new ones), except who
+        the caller is; clients are kept only while the region is the same.
         """
-        other = RunContext(config, self.session, secrets=self.secrets, circleci=self.circleci)
+        other = RunContext(config, self.session, secrets=self.secrets, circleci=self.circleci,
+                           sandbox=self.sandbox)
         if other.region == self.region:
             other._clients = self._clients
-        if "identity" in self.__dict__:
-            other.__dict__["identity"] = self.__dict__["identity"]
+        self.reads.hand_over(other.reads, "identity")
         return other
 
-    def client(self, service: str) -> Any:
-        """A cached boto3 client for ``service`` in the run's region."""
-        if service not in self._clients:
-            from botocore.config import Config
+    def client(self, service: str, *, attempts: int = 5) -> Any:
+        """The run's boto3 client for ``service`` in its region (made once, under a lock).
 
-            cfg = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10)
-            self._clients[service] = self.session.client(
-                service, region_name=self.region, config=cfg
-            )
-        return self._clients[service]
+        ``attempts=1`` gives a client that never retries, for creates AWS must not repeat.
+        """
+        key = (service, attempts)
+        client = self._clients.get(key)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(key)
+                if client is None:
+                    client = self.session.client(service, region_name=self.region,
+                                                 config=client_config(attempts=attempts))
+                    self._clients[key] = client
+        return client
 
     @property
     def region(self) -> str:
         """The region for new buckets and the CircleCI ``AWS_REGION`` variable."""
-        return self.config.region or self.session.region_name or "us-east-1"
+        return self.config.region or self.session.region_name or DEFAULT_REGION
 
-    @cached_property
+    @property
     def identity(self) -> Identity:
-        """The caller, asked once per run."""
-        answer = self.client("sts").get_caller_identity()
-        return Identity(account=answer["Account"], arn=answer["Arn"], user_id=answer["UserId"])
+        """The caller, asked once per run (and shared with contexts made by :meth:`with_config`)."""
+
+        def ask() -> Identity:
+            from wizard.aws import aws_call
+
+            with aws_call("asking AWS who you are", "sts:GetCallerIdentity"):
+                answer = self.client("sts").get_caller_identity()
+            return Identity(answer["Account"], answer["Arn"], answer["UserId"])
+
+        return self.reads.once("identity", ask)
 
     @property
     def partition(self) -> str:
@@ -98,4 +129,8 @@ class RunContext:
 
     def iam_arn(self, kind: str, name: str, path: str = "/") -> str:
         """``arn:<partition>:iam::<account>:<kind><path><name>``."""
-        return f"arn:{self.partition}:iam::{self.identity.account}:{kind}{path}{name}"
+        return iam_arn(self.partition, self.identity.account, kind, name, path)
+
+    def managed_arn(self, kind: str, name: str) -> str:
+        """The ARN the wizard gives what it creates: under :data:`IAM_PATH`."""
+        return self.iam_arn(kind, name, IAM_PATH)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from wizard.secret_store import SecretStore
 
 DEFAULT_EXECUTABLE = "circleci-s3-wizard"
+#: What a profile name may hold: the AWS CLI writes it into ``[profile NAME]`` headers.
+_PROFILE_FORBIDDEN = set("[]\n\r\t\"'=#;")
 
 
 class NoStoredKey(LookupError):
@@ -31,6 +33,34 @@ class NoStoredKey(LookupError):
 
 class ProfileConflict(ValueError):
     """The AWS config already has a different profile of that name."""
+
+
+def own_command() -> list[str]:
+    """How to run this very installation again, wherever it was started from.
+
+    ``circleci-s3-wizard`` on PATH is not enough: started with ``uv run`` or from a virtual
+    environment, the command is not on the PATH the AWS CLI sees. The console script beside
+    this interpreter is; without one, the interpreter runs the package.
+    """
+    script = Path(sys.executable).parent / ("circleci-s3-wizard.exe" if sys.platform == "win32"
+                                            else "circleci-s3-wizard")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", __name__.rsplit(".", 1)[0]]
+
+
+def profile_name_problems(name: str) -> list[str]:
+    """Why ``name`` cannot be an AWS profile name (empty: it can)."""
+    if not name.strip():
+        return ["must not be empty; give the name of the AWS profile to write, e.g. "
+                "circleci-builds"]
+    problems = []
+    if name != name.strip():
+        problems.append("must not start or end with spaces")
+    bad = sorted({c for c in name if c in _PROFILE_FORBIDDEN or not c.isprintable()})
+    if bad:
+        problems.append(f"may not contain {', '.join(repr(c) for c in bad)}")
+    return problems
 
 
 def credential_json(store: SecretStore, user: str) -> str:
@@ -57,9 +87,12 @@ def _quote(arg: str) -> str:
     return shlex.quote(arg)
 
 
-def credential_command(user: str, executable: str = DEFAULT_EXECUTABLE) -> str:
+def credential_command(user: str, executable: str | list[str] = DEFAULT_EXECUTABLE, *,
+                       sandbox: bool = False) -> str:
     """The ``credential_process`` command line for ``user``."""
-    return " ".join(_quote(part) for part in (executable, "credential-process", "--user", user))
+    head = [executable] if isinstance(executable, str) else list(executable)
+    tail = ["--sandbox"] if sandbox else []
+    return " ".join(_quote(part) for part in (*head, "credential-process", "--user", user, *tail))
 
 
 def _section_name(profile_name: str) -> str:
@@ -67,10 +100,13 @@ def _section_name(profile_name: str) -> str:
     return "default" if profile_name == "default" else f"profile {profile_name}"
 
 
-def _wanted(user: str, region: str | None, executable: str) -> dict[str, str]:
-    values = {"credential_process": credential_command(user, executable)}
+def _wanted(user: str, region: str | None, executable: str | list[str], sandbox: bool = False,
+            endpoint_url: str | None = None) -> dict[str, str]:
+    values = {"credential_process": credential_command(user, executable, sandbox=sandbox)}
     if region:
         values["region"] = region
+    if endpoint_url:
+        values["endpoint_url"] = endpoint_url
     return values
 
 
@@ -78,11 +114,15 @@ def profile_snippet(
     profile_name: str,
     user: str,
     region: str | None,
-    executable: str = DEFAULT_EXECUTABLE,
+    executable: str | list[str] = DEFAULT_EXECUTABLE,
+    *,
+    sandbox: bool = False,
+    endpoint_url: str | None = None,
 ) -> str:
     """The config-file section for the profile, ending in a newline. Holds no secret."""
     lines = [f"[{_section_name(profile_name)}]"]
-    lines += [f"{k} = {v}" for k, v in _wanted(user, region, executable).items()]
+    lines += [f"{k} = {v}" for k, v in
+              _wanted(user, region, executable, sandbox, endpoint_url).items()]
     return "\n".join(lines) + "\n"
 
 
@@ -120,8 +160,10 @@ def write_profile(
     region: str | None,
     config_path: Path | str | None = None,
     *,
-    executable: str = DEFAULT_EXECUTABLE,
+    executable: str | list[str] | None = None,
     overwrite: bool = False,
+    sandbox: bool = False,
+    endpoint_url: str | None = None,
 ) -> Path:
     """Add or update the credential_process profile in the AWS config file; return its path.
 
@@ -132,8 +174,10 @@ def write_profile(
     """
     path = Path(config_path).expanduser() if config_path else default_config_path()
     section = _section_name(profile_name)
-    wanted = _wanted(user, region, executable)
-    snippet = profile_snippet(profile_name, user, region, executable)
+    command = own_command() if executable is None else executable
+    wanted = _wanted(user, region, command, sandbox, endpoint_url)
+    snippet = profile_snippet(profile_name, user, region, command, sandbox=sandbox,
+                              endpoint_url=endpoint_url)
 
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     existing = _parse(text, path)

@@ -1,131 +1,260 @@
-"""The engine: the tutorial's steps in order, planned, applied and undone as one run.
+"""The engine: plan, apply and destroy the whole setup, for the CLI and the TUI alike.
 
-The headless CLI calls :class:`Engine` directly; the TUI drives the same step objects one screen
-at a time. ``apply`` plans first and refuses to touch anything if a step is in conflict or
-blocked, so a bad answer never leaves half a setup behind.
+``plan`` asks every step at once: each step's reads run in their own thread and share one memo
+(:mod:`wizard.reads`), with the caller's identity and the keyring backend resolved alongside, so
+a plan costs about one round trip to AWS, not one per question. ``apply`` refuses a plan with a
+conflict or a blocked step (nothing is touched), wants consent for updates, then runs the
+changing steps as a dependency graph (:mod:`wizard.graph`) from the plan's own facts, and
+reports every step in the tutorial's order, whatever order they finished in.
+
+Every command that changes something does so under the run lock (:mod:`wizard.lock`), planned
+under it too, so two runs cannot interleave.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from typing import Any
 
-from wizard.config import AuthMode, SetupConfig
 from wizard.context import RunContext
-from wizard.errors import ConflictError, WizardError, explain
-from wizard.steps.base import Action, Step, StepCheck, StepResult
+from wizard.errors import WizardError, explain
+from wizard.graph import Graph, Stopped, Work, run_all
+from wizard.model import Action, Plan, Report, StepPlan, StepResult
+from wizard.registry import StepInfo, info, steps_for
 
-
-def build_steps(config: SetupConfig) -> list[Step]:
-    """Every step of the tutorial, in order. Steps that do not apply to a mode say SKIP."""
-    from wizard.circleci.delivery_step import CircleCIDeliveryStep
-    from wizard.circleci.oidc_steps import OidcProviderStep, OidcRoleStep
-    from wizard.steps.access_key_step import AccessKeyStep
-    from wizard.steps.attach_step import AttachStep
-    from wizard.steps.bucket_step import BucketStep
-    from wizard.steps.folder_step import FolderStep
-    from wizard.steps.group_step import GroupStep
-    from wizard.steps.policy_step import PolicyStep
-    from wizard.steps.user_step import UserStep
-
-    steps: list[Step] = [BucketStep(), FolderStep(), GroupStep(), PolicyStep(), AttachStep(),
-                         UserStep(), AccessKeyStep()]
-    if config.auth is AuthMode.OIDC:
-        steps += [OidcProviderStep(), OidcRoleStep()]
-    steps.append(CircleCIDeliveryStep())
-    return steps
-
-
-@dataclass(frozen=True, slots=True)
-class Planned:
-    step: Step
-    check: StepCheck
-
-
-@dataclass(frozen=True, slots=True)
-class Done:
-    step: Step
-    result: StepResult
+Progress = Callable[[StepResult], None]
 
 
 class PlanRefused(WizardError):
     """Applying would hit a conflict or a blocked step; nothing was changed."""
 
-    def __init__(self, message: str, plan: list[Planned]):
-        super().__init__(message)
+    def __init__(self, plan: Plan):
+        super().__init__("Nothing was changed: " + " ".join(s.detail for s in plan.refused))
         self.plan = plan
 
 
-class NeedsConfirmation(ConflictError):
-    """Something exists but differs; it may be updated only with confirmation (--yes)."""
+class NeedsConsent(WizardError):
+    """Something exists but differs; it may be updated only with the operator's consent."""
 
-    def __init__(self, message: str, plan: list[Planned]):
-        super().__init__(message, hint="Re-run with --yes to update it, or choose other names.")
+    def __init__(self, plan: Plan):
+        super().__init__("Nothing was changed: " + " ".join(s.detail for s in plan.updates),
+                         hint="Re-run with --yes to update it, or choose other names.")
         self.plan = plan
-
-
-Progress = Callable[[Step, str], None]
 
 
 class Engine:
     """Plans, applies and destroys the whole setup for one :class:`RunContext`."""
 
-    def __init__(self, ctx: RunContext, steps: list[Step] | None = None):
+    def __init__(self, ctx: RunContext):
         self.ctx = ctx
-        self.steps = steps if steps is not None else build_steps(ctx.config)
 
-    def step(self, key: str) -> Step:
-        return next(s for s in self.steps if s.key == key)
+    @property
+    def infos(self) -> tuple[StepInfo, ...]:
+        return steps_for(self.ctx.config)
 
-    def _guard(self, step: Step, doing: str, call: Callable[[], object]) -> object:
+    def lock(self, *, command: str = "", wait: float | None = None,
+             on_wait: Callable[[str], None] | None = None) -> AbstractContextManager[None]:
+        """The run lock for this setup's CircleCI identity (see :mod:`wizard.lock`)."""
+        from wizard.lock import DEFAULT_WAIT_SECONDS, run_lock
+
+        c = self.ctx.config
+        return run_lock("role" if c.oidc else "user", c.identity_name, sandbox=self.ctx.sandbox,
+                        command=command, wait=DEFAULT_WAIT_SECONDS if wait is None else wait,
+                        on_wait=on_wait)
+
+    # -- planning ----------------------------------------------------------------------------
+
+    def _guarded(self, step_info: StepInfo, doing: str,
+                 call: Callable[[], StepPlan]) -> StepPlan:
         try:
             return call()
         except WizardError:
             raise
-        except Exception as exc:  # noqa: BLE001 - turned into a sentence with the AWS code
-            raise explain(exc, f"{doing} ({step.title})") from exc
+        except Exception as exc:  # noqa: BLE001 - a sentence with the AWS code, never a traceback
+            raise explain(exc, f"{doing} ({step_info.title})") from exc
 
-    def plan(self) -> list[Planned]:
-        """What apply would do, step by step. Only reads."""
-        return [Planned(s, self._guard(s, "planning", lambda s=s: s.check(self.ctx)))
-                for s in self.steps]
+    def _all_at_once(self, calls: list[Callable[[], Any]]) -> list[Any]:
+        """Run the calls in threads and return their answers in order; raise the first failure
+        (in the given order, so the message is the same whichever thread failed first)."""
+        with ThreadPoolExecutor(max_workers=max(1, len(calls)),
+                                thread_name_prefix="plan") as pool:
+            futures = [pool.submit(call) for call in calls]
+        for future in futures:
+            if future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+        return [f.result() for f in futures]
 
-    def apply(self, *, allow_update: bool = False, progress: Progress | None = None,
-              plan: list[Planned] | None = None) -> list[Done]:
-        """Plan, refuse on conflicts, then apply each step in order."""
-        plan = plan if plan is not None else self.plan()
-        stuck = [p for p in plan if p.check.action in (Action.CONFLICT, Action.BLOCKED)]
-        if stuck:
-            raise PlanRefused("Nothing was changed: " + " ".join(p.check.detail for p in stuck),
-                              plan)
-        updates = [p for p in plan if p.check.action is Action.UPDATE]
-        if updates and not allow_update:
-            raise NeedsConfirmation(
-                "Nothing was changed: " + " ".join(p.check.detail for p in updates), plan)
-        done: list[Done] = []
-        for item in plan:
-            if progress:
-                progress(item.step, "running")
-            result = self._guard(item.step, "applying",
-                                 lambda s=item.step: s.apply(self.ctx, allow_update=allow_update))
-            done.append(Done(item.step, result))
-            if progress:
-                progress(item.step, "done")
-        return done
+    def _warm_up(self) -> list[Callable[[], Any]]:
+        """What a plan needs besides the steps' reads, fetched alongside them."""
+        ctx = self.ctx
+        warm: list[Callable[[], Any]] = [lambda: ctx.identity]
+        if ctx.config.keys and ctx.secrets is not None:
+            warm.append(lambda: _quietly(ctx.secrets.backend_name))
+        return warm
 
-    def plan_destroy(self) -> list[Planned]:
+    def plan(self, *, warnings: tuple[str, ...] = ()) -> Plan:
+        """What apply would do, every step at once. Only reads."""
+        infos = self.infos
+        calls = [lambda i=i: self._guarded(i, "planning", lambda: i.step().plan(self.ctx))
+                 for i in infos]
+        answers = self._all_at_once(self._warm_up() + calls)
+        steps = tuple(answers[len(answers) - len(infos):])
+        return Plan("setup", self.ctx.config, self.ctx.identity, self.ctx.region, steps,
+                    warnings)
+
+    def plan_step(self, key: str) -> StepPlan:
+        """One step's plan (a TUI page shows it). Reads only what that step needs."""
+        step_info = info(key)
+        return self._guarded(step_info, "planning", lambda: step_info.step().plan(self.ctx))
+
+    # -- applying ----------------------------------------------------------------------------
+
+    def apply(self, plan: Plan, *, consent: bool = False,
+              progress: Progress | None = None) -> Report:
+        """Apply ``plan``: refused if anything is in conflict or blocked, updates only with
+        ``consent``. The changing steps run as a graph; results come back in tutorial order."""
+        if plan.refused:
+            raise PlanRefused(plan)
+        if plan.updates and not consent:
+            raise NeedsConsent(plan)
+        ctx = self.ctx
+        jobs = {sp.key: (lambda work, sp=sp: info(sp.key).step().apply(ctx, sp, work))
+                for sp in plan.steps if sp.action.changes}
+        emit = _InOrder([sp.key for sp in plan.steps], progress)
+        results: dict[str, StepResult] = {}
+        for sp in plan.steps:
+            if sp.key not in jobs:
+                results[sp.key] = StepResult(sp.key, sp.action, sp.detail,
+                                             info(sp.key).step().outputs(ctx, sp))
+                emit(results[sp.key])
+        handoff = None
+
+        def finished(key: str, work: Work, value: object) -> None:
+            nonlocal handoff
+            from wizard.steps.access_key_step import HandoffNeeded
+
+            if isinstance(value, HandoffNeeded):
+                handoff = value.handoff
+            results[key] = _as_result(key, work, value)
+            emit(results[key])
+
+        run_all(jobs, Graph(jobs), on_done=finished)
+        ordered = tuple(results[sp.key] for sp in plan.steps)
+        from wizard.next_steps import next_steps
+
+        report = Report(plan, ordered, handoff=handoff)
+        return Report(plan, ordered, next_steps(ctx, report), handoff)
+
+    def apply_step(self, plan: StepPlan, *, consent: bool = False) -> StepResult:
+        """Apply one step's plan on its own (a TUI page), under the lock.
+
+        Steps it depends on are assumed done (the page says which are not); its writes then run
+        as in a full apply, with nothing to wait for.
+        """
+        if plan.action.stops:
+            raise WizardError(plan.detail)
+        if plan.action is Action.UPDATE and not consent:
+            raise NeedsConsent(Plan("setup", self.ctx.config, self.ctx.identity,
+                                    self.ctx.region, (plan,)))
+        if not plan.action.changes:
+            return StepResult(plan.key, plan.action, plan.detail,
+                              info(plan.key).step().outputs(self.ctx, plan))
+        outcome: dict[str, tuple[Work, object]] = {}
+        run_all({plan.key: lambda work: info(plan.key).step().apply(self.ctx, plan, work)},
+                Graph([plan.key]), on_done=lambda k, w, v: outcome.__setitem__(k, (w, v)))
+        work, value = outcome[plan.key]
+        if isinstance(value, BaseException):
+            if isinstance(value, WizardError):
+                raise value
+            raise explain(value, f"running {info(plan.key).title}") from value
+        assert isinstance(value, StepResult)
+        return value
+
+    # -- destroying --------------------------------------------------------------------------
+
+    def plan_destroy(self) -> Plan:
         """What destroy would remove (DELETE) or leave (KEEP/ABSENT), in the order it would."""
-        return [Planned(s, self._guard(s, "planning removal", lambda s=s: s.plan_destroy(self.ctx)))
-                for s in reversed(self.steps)]
+        infos = tuple(reversed(self.infos))
+        calls = [lambda i=i: self._guarded(i, "planning removal",
+                                           lambda: i.step().plan_destroy(self.ctx))
+                 for i in infos]
+        answers = self._all_at_once([lambda: self.ctx.identity] + calls)
+        return Plan("destroy", self.ctx.config, self.ctx.identity, self.ctx.region,
+                    tuple(answers[1:]))
 
-    def destroy(self, *, progress: Progress | None = None) -> list[Done]:
-        """Undo in reverse order; only what the wizard made. The bucket is always kept."""
-        done: list[Done] = []
-        for step in reversed(self.steps):
-            if progress:
-                progress(step, "running")
-            result = self._guard(step, "removing", lambda s=step: s.undo(self.ctx))
-            done.append(Done(step, result))
-            if progress:
-                progress(step, "done")
-        return done
+    def destroy(self, plan: Plan, *, progress: Progress | None = None) -> Report:
+        """Undo in reverse order; only what the wizard made. The bucket is always kept.
+
+        A failure stops the removal there: later steps are reported as stopped, and running
+        destroy again picks up where this one ended.
+        """
+        results: list[StepResult] = []
+        failed: str | None = None
+        for sp in plan.steps:
+            if failed is not None:
+                result = StepResult(sp.key, Action.STOPPED, f"Not removed: {failed}")
+            else:
+                try:
+                    result = self._guarded_result(sp, lambda sp=sp: info(sp.key).step().destroy(
+                        self.ctx, sp))
+                except WizardError as exc:
+                    failed = str(exc)
+                    result = StepResult(sp.key, Action.FAILED, failed)
+            results.append(result)
+            if progress is not None:
+                progress(result)
+        return Report(plan, tuple(results))
+
+    def _guarded_result(self, plan: StepPlan, call: Callable[[], StepResult]) -> StepResult:
+        try:
+            return call()
+        except WizardError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise explain(exc, f"removing ({info(plan.key).title})") from exc
+
+
+def _quietly(call: Callable[[], Any]) -> Any:
+    """Warm-ups must not fail a plan: the step that needs the thing reports the problem."""
+    try:
+        return call()
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _as_result(key: str, work: Work, value: object) -> StepResult:
+    """A step's return value or exception as its result, keeping what it did before failing."""
+    if isinstance(value, StepResult):
+        return value
+    done = " ".join(work.done)
+    prefix = f"{done} " if done else ""
+    if isinstance(value, Stopped):
+        return StepResult(key, Action.STOPPED, f"{prefix}{'Then s' if done else 'S'}"
+                          f"{str(value)[1:]}")
+    if isinstance(value, WizardError):
+        return StepResult(key, Action.FAILED, f"{prefix}{value}")
+    assert isinstance(value, BaseException)
+    return StepResult(key, Action.FAILED, f"{prefix}{explain(value, f'running {info(key).title}')}")
+
+
+class _InOrder:
+    """Hands results to ``progress`` in tutorial order, each as soon as all before it are in."""
+
+    def __init__(self, order: list[str], progress: Progress | None):
+        self._order = order
+        self._progress = progress
+        self._waiting: dict[str, StepResult] = {}
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, result: StepResult) -> None:
+        if self._progress is None:
+            return
+        with self._lock:
+            self._waiting[result.key] = result
+            while self._next < len(self._order) and self._order[self._next] in self._waiting:
+                self._progress(self._waiting.pop(self._order[self._next]))
+                self._next += 1

@@ -31,6 +31,17 @@ class ConflictError(WizardError):
     """Something exists under the wanted name but differs, and the wizard will not touch it."""
 
 
+class BadInput(WizardError):
+    """Input the operator must fix (an answer, an option, an environment variable).
+
+    The CLI exits with :data:`EXIT_BAD_INPUT` for it, and nothing was touched in AWS.
+    """
+
+
+#: The command line's exit status: done, failed (AWS or CircleCI said no), bad input.
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
 _HINTS: dict[str, str] = {
     "AccessDenied": "Your AWS identity lacks the permission {action}; ask an administrator for it "
     "(the README lists every permission the wizard needs).",
@@ -57,7 +68,8 @@ _HINTS: dict[str, str] = {
     "policy versions); remove an old one and retry.",
     "MalformedPolicyDocument": "IAM rejected the policy document; this is a bug in the wizard, "
     "please report it with the policy printed by `circleci-s3-wizard policy`.",
-    "EntityAlreadyExists": "It was created by someone else a moment ago; run the wizard again.",
+    "EntityAlreadyExists": "Something of that name exists that the wizard did not make (it is "
+    "not under the path /circleci-s3-wizard/); choose another name.",
     "DeleteConflict": "It is still in use; remove what depends on it first.",
     "Throttling": "AWS is throttling requests; wait a moment and retry.",
     "ThrottlingException": "AWS is throttling requests; wait a moment and retry.",
@@ -99,16 +111,29 @@ def explain(exc: BaseException, doing: str, action: str | None = None) -> Wizard
             f"Your AWS SSO session is missing or expired while {doing}.",
             hint="Run `aws sso login --profile <your profile>` and try again.",
         )
-    if name in {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"}:
+    if name in {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
+                "ConnectionClosedError", "ProxyConnectionError"}:
+        from wizard.urls import shown
+
+        where = shown(str(getattr(exc, "kwargs", {}).get("endpoint_url", "") or "")) or "AWS"
         return WizardError(
-            f"Could not reach AWS while {doing}: {exc}.",
+            f"Could not reach {where} while {doing} ({name}).",
             hint="Check your network connection, proxy, or AWS_ENDPOINT_URL.",
         )
     if name == "NoRegionError":
         return WizardError(
             f"No AWS region is set while {doing}.", hint="Pass --region or set AWS_REGION."
         )
-    return WizardError(f"Unexpected error while {doing}: {name}: {exc}")
+    from wizard.urls import shown
+
+    return WizardError(f"Unexpected error while {doing}: {name}: {_without_urls(str(exc), shown)}")
+
+
+def _without_urls(text: str, shown: Any) -> str:
+    """``text`` with every URL's user info removed (messages may quote an endpoint)."""
+    import re
+
+    return re.sub(r"[a-z][a-z0-9+.-]*://[^\s'\"<>]+", lambda m: shown(m.group(0)), text)
 
 
 def error_code(exc: BaseException) -> str | None:

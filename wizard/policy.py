@@ -49,7 +49,13 @@ def build_policy(
     access: AccessLevel = AccessLevel.READ_WRITE,
     partition: str = "aws",
 ) -> dict[str, Any]:
-    """The policy document for ``bucket``/``prefix`` (prefix already normalised to end in '/')."""
+    """The policy document for ``bucket``/``prefix``.
+
+    The prefix must end in ``/``: ``bucket/builds*`` would also grant ``bucket/builds-secret/``,
+    so a prefix that was not normalised is refused here, whichever entry point it came from.
+    """
+    if not prefix.endswith("/") or prefix == "/":
+        raise ValueError(f"the prefix must name a folder ending in '/' (got {prefix!r})")
     return {
         "Version": POLICY_VERSION,
         "Statement": [
@@ -86,13 +92,12 @@ def policy_json(document: dict[str, Any]) -> str:
 def canonical(document: dict[str, Any] | str) -> dict[str, Any]:
     """A form of a policy fit for comparing: single values become one-item lists, sorted.
 
-    IAM hands documents back URL-encoded and may reorder or collapse lists, so two documents that
-    mean the same thing must compare equal here, or every re-run would report a conflict.
+    IAM may reorder or collapse lists, so two documents that mean the same thing must compare
+    equal here, or every re-run would report a conflict. (IAM's URL-encoding is undone by
+    botocore itself, which hands policy documents back as dictionaries.)
     """
     if isinstance(document, str):
-        from urllib.parse import unquote
-
-        document = json.loads(unquote(document) if document.lstrip().startswith("%") else document)
+        document = json.loads(document)
 
     def norm(value: Any) -> Any:
         if isinstance(value, dict):

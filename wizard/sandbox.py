@@ -1,24 +1,51 @@
-"""The sandbox: moto's server embedded in the process, so anyone can try the wizard safely.
+"""The sandbox: moto's server on 127.0.0.1, so anyone can try the wizard with no AWS account.
 
-``--sandbox`` starts moto's real HTTP server on 127.0.0.1 on a free port and points the engine at
-it with fake operator credentials. Nothing reaches AWS; state lives as long as the process.
-moto is imported only here, only when the sandbox is asked for.
+Two lifetimes, said plainly wherever it matters:
+
+* ``circleci-s3-wizard sandbox`` serves the local AWS in the foreground until interrupted and
+  prints the variables to export. While it runs, every ``--sandbox`` command (``apply``,
+  ``verify``, ``destroy``, the TUI, ``credential-process``) finds it through a note in the state
+  folder and works on the same imitation of AWS: :data:`SHARED`.
+* Without it, ``--sandbox`` starts a private server that lasts for that one command (or one TUI
+  session) and vanishes with it: :data:`PER_PROCESS`.
+
+Keys made in the sandbox are fake. They live under their own keyring service
+(:data:`SANDBOX_SERVICE`), so they can never replace a real key of the same user name. moto is
+imported only here, only when a sandbox is started.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-SANDBOX_BANNER = (
-    "SANDBOX: everything runs against a local imitation of AWS (moto) on {endpoint}. "
-    "Nothing touches a real AWS account; all of it vanishes when the wizard exits."
-)
+#: The keyring service for sandbox keys (never the real one's).
+SANDBOX_SERVICE = "circleci-s3-wizard-sandbox"
+#: A sandbox that lives as long as this process.
+PER_PROCESS = "per-process"
+#: A sandbox served by a running ``circleci-s3-wizard sandbox``.
+SHARED = "shared"
 #: moto's fixed fake account.
 SANDBOX_ACCOUNT = "123456789012"
-_FAKE = "sandbox-not-a-real-key"
+FAKE_KEY = "sandbox-not-a-real-key"
+
+BANNER = {
+    PER_PROCESS: "SANDBOX: everything runs against a local imitation of AWS (moto) on "
+    "{endpoint}. Nothing touches a real AWS account; all of it vanishes when this {what} exits.",
+    SHARED: "SANDBOX: everything runs against the local imitation of AWS (moto) served by "
+    "`circleci-s3-wizard sandbox` on {endpoint}. Nothing touches a real AWS account; it lasts "
+    "until that command is stopped.",
+}
+
+
+def _note_path() -> Path:
+    from wizard.state import state_dir
+
+    return state_dir() / "sandbox.json"
 
 
 @dataclass
@@ -27,6 +54,7 @@ class Sandbox:
 
     region: str = "us-east-1"
     endpoint: str = ""
+    lifetime: str = PER_PROCESS
     _server: Any = field(default=None, repr=False)
 
     def start(self) -> Sandbox:
@@ -48,28 +76,28 @@ class Sandbox:
             self._server = None
 
     def __enter__(self) -> Sandbox:
-        return self.start()
+        return self if self.endpoint and self._server is None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    @property
-    def banner(self) -> str:
-        return SANDBOX_BANNER.format(endpoint=self.endpoint)
+    def banner(self, what: str = "command") -> str:
+        return BANNER[self.lifetime].format(endpoint=self.endpoint, what=what)
 
     def environment(self) -> dict[str, str]:
         """The variables that point boto3 (and any child process) at the sandbox only."""
         return {
             "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ACCESS_KEY_ID": _FAKE,
-            "AWS_SECRET_ACCESS_KEY": _FAKE,
+            "AWS_ACCESS_KEY_ID": FAKE_KEY,
+            "AWS_SECRET_ACCESS_KEY": FAKE_KEY,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
         }
 
     def activate(self) -> None:
         """Point this process at the sandbox, hiding any real profile so nothing leaks out."""
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN",
+                     "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS"):
             os.environ.pop(name, None)
         os.environ.update(self.environment())
 
@@ -77,6 +105,47 @@ class Sandbox:
         """A boto3 session with the fake credentials and the sandbox endpoint."""
         import boto3
 
-        return boto3.Session(
-            aws_access_key_id=_FAKE, aws_secret_access_key=_FAKE, region_name=self.region
-        )
+        return boto3.Session(aws_access_key_id=FAKE_KEY, aws_secret_access_key=FAKE_KEY,
+                             region_name=self.region)
+
+    # -- the shared sandbox --------------------------------------------------------------------
+
+    def publish(self) -> Path:
+        """Leave a note so ``--sandbox`` commands find this server (``circleci-s3-wizard
+        sandbox``)."""
+        path = _note_path()
+        path.write_text(json.dumps({"endpoint": self.endpoint, "pid": os.getpid(),
+                                    "region": self.region}), encoding="utf-8")
+        return path
+
+    def withdraw(self) -> None:
+        path = _note_path()
+        try:
+            if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+                path.unlink()
+        except (OSError, ValueError):
+            pass
+
+
+def find_shared() -> Sandbox | None:
+    """The sandbox a running ``circleci-s3-wizard sandbox`` serves, if one answers."""
+    import urllib.request
+
+    try:
+        note = json.loads(_note_path().read_text(encoding="utf-8"))
+        endpoint, pid = str(note["endpoint"]), int(note["pid"])
+        os.kill(pid, 0)  # raises if that process is gone
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2):  # noqa: S310 - loopback
+            pass
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return Sandbox(region=str(note.get("region") or "us-east-1"), endpoint=endpoint,
+                   lifetime=SHARED)
+
+
+def open_sandbox(region: str | None) -> Sandbox:
+    """The shared sandbox if one runs, else a new one for this process (started)."""
+    shared = find_shared()
+    if shared is not None:
+        return shared
+    return Sandbox(region=region or "us-east-1").start()

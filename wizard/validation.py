@@ -285,7 +285,7 @@ _SLUG_EXAMPLE = "'gh/your-org/your-repo' or 'circleci/<organization-id>/<project
 
 def validate_circleci_slug(slug: str) -> list[Problem]:
     """The project slug as CircleCI's API v2 takes it in ``/project/{project-slug}``."""
-    field = "circleci_project"
+    field = "circleci_projects"
     if not slug:
         return [Problem(field, f"must not be empty; give the project slug, e.g. {_SLUG_EXAMPLE}")]
     if "://" in slug:
@@ -487,12 +487,12 @@ def validate_config(config: SetupConfig) -> list[Problem]:
     problems += validate_iam_name(config.role_name, field="role_name", kind="role")
     problems += _validate_choice(config.access, AccessLevel, field="access")
     problems += _validate_choice(config.auth, AuthMode, field="auth")
-    if config.circleci_project:
-        problems += validate_circleci_slug(config.circleci_project)
-    elif config.auth == AuthMode.OIDC:
+    for slug in config.circleci_projects:
+        problems += validate_circleci_slug(slug)
+    if not config.circleci_projects and config.auth == AuthMode.OIDC:
         problems.append(
             Problem(
-                "circleci_project",
+                "circleci_projects",
                 "is required with OIDC: the role's trust policy must name the CircleCI "
                 f"project, e.g. {_SLUG_EXAMPLE}",
             )
@@ -529,15 +529,6 @@ def _validate_choice(
     return [Problem(field, f"must be one of {', '.join(allowed)} (got {value!r})")]
 
 
-def checked(config: SetupConfig) -> SetupConfig:
-    """``config`` with its prefix normalised, or :class:`ValidationFailed` if any rule is broken.
-
-    Warnings do not raise; callers that want to show them call :func:`validate_config`.
-    """
-    problems = validate_config(config)
-    if any(p.severity == "error" for p in problems):
-        raise ValidationFailed(problems)
-    return config.with_changes(prefix=normalise_prefix(config.prefix))
 
 
 # --- Pasted policy documents -------------------------------------------------------------------

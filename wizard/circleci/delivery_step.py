@@ -26,12 +26,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.circleci.client import DEFAULT_HOST, Context, Project, last_four
+from wizard.circleci.client import DEFAULT_HOST, Context, MaskedEnvVar, Project, last_four
 from wizard.circleci.errors import CircleCIError
 from wizard.config import AuthMode, SetupConfig
 from wizard.context import RunContext
-from wizard.errors import ConflictError, WizardError
-from wizard.steps.base import Action, Step, StepCheck, StepResult
+from wizard.errors import WizardError
+from wizard.graph import Work
+from wizard.model import Action, StepPlan, StepResult
+from wizard.steps.base import Step
 
 KEY_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 ROLE_VARS = ("AWS_ROLE_ARN",)
@@ -94,11 +96,43 @@ def manual_instructions(
     return "\n".join(lines)
 
 
+def project(ctx: RunContext) -> Project:
+    """The configured project as CircleCI describes it (asked once per run)."""
+    assert ctx.circleci is not None and ctx.config.circleci_project
+    slug = ctx.config.circleci_project
+    return ctx.reads.once(("circleci_project", slug), lambda: ctx.circleci.get_project(slug))
+
+
+def project_variables(ctx: RunContext) -> dict[str, MaskedEnvVar]:
+    """The configured project's variables by name, masked as CircleCI shows them."""
+    assert ctx.circleci is not None and ctx.config.circleci_project
+    slug = ctx.config.circleci_project
+    return ctx.reads.once(("circleci_envvars", slug), lambda: {
+        v.name: v for v in ctx.circleci.list_project_envvars(slug)})
+
+
+def context(ctx: RunContext) -> Context | None:
+    """The configured context of the project's organisation, or None."""
+    assert ctx.circleci is not None and ctx.config.circleci_context
+    org, name = project(ctx).organization_id, ctx.config.circleci_context
+    return ctx.reads.once(("circleci_context", org, name),
+                          lambda: ctx.circleci.find_context(org, name))
+
+
+def context_variables(ctx: RunContext, context_id: str) -> list[str]:
+    return ctx.reads.once(("circleci_context_vars", context_id),
+                          lambda: ctx.circleci.list_context_envvars(context_id))
+
+
+def _forget(ctx: RunContext) -> None:
+    ctx.reads.forget("circleci_envvars", "circleci_context", "circleci_context_vars")
+
+
 def _wanted_values(ctx: RunContext) -> dict[str, str] | None:
     """Name -> value to deliver, or None while there is no access key to deliver yet.
 
-    Holds the secret in keys mode: it goes to CircleCI and nowhere else (never into a StepCheck,
-    a StepResult or a message).
+    Holds the secret in keys mode: it goes to CircleCI and nowhere else (never into a plan, a
+    result or a message).
     """
     region = ctx.region
     if ctx.config.auth is AuthMode.OIDC:
@@ -106,7 +140,9 @@ def _wanted_values(ctx: RunContext) -> dict[str, str] | None:
 
         head = {"AWS_ROLE_ARN": role_arn(ctx)}
     else:
-        key = ctx.secrets.load_access_key(ctx.config.user) if ctx.secrets else None
+        from wizard.steps.access_key_step import stored_key
+
+        key = stored_key(ctx)
         if key is None:
             return None
         head = {"AWS_ACCESS_KEY_ID": key.access_key_id,
@@ -116,148 +152,99 @@ def _wanted_values(ctx: RunContext) -> dict[str, str] | None:
 
 def _known_key_ids(ctx: RunContext) -> set[str]:
     """Access key ids that are the wizard's: the IAM user's keys and the keyring's key."""
-    ids: set[str] = set()
-    user = ctx.config.user
-    if ctx.secrets is not None:
-        stored = ctx.secrets.load_access_key(user)
-        if stored is not None:
-            ids.add(stored.access_key_id)
-    from wizard.steps.aws_calls import aws_call, is_not_found
+    from wizard.steps import iam_reads
+    from wizard.steps.access_key_step import stored_key
 
-    try:
-        keys = ctx.client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"]
-    except Exception as exc:
-        if not is_not_found(exc):
-            with aws_call(f"listing access keys of {user}", "iam:ListAccessKeys"):
-                raise
-        keys = []
-    ids.update(k["AccessKeyId"] for k in keys)
+    ids = {k["AccessKeyId"] for k in iam_reads.access_keys(ctx, ctx.config.user)}
+    stored = stored_key(ctx)
+    if stored is not None:
+        ids.add(stored.access_key_id)
     return ids
 
 
 class CircleCIDeliveryStep(Step):
     key = "circleci"
-    title = "Deliver to CircleCI"
-    why = (
-        "CircleCI's old 'AWS Permissions' page is gone: credentials now live in the project's "
-        "environment variables or in a context. The wizard sets them through CircleCI's API and "
-        "reads them back, so nothing is pasted by hand (with OIDC there is not even a secret)."
-    )
-
-    def describe_calls(self, ctx: RunContext) -> tuple[str, ...]:
-        if ctx.config.circleci_context:
-            return ("GET /project/{slug}", "GET /context", "POST /context",
-                    "PUT /context/{id}/environment-variable/{name}")
-        return ("GET /project/{slug}", "GET /project/{slug}/envvar",
-                "POST /project/{slug}/envvar")
-
-    # -- reading -------------------------------------------------------------------------
-
-    def _project(self, ctx: RunContext) -> Project:
-        assert ctx.circleci is not None and ctx.config.circleci_project
-        return ctx.circleci.get_project(ctx.config.circleci_project)
-
-    def _context(self, ctx: RunContext, project: Project) -> Context | None:
-        assert ctx.circleci is not None and ctx.config.circleci_context
-        return ctx.circleci.find_context(project.organization_id, ctx.config.circleci_context)
 
     def _where(self, ctx: RunContext) -> str:
         c = ctx.config
         return f"context {c.circleci_context}" if c.circleci_context else \
             f"project {c.circleci_project}"
 
-    def _precheck(self, ctx: RunContext) -> StepCheck | None:
+    def _precheck(self, ctx: RunContext) -> StepPlan | None:
         c = ctx.config
         if not c.circleci_project:
-            return StepCheck(Action.SKIP, "No CircleCI project was given: the values and the "
-                             "config.yml snippet are shown for you to add by hand.")
+            return self.skip("No CircleCI project was given: the values and the config.yml "
+                             "snippet are shown for you to add by hand.")
         if ctx.circleci is None:
-            return StepCheck(Action.SKIP, "No CircleCI token (CIRCLE_TOKEN or the keyring): add "
+            return self.skip("No CircleCI token (CIRCLE_TOKEN or the keyring): add "
                              f"{', '.join(variable_names(c))} to {self._where(ctx)} by hand; the "
                              "wizard says exactly where.")
         return None
 
-    def check(self, ctx: RunContext) -> StepCheck:
+    def plan(self, ctx: RunContext) -> StepPlan:
         early = self._precheck(ctx)
         if early:
             return early
         try:
-            return self._check(ctx)
+            return self._plan(ctx)
         except CircleCIError as exc:
-            return StepCheck(Action.BLOCKED, str(exc))
+            return self.planned(Action.BLOCKED, str(exc))
 
-    def _check(self, ctx: RunContext) -> StepCheck:
-        c, client = ctx.config, ctx.circleci
-        assert client is not None and c.circleci_project
+    def _plan(self, ctx: RunContext) -> StepPlan:
+        c = ctx.config
+        assert c.circleci_project
         names = variable_names(c)
         listed = ", ".join(names)
-        project = self._project(ctx)
+        project(ctx)  # a bad token or slug blocks the plan here, before AWS is changed
         values = _wanted_values(ctx)
         pending = "" if values is not None else " (from the access key the key step creates)"
         if c.circleci_context:
-            context = self._context(ctx, project)
-            if context is None:
-                return StepCheck(Action.CREATE, f"Create context {c.circleci_context} in the "
-                                 f"organisation of {c.circleci_project} and set {listed} in "
-                                 f"it{pending}.", calls=("POST /context", "PUT env var"))
-            present = [n for n in names if n in client.list_context_envvars(context.id)]
+            found = context(ctx)
+            if found is None:
+                return self.planned(Action.CREATE, f"Create context {c.circleci_context} in the "
+                                    f"organisation of {c.circleci_project} and set {listed} in "
+                                    f"it{pending}.", calls=("POST /context", "PUT env var"))
+            present = [n for n in names if n in context_variables(ctx, found.id)]
             if not present:
-                return StepCheck(Action.CREATE, f"Set {listed} in context {c.circleci_context}"
-                                 f"{pending}.", calls=("PUT env var",))
-            return StepCheck(
+                return self.planned(Action.CREATE, f"Set {listed} in context "
+                                    f"{c.circleci_context}{pending}.", calls=("PUT env var",))
+            return self.planned(
                 Action.UPDATE,
                 f"Context {c.circleci_context} already holds {', '.join(present)}; CircleCI never "
                 "reveals context values, so they are rewritten with the current ones.",
                 calls=("PUT env var",),
-                difference=f"{', '.join(present)} exist in the context with unknown values",
-            )
-        existing = {v.name: v for v in client.list_project_envvars(c.circleci_project)}
+                differences=(f"{', '.join(present)} exist in the context with unknown values",))
+        existing = project_variables(ctx)
         present = [n for n in names if n in existing]
         if values is None:
             if present:
-                return StepCheck(
+                return self.planned(
                     Action.UPDATE,
                     f"Project {c.circleci_project} already has {', '.join(present)}; they will be "
                     "replaced with the new access key.",
                     calls=("POST /project/{slug}/envvar",),
-                    difference=f"{', '.join(present)} will be overwritten",
-                )
-            return StepCheck(Action.CREATE, f"Set {listed} on project {c.circleci_project}"
-                             f"{pending}.", calls=("POST /project/{slug}/envvar",))
+                    differences=(f"{', '.join(present)} will be overwritten",))
+            return self.planned(Action.CREATE, f"Set {listed} on project {c.circleci_project}"
+                                f"{pending}.", calls=("POST /project/{slug}/envvar",))
         differing = [n for n in present if existing[n].last_four != last_four(values[n])]
         missing = [n for n in names if n not in existing]
         if differing:
-            return StepCheck(
+            return self.planned(
                 Action.UPDATE,
                 f"Project {c.circleci_project} has {', '.join(differing)} with other values "
                 "(their last four characters differ); updating overwrites them.",
                 calls=("POST /project/{slug}/envvar",),
-                difference=f"{', '.join(differing)} differ",
-            )
+                differences=(f"{', '.join(differing)} differ",))
         if missing:
-            return StepCheck(Action.CREATE, f"Set {', '.join(missing)} on project "
-                             f"{c.circleci_project}.", calls=("POST /project/{slug}/envvar",))
-        return StepCheck(Action.EXISTS, f"Project {c.circleci_project} already has {listed} "
-                         "with the right values (checked by their last four characters).")
+            return self.planned(Action.CREATE, f"Set {', '.join(missing)} on project "
+                                f"{c.circleci_project}.", calls=("POST /project/{slug}/envvar",))
+        return self.planned(Action.EXISTS, f"Project {c.circleci_project} already has {listed} "
+                            "with the right values (checked by their last four characters).")
 
-    # -- writing -------------------------------------------------------------------------
-
-    def apply(self, ctx: RunContext, *, allow_update: bool = False) -> StepResult:
-        check = self.check(ctx)
-        if check.action is Action.SKIP:
-            return StepResult(Action.SKIP, check.detail)
-        if check.action is Action.BLOCKED:
-            raise WizardError(check.detail)
+    def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
         c = ctx.config
-        outputs: dict[str, Any] = {"project": c.circleci_project,
-                                   "variables": list(variable_names(c))}
-        if c.circleci_context:
-            outputs["context"] = c.circleci_context
-        if check.action is Action.EXISTS:
-            return StepResult(Action.EXISTS, check.detail, outputs)
-        if check.action is Action.UPDATE and not allow_update:
-            raise ConflictError(check.detail, hint="Re-run with --yes (or confirm on screen) to "
-                                "overwrite them.")
+        work.need("access_key", "oidc_role")
+        ctx.reads.forget("stored_key")
         values = _wanted_values(ctx)
         if values is None:
             raise WizardError(
@@ -265,9 +252,31 @@ class CircleCIDeliveryStep(Step):
                 f"{c.user}.",
                 hint="Run the access key step first (apply), or `circleci-s3-wizard rotate`.",
             )
+        work.checkpoint()
         detail = (self._deliver_to_context(ctx, values) if c.circleci_context
                   else self._deliver_to_project(ctx, values))
-        return StepResult(check.action, detail, outputs)
+        _forget(ctx)
+        return self.result(plan.action, detail, **self.outputs(ctx, plan))
+
+    def outputs(self, ctx: RunContext, plan: StepPlan) -> dict[str, Any]:
+        c = ctx.config
+        if plan.action is Action.SKIP:
+            return {}
+        outputs: dict[str, Any] = {"project": c.circleci_project,
+                                   "variables": list(variable_names(c))}
+        if c.circleci_context:
+            outputs["context"] = c.circleci_context
+        return outputs
+
+    def deliver(self, ctx: RunContext) -> str:
+        """Put the current values into CircleCI now (rotation uses this); the detail."""
+        values = _wanted_values(ctx)
+        if values is None:
+            raise WizardError(f"There is no access key of {ctx.config.user} in the keyring.")
+        detail = (self._deliver_to_context(ctx, values) if ctx.config.circleci_context
+                  else self._deliver_to_project(ctx, values))
+        _forget(ctx)
+        return detail
 
     def _deliver_to_project(self, ctx: RunContext, values: dict[str, str]) -> str:
         client, slug = ctx.circleci, ctx.config.circleci_project
@@ -288,15 +297,14 @@ class CircleCIDeliveryStep(Step):
     def _deliver_to_context(self, ctx: RunContext, values: dict[str, str]) -> str:
         client, name = ctx.circleci, ctx.config.circleci_context
         assert client is not None and name
-        project = self._project(ctx)
-        context = self._context(ctx, project)
-        created = context is None
-        if context is None:
-            context = client.create_context(project.organization_id, name)
-            client.set_context_envvar(context.id, CONTEXT_MARKER, CONTEXT_MARKER_VALUE)
+        found = context(ctx)
+        created = found is None
+        if found is None:
+            found = client.create_context(project(ctx).organization_id, name)
+            client.set_context_envvar(found.id, CONTEXT_MARKER, CONTEXT_MARKER_VALUE)
         for var, value in values.items():
-            client.set_context_envvar(context.id, var, value)
-        back = set(client.list_context_envvars(context.id))
+            client.set_context_envvar(found.id, var, value)
+        back = set(client.list_context_envvars(found.id))
         wrong = [n for n in values if n not in back]
         if wrong:
             raise WizardError(f"CircleCI did not keep {', '.join(wrong)} in context {name} "
@@ -325,72 +333,73 @@ class CircleCIDeliveryStep(Step):
         owned += [n for n in REGION_VARS if n in existing and existing[n].last_four == region_four]
         return owned
 
-    def _destroy_plan(self, ctx: RunContext) -> tuple[StepCheck, list[str], Context | None, bool]:
-        """(check, variable names to delete, context, delete the context too?)."""
+    def _destroy_plan(self, ctx: RunContext) -> tuple[StepPlan, list[str], Context | None, bool]:
+        """(plan, variable names to delete, context, delete the context too?)."""
         c = ctx.config
         if not c.circleci_project:
-            return StepCheck(Action.ABSENT, "No CircleCI project was set up."), [], None, False
+            return self.planned(Action.ABSENT, "No CircleCI project was set up."), [], None, False
         if ctx.circleci is None:
-            return StepCheck(Action.KEEP, "No CircleCI token: remove "
-                             f"{', '.join(variable_names(c))} from {self._where(ctx)} by hand."
-                             ), [], None, False
-        client = ctx.circleci
+            return self.planned(Action.KEEP, "No CircleCI token: remove "
+                                f"{', '.join(variable_names(c))} from {self._where(ctx)} by "
+                                "hand."), [], None, False
         names = variable_names(c)
         if c.circleci_context:
-            context = self._context(ctx, self._project(ctx))
-            if context is None:
-                return (StepCheck(Action.ABSENT, f"Context {c.circleci_context} does not exist."),
-                        [], None, False)
-            held = client.list_context_envvars(context.id)
+            found = context(ctx)
+            if found is None:
+                return (self.planned(Action.ABSENT, f"Context {c.circleci_context} does not "
+                                     "exist."), [], None, False)
+            held = context_variables(ctx, found.id)
             ours = CONTEXT_MARKER in held
             # In a context the operator made, region variables may serve other jobs: keep them.
             removable = names if ours else [n for n in names if n not in REGION_VARS]
             remove = [n for n in removable if n in held]
             drop_context = ours and set(held) - set(remove) == {CONTEXT_MARKER}
             if drop_context:
-                return (StepCheck(Action.DELETE, f"Delete context {c.circleci_context} (made by "
-                                  "the wizard, holding only its variables)."),
-                        remove, context, True)
+                return (self.planned(Action.DELETE, f"Delete context {c.circleci_context} (made "
+                                     "by the wizard, holding only its variables)."),
+                        remove, found, True)
             if remove:
                 kept = "" if ours else " (the context itself was not made by the wizard)"
-                return (StepCheck(Action.DELETE, f"Remove {', '.join(remove)} from context "
-                                  f"{c.circleci_context}{kept}."), remove, context, False)
-            return (StepCheck(Action.ABSENT, f"Context {c.circleci_context} holds none of the "
-                              "wizard's variables."), [], context, False)
-        existing = {v.name: v for v in client.list_project_envvars(c.circleci_project)}
+                return (self.planned(Action.DELETE, f"Remove {', '.join(remove)} from context "
+                                     f"{c.circleci_context}{kept}."), remove, found, False)
+            return (self.planned(Action.ABSENT, f"Context {c.circleci_context} holds none of "
+                                 "the wizard's variables."), [], found, False)
+        existing = project_variables(ctx)
         present = [n for n in names if n in existing]
         if not present:
-            return (StepCheck(Action.ABSENT, f"Project {c.circleci_project} has none of "
-                              f"{', '.join(names)}."), [], None, False)
+            return (self.planned(Action.ABSENT, f"Project {c.circleci_project} has none of "
+                                 f"{', '.join(names)}."), [], None, False)
         owned = self._owned_project_vars(ctx, existing)
         if not owned:
-            return (StepCheck(Action.KEEP, f"Project {c.circleci_project} has "
-                              f"{', '.join(present)}, but their last four characters do not "
-                              "match what the wizard set; they are kept."), [], None, False)
+            return (self.planned(Action.KEEP, f"Project {c.circleci_project} has "
+                                 f"{', '.join(present)}, but their last four characters do not "
+                                 "match what the wizard set; they are kept."), [], None, False)
         kept = [n for n in present if n not in owned]
         tail = f" ({', '.join(kept)} kept: not the wizard's values)" if kept else ""
-        return (StepCheck(Action.DELETE, f"Remove {', '.join(owned)} from project "
-                          f"{c.circleci_project}{tail}."), owned, None, False)
+        return (self.planned(Action.DELETE, f"Remove {', '.join(owned)} from project "
+                             f"{c.circleci_project}{tail}."), owned, None, False)
 
-    def plan_destroy(self, ctx: RunContext) -> StepCheck:
+    def plan_destroy(self, ctx: RunContext) -> StepPlan:
         try:
-            return self._destroy_plan(ctx)[0]
+            plan, names, found, drop = self._destroy_plan(ctx)
         except CircleCIError as exc:
-            return StepCheck(Action.KEEP, f"CircleCI variables are kept: {exc}")
+            return self.planned(Action.KEEP, f"CircleCI variables are kept: {exc}")
+        return StepPlan(plan.key, plan.action, plan.detail, plan.calls, facts=(names, found, drop))
 
-    def undo(self, ctx: RunContext) -> StepResult:
-        check, names, context, drop_context = self._destroy_plan(ctx)
-        if check.action is not Action.DELETE:
-            return StepResult(check.action, check.detail)
+    def destroy(self, ctx: RunContext, plan: StepPlan) -> StepResult:
+        if plan.action is not Action.DELETE:
+            return self.result(plan.action, plan.detail)
+        names, found, drop_context = plan.facts
         client = ctx.circleci
         assert client is not None
-        if context is not None and drop_context:
-            client.delete_context(context.id)
-        elif context is not None:
+        if found is not None and drop_context:
+            client.delete_context(found.id)
+        elif found is not None:
             for name in names:
-                client.delete_context_envvar(context.id, name)
+                client.delete_context_envvar(found.id, name)
         else:
             for name in names:
                 client.delete_project_envvar(str(ctx.config.circleci_project), name)
-        return StepResult(Action.DELETE, check.detail.replace("Remove ", "Removed ", 1)
-                          .replace("Delete ", "Deleted ", 1))
+        _forget(ctx)
+        return self.result(Action.DELETE, plan.detail.replace("Remove ", "Removed ", 1)
+                           .replace("Delete ", "Deleted ", 1))

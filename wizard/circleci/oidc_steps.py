@@ -20,16 +20,26 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from wizard.aws import (
+    already_exists,
+    aws_call,
+    delete,
+    has_managed_tag,
+    is_managed,
+    is_not_found,
+    lookup,
+    managed_tags,
+)
 from wizard.circleci.client import HOST_ENV, parse_slug
 from wizard.circleci.oidc import issuer_host_for, issuer_url, provider_host, trust_policy
-from wizard.config import IAM_PATH, MANAGED_BY_TAG, AuthMode
+from wizard.config import IAM_PATH
 from wizard.context import RunContext
-from wizard.errors import ConflictError, WizardError
+from wizard.errors import WizardError, explain
+from wizard.graph import Work
+from wizard.model import Action, StepPlan, StepResult
 from wizard.policy import same_policy
-from wizard.steps.aws_calls import aws_call, fetch_or_none, is_managed, is_not_found, managed_tags
-from wizard.steps.base import Action, Step, StepCheck, StepResult
-
-_CACHE_KEY = "circleci_project_ids"
+from wizard.steps.base import Step
+from wizard.steps.group_step import adopt_own
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +61,10 @@ def _is_uuid(text: str) -> bool:
 
 def project_ids(ctx: RunContext) -> ProjectIds:
     """The organisation and project ids of ``--circleci-project``, asked once per run."""
-    if _CACHE_KEY in ctx.cache:
-        return ctx.cache[_CACHE_KEY]
+    return ctx.reads.once(("circleci_ids", ctx.config.circleci_project), lambda: _ids(ctx))
+
+
+def _ids(ctx: RunContext) -> ProjectIds:
     slug = ctx.config.circleci_project
     if not slug:
         raise WizardError(
@@ -60,21 +72,20 @@ def project_ids(ctx: RunContext) -> ProjectIds:
             hint="Pass --circleci-project (e.g. gh/my-org/my-repo).",
         )
     if ctx.circleci is not None:
-        project = ctx.circleci.get_project(slug)
-        ids = ProjectIds(project.organization_id, project.id, issuer_host_for(ctx.circleci.host))
-    else:
-        parts = parse_slug(slug)
-        if not (parts.vcs == "circleci" and _is_uuid(parts.org) and _is_uuid(parts.repo)):
-            raise WizardError(
-                f"OIDC needs the CircleCI organisation and project ids of {slug}, and without a "
-                "CircleCI token the wizard cannot look them up.",
-                hint="Set CIRCLE_TOKEN (a personal API token), or give the project as "
-                "circleci/<organization-id>/<project-id> (Organization Settings > Overview and "
-                "Project Settings > Overview show both ids).",
-            )
-        ids = ProjectIds(parts.org, parts.repo, issuer_host_for(os.environ.get(HOST_ENV)))
-    ctx.cache[_CACHE_KEY] = ids
-    return ids
+        from wizard.circleci.delivery_step import project
+
+        found = project(ctx)
+        return ProjectIds(found.organization_id, found.id, issuer_host_for(ctx.circleci.host))
+    parts = parse_slug(slug)
+    if not (parts.vcs == "circleci" and _is_uuid(parts.org) and _is_uuid(parts.repo)):
+        raise WizardError(
+            f"OIDC needs the CircleCI organisation and project ids of {slug}, and without a "
+            "CircleCI token the wizard cannot look them up.",
+            hint="Set CIRCLE_TOKEN (a personal API token), or give the project as "
+            "circleci/<organization-id>/<project-id> (Organization Settings > Overview and "
+            "Project Settings > Overview show both ids).",
+        )
+    return ProjectIds(parts.org, parts.repo, issuer_host_for(os.environ.get(HOST_ENV)))
 
 
 def provider_arn(ctx: RunContext, ids: ProjectIds) -> str:
@@ -83,7 +94,7 @@ def provider_arn(ctx: RunContext, ids: ProjectIds) -> str:
 
 
 def role_arn(ctx: RunContext) -> str:
-    return ctx.iam_arn("role", ctx.config.role_name, IAM_PATH)
+    return ctx.managed_arn("role", ctx.config.role_name)
 
 
 def wanted_trust(ctx: RunContext, ids: ProjectIds) -> dict[str, Any]:
@@ -96,53 +107,21 @@ def wanted_trust(ctx: RunContext, ids: ProjectIds) -> dict[str, Any]:
     )
 
 
-def _document(raw: Any) -> dict[str, Any]:
-    if isinstance(raw, str):
-        from urllib.parse import unquote
-
-        return json.loads(unquote(raw))
-    return raw or {}
-
-
-def _has_managed_tag(tags: list[dict[str, str]]) -> bool:
-    key, value = MANAGED_BY_TAG
-    return any(t.get("Key") == key and t.get("Value") == value for t in tags)
-
-
-def _not_oidc(ctx: RunContext, what: str) -> StepCheck | None:
-    if ctx.config.auth is not AuthMode.OIDC:
-        return StepCheck(Action.SKIP, f"Keys mode needs no {what}.")
-    return None
-
-
 def roles_trusting(ctx: RunContext, arn: str) -> list[dict[str, Any]]:
     """Every role in the account whose trust policy names the provider ``arn``."""
     found = []
     with aws_call("listing roles to see which trust the OIDC provider", "iam:ListRoles"):
         for page in ctx.client("iam").get_paginator("list_roles").paginate():
             for role in page["Roles"]:
-                if arn in json.dumps(_document(role.get("AssumeRolePolicyDocument"))):
+                if arn in json.dumps(role.get("AssumeRolePolicyDocument") or {}):
                     found.append(role)
     return found
 
 
-class OidcProviderStep(Step):
-    key = "oidc_provider"
-    title = "CircleCI OIDC identity provider"
-    why = (
-        "AWS accepts CircleCI's short-lived OIDC tokens only from an identity provider it "
-        "trusts. One provider per CircleCI organisation, with the organisation id as audience, "
-        "replaces every long-lived access key: there is no secret left to leak or rotate."
-    )
+def read_provider(ctx: RunContext, arn: str) -> dict[str, Any] | None:
+    """The IAM OIDC provider ``arn`` with its tags, or None (asked once per run)."""
 
-    def describe_calls(self, ctx: RunContext) -> tuple[str, ...]:
-        return (
-            "iam:GetOpenIDConnectProvider",
-            "iam:CreateOpenIDConnectProvider",
-            "iam:AddClientIDToOpenIDConnectProvider",
-        )
-
-    def _get(self, ctx: RunContext, arn: str) -> dict[str, Any] | None:
+    def ask() -> dict[str, Any] | None:
         iam = ctx.client("iam")
         try:
             provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
@@ -152,98 +131,123 @@ class OidcProviderStep(Step):
             with aws_call("looking up the OIDC provider", "iam:GetOpenIDConnectProvider"):
                 raise
         if "Tags" not in provider:
-            with aws_call("reading the OIDC provider's tags", "iam:ListOpenIDConnectProviderTags"):
+            with aws_call("reading the OIDC provider's tags",
+                          "iam:ListOpenIDConnectProviderTags"):
                 provider["Tags"] = iam.list_open_id_connect_provider_tags(
-                    OpenIDConnectProviderArn=arn
-                )["Tags"]
+                    OpenIDConnectProviderArn=arn)["Tags"]
         return provider
 
-    def check(self, ctx: RunContext) -> StepCheck:
-        skip = _not_oidc(ctx, "OIDC provider")
-        if skip:
-            return skip
+    return ctx.reads.once(("oidc_provider", arn), ask)
+
+
+def read_role(ctx: RunContext) -> dict[str, Any] | None:
+    """The role with its tags, or None (asked once per run)."""
+    name = ctx.config.role_name
+
+    def ask() -> dict[str, Any] | None:
+        iam = ctx.client("iam")
+        role = lookup(lambda: iam.get_role(RoleName=name)["Role"], f"looking up role {name}",
+                      "iam:GetRole")
+        if role is not None and "Tags" not in role:
+            with aws_call(f"reading the tags of role {name}", "iam:ListRoleTags"):
+                role["Tags"] = iam.list_role_tags(RoleName=name)["Tags"]
+        return role
+
+    return ctx.reads.once(("role", name), ask)
+
+
+def role_policies(ctx: RunContext) -> list[str]:
+    name = ctx.config.role_name
+
+    def ask() -> list[str]:
+        try:
+            pages = ctx.client("iam").get_paginator("list_attached_role_policies")
+            return [p["PolicyArn"] for page in pages.paginate(RoleName=name)
+                    for p in page["AttachedPolicies"]]
+        except Exception as exc:
+            if is_not_found(exc):
+                return []
+            with aws_call(f"listing policies of role {name}", "iam:ListAttachedRolePolicies"):
+                raise
+
+    return ctx.reads.once(("role_policies", name), ask)
+
+
+class OidcProviderStep(Step):
+    key = "oidc_provider"
+
+    def plan(self, ctx: RunContext) -> StepPlan:
         try:
             ids = project_ids(ctx)
         except WizardError as exc:
-            return StepCheck(Action.BLOCKED, str(exc))
+            return self.planned(Action.BLOCKED, str(exc))
         url, arn = issuer_url(ids.org_id, ids.issuer_host), provider_arn(ctx, ids)
-        provider = self._get(ctx, arn)
+        provider = read_provider(ctx, arn)
         if provider is None:
-            return StepCheck(
+            return self.planned(
                 Action.CREATE,
                 f"Create the IAM OIDC provider for {url} with audience {ids.org_id}.",
-                calls=("iam:CreateOpenIDConnectProvider",),
-            )
+                calls=("iam:CreateOpenIDConnectProvider",), facts=ids)
         owner = (
-            "made by the wizard" if _has_managed_tag(provider.get("Tags", []))
+            "made by the wizard" if has_managed_tag(provider.get("Tags"))
             else "made outside the wizard; it is reused and destroy keeps it"
         )
         if ids.org_id not in provider.get("ClientIDList", []):
-            return StepCheck(
+            return self.planned(
                 Action.UPDATE,
                 f"The IAM OIDC provider for {url} exists ({owner}) but does not accept the "
                 f"audience {ids.org_id}; updating adds it.",
                 calls=("iam:AddClientIDToOpenIDConnectProvider",),
-                difference=f"audience {ids.org_id} is missing from its client id list",
-            )
-        return StepCheck(Action.EXISTS, f"The IAM OIDC provider for {url} exists ({owner}).")
+                differences=(f"audience {ids.org_id} is missing from its client id list",),
+                facts=ids)
+        return self.planned(Action.EXISTS, f"The IAM OIDC provider for {url} exists ({owner}).",
+                            facts=ids)
 
-    def apply(self, ctx: RunContext, *, allow_update: bool = False) -> StepResult:
-        check = self.check(ctx)
-        if check.action is Action.SKIP:
-            return StepResult(Action.SKIP, check.detail)
-        if check.action is Action.BLOCKED:
-            raise WizardError(check.detail)
-        ids = project_ids(ctx)
+    def outputs(self, ctx: RunContext, plan: StepPlan) -> dict[str, Any]:
+        return {"provider_arn": provider_arn(ctx, plan.facts)} if plan.facts else {}
+
+    def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
+        ids: ProjectIds = plan.facts
         arn = provider_arn(ctx, ids)
-        outputs = {"provider_arn": arn}
-        if check.action is Action.EXISTS:
-            return StepResult(Action.EXISTS, check.detail, outputs)
         iam = ctx.client("iam")
-        if check.action is Action.CREATE:
+        work.checkpoint()
+        if plan.action is Action.CREATE:
             # No ThumbprintList: it is optional, and AWS verifies well-known issuers such as
             # oidc.circleci.com with its own trusted CAs, so a pinned thumbprint would only
             # break on CircleCI's next certificate change.
-            with aws_call("creating the OIDC provider", "iam:CreateOpenIDConnectProvider"):
-                created = iam.create_open_id_connect_provider(
+            try:
+                iam.create_open_id_connect_provider(
                     Url=issuer_url(ids.org_id, ids.issuer_host),
                     ClientIDList=[ids.org_id],
                     Tags=managed_tags(),
                 )
-            outputs["provider_arn"] = created["OpenIDConnectProviderArn"]
-            return StepResult(
-                Action.CREATE, f"Created the IAM OIDC provider for organisation {ids.org_id}.",
-                outputs,
-            )
-        if not allow_update:
-            raise ConflictError(
-                check.detail,
-                hint="Re-run with --yes (or confirm on screen) to add the audience.",
-            )
+            except Exception as exc:
+                if not already_exists(exc):
+                    raise explain(exc, "creating the OIDC provider",
+                                  "iam:CreateOpenIDConnectProvider") from exc
+            ctx.reads.forget(("oidc_provider", arn))
+            return self.result(Action.CREATE, "Created the IAM OIDC provider for organisation "
+                               f"{ids.org_id}.", provider_arn=arn)
         with aws_call("adding the audience to the OIDC provider",
                       "iam:AddClientIDToOpenIDConnectProvider"):
             iam.add_client_id_to_open_id_connect_provider(
-                OpenIDConnectProviderArn=arn, ClientID=ids.org_id
-            )
-        return StepResult(
-            Action.UPDATE, f"Added audience {ids.org_id} to the existing OIDC provider.", outputs
-        )
+                OpenIDConnectProviderArn=arn, ClientID=ids.org_id)
+        ctx.reads.forget(("oidc_provider", arn))
+        return self.result(Action.UPDATE, f"Added audience {ids.org_id} to the existing OIDC "
+                           "provider.", provider_arn=arn)
 
-    def _destroy_check(self, ctx: RunContext, *, predict: bool) -> StepCheck:
-        skip = _not_oidc(ctx, "OIDC provider")
-        if skip:
-            return StepCheck(Action.KEEP, skip.detail)
+    def _destroy_plan(self, ctx: RunContext, *, predict: bool) -> StepPlan:
         try:
             ids = project_ids(ctx)
         except WizardError as exc:
-            return StepCheck(Action.KEEP, f"The OIDC provider is kept: {exc}")
+            return self.planned(Action.KEEP, f"The OIDC provider is kept: {exc}")
         arn = provider_arn(ctx, ids)
-        provider = self._get(ctx, arn)
+        provider = read_provider(ctx, arn)
         if provider is None:
-            return StepCheck(Action.ABSENT, "There is no OIDC provider for this organisation.")
-        if not _has_managed_tag(provider.get("Tags", [])):
-            return StepCheck(Action.KEEP, "The OIDC provider was not made by the wizard; it is "
-                             "kept.")
+            return self.planned(Action.ABSENT, "There is no OIDC provider for this organisation.")
+        if not has_managed_tag(provider.get("Tags")):
+            return self.planned(Action.KEEP, "The OIDC provider was not made by the wizard; it "
+                                "is kept.")
         users = roles_trusting(ctx, arn)
         if predict:
             # The role step runs first in destroy and removes the wizard's own role.
@@ -251,122 +255,83 @@ class OidcProviderStep(Step):
             users = [r for r in users if not (r["Arn"] == ours and is_managed(r))]
         if users:
             names = ", ".join(r["RoleName"] for r in users)
-            return StepCheck(Action.KEEP, f"The OIDC provider is still trusted by role(s) "
-                             f"{names}; it is kept.")
-        return StepCheck(Action.DELETE, "Delete the OIDC provider the wizard made (no role "
-                         "trusts it any more).", calls=("iam:DeleteOpenIDConnectProvider",))
+            return self.planned(Action.KEEP, f"The OIDC provider is still trusted by role(s) "
+                                f"{names}; it is kept.")
+        return self.planned(Action.DELETE, "Delete the OIDC provider the wizard made (no role "
+                            "trusts it any more).", calls=("iam:DeleteOpenIDConnectProvider",),
+                            facts=arn)
 
-    def plan_destroy(self, ctx: RunContext) -> StepCheck:
-        return self._destroy_check(ctx, predict=True)
+    def plan_destroy(self, ctx: RunContext) -> StepPlan:
+        return self._destroy_plan(ctx, predict=True)
 
-    def undo(self, ctx: RunContext) -> StepResult:
-        check = self._destroy_check(ctx, predict=False)
-        if check.action is not Action.DELETE:
-            return StepResult(check.action, check.detail)
-        arn = provider_arn(ctx, project_ids(ctx))
-        with aws_call("deleting the OIDC provider", "iam:DeleteOpenIDConnectProvider"):
-            ctx.client("iam").delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
-        return StepResult(Action.DELETE, "Deleted the OIDC provider the wizard made.")
+    def destroy(self, ctx: RunContext, plan: StepPlan) -> StepResult:
+        again = self._destroy_plan(ctx, predict=False)
+        if again.action is not Action.DELETE:
+            return self.result(again.action, again.detail)
+        delete(lambda: ctx.client("iam").delete_open_id_connect_provider(
+            OpenIDConnectProviderArn=again.facts), "deleting the OIDC provider",
+            "iam:DeleteOpenIDConnectProvider")
+        return self.result(Action.DELETE, "Deleted the OIDC provider the wizard made.")
 
 
 class OidcRoleStep(Step):
     key = "oidc_role"
-    title = "IAM role for CircleCI (OIDC)"
-    why = (
-        "Instead of a user with a stored key, CircleCI assumes this role with a token that lives "
-        "for one job. Its trust policy accepts only your organisation's tokens from this one "
-        "project (and branch, if you chose one), and it gets the same least-privilege policy."
-    )
 
-    def describe_calls(self, ctx: RunContext) -> tuple[str, ...]:
-        return ("iam:GetRole", "iam:CreateRole", "iam:UpdateAssumeRolePolicy",
-                "iam:AttachRolePolicy")
-
-    def _get(self, ctx: RunContext) -> dict[str, Any] | None:
-        iam, name = ctx.client("iam"), ctx.config.role_name
-        role = fetch_or_none(lambda: iam.get_role(RoleName=name)["Role"],
-                             f"looking up role {name}", "iam:GetRole")
-        if role is None:
-            return None
-        if "Tags" not in role:
-            with aws_call(f"reading the tags of role {name}", "iam:ListRoleTags"):
-                role["Tags"] = iam.list_role_tags(RoleName=name)["Tags"]
-        return role
-
-    def _attached(self, ctx: RunContext) -> list[str]:
-        with aws_call(f"listing policies of role {ctx.config.role_name}",
-                      "iam:ListAttachedRolePolicies"):
-            pages = ctx.client("iam").get_paginator("list_attached_role_policies")
-            return [p["PolicyArn"] for page in pages.paginate(RoleName=ctx.config.role_name)
-                    for p in page["AttachedPolicies"]]
-
-    @staticmethod
-    def _policy_arn(ctx: RunContext) -> str:
-        from wizard.steps.policy_step import policy_arn
-
-        return policy_arn(ctx)
-
-    def check(self, ctx: RunContext) -> StepCheck:
-        skip = _not_oidc(ctx, "role")
-        if skip:
-            return skip
+    def plan(self, ctx: RunContext) -> StepPlan:
         try:
             ids = project_ids(ctx)
             wanted = wanted_trust(ctx, ids)
         except (WizardError, ValueError) as exc:
-            return StepCheck(Action.BLOCKED, str(exc))
+            return self.planned(Action.BLOCKED, str(exc))
         c = ctx.config
         scope = f"project {ids.project_id}" + (
-            f" on branch {c.circleci_branch}" if c.circleci_branch else ""
-        )
-        role = self._get(ctx)
+            f" on branch {c.circleci_branch}" if c.circleci_branch else "")
+        role = read_role(ctx)
         if role is None:
-            return StepCheck(
+            return self.planned(
                 Action.CREATE,
                 f"Create role {c.role_name} that only {scope} of CircleCI organisation "
                 f"{ids.org_id} may assume, with policy {c.policy_name} attached.",
-                calls=("iam:CreateRole", "iam:AttachRolePolicy"),
-            )
+                calls=("iam:CreateRole", "iam:AttachRolePolicy"), facts=(ids, None))
         if not is_managed(role):
-            return StepCheck(
+            return self.planned(
                 Action.CONFLICT,
                 f"Role {c.role_name} exists and was not made by the wizard; it is left alone. "
-                "Choose another --role-name.",
-            )
-        if not same_policy(_document(role.get("AssumeRolePolicyDocument")), wanted):
-            return StepCheck(
+                "Choose another --role-name.")
+        from wizard.steps.iam_reads import policy_arn
+
+        attached = policy_arn(ctx) in role_policies(ctx)
+        if not same_policy(role.get("AssumeRolePolicyDocument") or {}, wanted):
+            return self.planned(
                 Action.UPDATE,
                 f"Role {c.role_name} exists with a different trust policy; updating makes it "
                 f"trust only {scope}.",
-                calls=("iam:UpdateAssumeRolePolicy",),
-                difference="the trust policy differs from the one for this project",
-            )
-        if self._policy_arn(ctx) not in self._attached(ctx):
-            return StepCheck(
-                Action.CREATE,
-                f"Role {c.role_name} exists; attach policy {c.policy_name} to it.",
+                calls=("iam:UpdateAssumeRolePolicy",) + (() if attached else
+                                                         ("iam:AttachRolePolicy",)),
+                differences=("the trust policy differs from the one for this project",),
+                facts=(ids, role))
+        if not attached:
+            return self.planned(
+                Action.REPAIR, f"Role {c.role_name} exists; attach policy {c.policy_name} to it.",
                 calls=("iam:AttachRolePolicy",),
-            )
-        return StepCheck(
+                differences=(f"policy {c.policy_name} is not attached",), facts=(ids, role))
+        return self.planned(
             Action.EXISTS,
             f"Role {c.role_name} exists, trusts only {scope}, and has {c.policy_name} attached.",
-        )
+            facts=(ids, role))
 
-    def apply(self, ctx: RunContext, *, allow_update: bool = False) -> StepResult:
-        check = self.check(ctx)
-        if check.action is Action.SKIP:
-            return StepResult(Action.SKIP, check.detail)
-        if check.action in (Action.BLOCKED, Action.CONFLICT):
-            raise (ConflictError if check.action is Action.CONFLICT else WizardError)(check.detail)
-        outputs = {"role_arn": role_arn(ctx)}
-        if check.action is Action.EXISTS:
-            return StepResult(Action.EXISTS, check.detail, outputs)
+    def outputs(self, ctx: RunContext, plan: StepPlan) -> dict[str, Any]:
+        return {"role_arn": role_arn(ctx)} if plan.facts else {}
+
+    def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
         iam, c = ctx.client("iam"), ctx.config
-        trust = json.dumps(wanted_trust(ctx, project_ids(ctx)))
-        done = Action.CREATE
-        if self._get(ctx) is None:
-            with aws_call(f"creating role {c.role_name}", "iam:CreateRole"):
-                created = iam.create_role(
+        ids, role = plan.facts
+        trust = json.dumps(wanted_trust(ctx, ids))
+        work.need("oidc_provider")
+        work.checkpoint()
+        if role is None:
+            try:
+                role = iam.create_role(
                     RoleName=c.role_name,
                     Path=IAM_PATH,
                     AssumeRolePolicyDocument=trust,
@@ -375,45 +340,57 @@ class OidcRoleStep(Step):
                     MaxSessionDuration=3600,
                     Tags=managed_tags(),
                 )["Role"]
-            outputs["role_arn"] = created["Arn"]
-        elif check.action is Action.UPDATE:
-            if not allow_update:
-                raise ConflictError(
-                    check.detail,
-                    hint="Re-run with --yes (or confirm on screen) to replace the trust policy.",
-                )
+            except Exception as exc:
+                if not already_exists(exc):
+                    raise explain(exc, f"creating role {c.role_name}", "iam:CreateRole") from exc
+                ctx.reads.forget(("role", c.role_name))
+                role = adopt_own(ctx, "Role", c.role_name, read_role(ctx), exc)
+                if not same_policy(role.get("AssumeRolePolicyDocument") or {}, json.loads(trust)):
+                    iam.update_assume_role_policy(RoleName=c.role_name, PolicyDocument=trust)
+            work.did(f"Created role {c.role_name}.")
+        elif plan.action is Action.UPDATE:
             with aws_call(f"updating the trust policy of {c.role_name}",
                           "iam:UpdateAssumeRolePolicy"):
                 iam.update_assume_role_policy(RoleName=c.role_name, PolicyDocument=trust)
-            done = Action.UPDATE
-        arn = self._policy_arn(ctx)
-        if arn not in self._attached(ctx):
+            work.did(f"Updated the trust policy of role {c.role_name}.")
+        ctx.reads.forget(("role", c.role_name))
+        work.need("policy")
+        from wizard.steps.iam_reads import policy_arn
+
+        arn = policy_arn(ctx)
+        if arn not in role_policies(ctx):
+            work.checkpoint()
             with aws_call(f"attaching {c.policy_name} to role {c.role_name}",
                           "iam:AttachRolePolicy"):
                 iam.attach_role_policy(RoleName=c.role_name, PolicyArn=arn)
-        verb = "Created" if done is Action.CREATE else "Updated"
-        return StepResult(done, f"{verb} role {c.role_name} with policy {c.policy_name}.",
-                          outputs)
+            ctx.reads.forget(("role_policies", c.role_name))
+            work.did(f"Attached policy {c.policy_name} to it.")
+        return self.result(plan.action, " ".join(work.done), role_arn=role["Arn"])
 
-    def plan_destroy(self, ctx: RunContext) -> StepCheck:
+    def plan_destroy(self, ctx: RunContext) -> StepPlan:
         name = ctx.config.role_name
-        role = self._get(ctx)
+        role = read_role(ctx)
         if role is None:
-            return StepCheck(Action.ABSENT, f"Role {name} does not exist.")
+            return self.planned(Action.ABSENT, f"Role {name} does not exist.")
         if not is_managed(role):
-            return StepCheck(Action.KEEP, f"Role {name} was not made by the wizard; it is kept.")
-        return StepCheck(Action.DELETE, f"Detach its policies and delete role {name}.",
-                         calls=("iam:DetachRolePolicy", "iam:DeleteRole"))
+            return self.planned(Action.KEEP, f"Role {name} was not made by the wizard; it is "
+                                "kept.")
+        return self.planned(Action.DELETE, f"Detach its policies and delete role {name}.",
+                            calls=("iam:DetachRolePolicy", "iam:DeleteRole"))
 
-    def undo(self, ctx: RunContext) -> StepResult:
-        check = self.plan_destroy(ctx)
-        if check.action is not Action.DELETE:
-            return StepResult(check.action, check.detail)
+    def destroy(self, ctx: RunContext, plan: StepPlan) -> StepResult:
+        if plan.action is not Action.DELETE:
+            return self.result(plan.action, plan.detail)
         iam, name = ctx.client("iam"), ctx.config.role_name
-        with aws_call(f"deleting role {name}", "iam:DeleteRole"):
-            for arn in self._attached(ctx):
-                iam.detach_role_policy(RoleName=name, PolicyArn=arn)
-            for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-                iam.delete_role_policy(RoleName=name, PolicyName=policy)
-            iam.delete_role(RoleName=name)
-        return StepResult(Action.DELETE, f"Deleted role {name}.")
+        ctx.reads.forget(("role_policies", name))
+        for arn in role_policies(ctx):
+            delete(lambda a=arn: iam.detach_role_policy(RoleName=name, PolicyArn=a),
+                   f"detaching a policy from role {name}", "iam:DetachRolePolicy")
+        with aws_call(f"listing inline policies of role {name}", "iam:ListRolePolicies"):
+            inline = iam.list_role_policies(RoleName=name)["PolicyNames"]
+        for policy in inline:
+            delete(lambda p=policy: iam.delete_role_policy(RoleName=name, PolicyName=p),
+                   f"deleting an inline policy of role {name}", "iam:DeleteRolePolicy")
+        delete(lambda: iam.delete_role(RoleName=name), f"deleting role {name}", "iam:DeleteRole")
+        ctx.reads.forget(("role", name), ("role_policies", name))
+        return self.result(Action.DELETE, f"Deleted role {name}.")

@@ -1,170 +1,230 @@
 """Step 7: the access key. Its secret goes straight into the OS keyring, never to a file.
 
-The keyring is proven usable *before* the key is created, so the usual failure (no Secret
-Service, or an insecure backend) costs nothing. If storing still fails after the key exists, the
-key is deleted again; only if that too fails is the secret handed to the operator, once, so no
-key is ever left whose secret nobody has.
+The keyring is proven usable in the *plan*, before anything is created, so the usual failure (no
+Secret Service, or an insecure backend) costs nothing. ``CreateAccessKey`` is the one call that
+must never be repeated blindly: AWS makes a new key each time, and a key whose answer was lost
+has a secret nobody will ever see. So it goes through a client that does not retry; when its
+answer is lost the user's keys are listed again and the stray key is deleted (see
+:mod:`wizard.keys`). If storing fails after the key exists, the key is deleted again; only if
+that fails too is the secret handed to the operator, once (:class:`~wizard.model.SecretHandoff`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
 from typing import Any
 
-from wizard.config import AuthMode
+from wizard.aws import delete, outcome_unknown
 from wizard.context import RunContext
-from wizard.errors import WizardError
-from wizard.steps.aws_calls import aws_call
-from wizard.steps.base import Action, Step, StepCheck, StepResult
-from wizard.steps.user_step import get_user
+from wizard.errors import WizardError, error_code, explain
+from wizard.graph import Work
+from wizard.keys import IAM_KEYS_PER_USER, Holder, KeyState, read_keys
+from wizard.model import Action, SecretHandoff, StepPlan, StepResult
+from wizard.steps import iam_reads
+from wizard.steps.base import Step
 
-IAM_KEYS_PER_USER = 2
+#: Throttling means AWS did not act, so trying again is safe even for this create.
+_NOT_ACTED = {"Throttling", "ThrottlingException", "RequestLimitExceeded"}
+_ATTEMPTS = 4
 
 
-class SecretHandoff(WizardError):
-    """Storing the secret failed and the key could not be deleted: show the secret once.
+class HandoffNeeded(WizardError):
+    """The keyring refused the secret and the key could not be deleted: hand it over, once."""
 
-    ``str()`` never contains the secret; the caller reads :attr:`access_key` and shows it to the
-    operator exactly once.
+    def __init__(self, handoff: SecretHandoff):
+        super().__init__(f"The keyring failed ({handoff.reason}) and access key "
+                         f"{handoff.access_key_id} could not be deleted again.")
+        self.handoff = handoff
+
+
+def keyring_problem(ctx: RunContext) -> str | None:
+    """Why the keyring cannot take the secret now (None when it can), checked once per run.
+
+    The check writes, reads back and deletes a throwaway entry: a locked or absent keyring only
+    fails on first use, and this must fail before AWS is changed, not after.
     """
+    if ctx.secrets is None:
+        return "No keyring is configured, so the secret would have nowhere safe to go."
 
-    def __init__(self, message: str, access_key: Any):
-        super().__init__(message, hint="Store the secret somewhere safe now, then delete it from "
-                         "the screen; it cannot be shown again.")
-        self.access_key = access_key
+    def ask() -> str | None:
+        try:
+            ctx.secrets.ensure_usable()
+        except Exception as exc:  # KeyringUnavailable / InsecureKeyring: already sentences
+            return f"The OS keyring cannot hold the secret: {exc}"
+        return None
+
+    return ctx.reads.once(("keyring", ctx.secrets.service), ask)
 
 
-def list_keys(ctx: RunContext, user: str) -> list[dict[str, Any]]:
-    if get_user(ctx, user) is None:
-        return []
-    with aws_call(f"listing access keys of {user}", "iam:ListAccessKeys"):
-        return ctx.client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"]
+def stored_key(ctx: RunContext) -> Any:
+    """The keyring's access key for the configured user, or None (asked once per run)."""
+    if ctx.secrets is None:
+        return None
+    user = ctx.config.user
+    return ctx.reads.once(("stored_key", ctx.secrets.service, user),
+                          lambda: ctx.secrets.load_access_key(user))
+
+
+def create_key(ctx: RunContext, known: set[str]) -> Any:
+    """A new access key for the configured user, made exactly once.
+
+    ``known`` are the user's key ids before the call. When AWS's answer is lost, every key not
+    in ``known`` is one this call made and nobody can ever learn the secret of: it is deleted,
+    and the failure says so.
+    """
+    from wizard.secret_store import AccessKey
+
+    user = ctx.config.user
+    once = ctx.client("iam", attempts=1)
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            created = once.create_access_key(UserName=user)["AccessKey"]
+            break
+        except Exception as exc:
+            if error_code(exc) in _NOT_ACTED and attempt < _ATTEMPTS:
+                time.sleep(0.5 * 2 ** (attempt - 1))
+                continue
+            if outcome_unknown(exc):
+                removed = reconcile(ctx, known)
+                gone = (f" It made access key {', '.join(removed)}, whose secret nobody has; "
+                        "the wizard deleted it again." if removed else
+                        " No new key was found, so nothing is left behind.")
+                raise WizardError(
+                    f"AWS's answer to creating an access key for {user} was lost "
+                    f"({error_code(exc) or type(exc).__name__}).{gone}",
+                    hint="Run the command again.") from exc
+            raise explain(exc, f"creating an access key for {user}",
+                          "iam:CreateAccessKey") from exc
+    key = AccessKey(created["AccessKeyId"], created["SecretAccessKey"])
+    del created
+    ctx.reads.forget(("access_keys", user))
+    return key
+
+
+def reconcile(ctx: RunContext, known: set[str]) -> list[str]:
+    """Delete the user's keys that are not in ``known``; return their ids."""
+    user, iam = ctx.config.user, ctx.client("iam")
+    ctx.reads.forget(("access_keys", user))
+    strays = [k["AccessKeyId"] for k in iam_reads.access_keys(ctx, user)
+              if k["AccessKeyId"] not in known]
+    for key_id in strays:
+        delete(lambda k=key_id: iam.delete_access_key(UserName=user, AccessKeyId=k),
+               f"deleting access key {key_id}", "iam:DeleteAccessKey")
+    ctx.reads.forget(("access_keys", user))
+    return strays
+
+
+def store_or_hand_over(ctx: RunContext, key: Any) -> None:
+    """Keep ``key`` in the keyring; if that fails, delete it; if that fails, hand it over."""
+    user = ctx.config.user
+    try:
+        ctx.secrets.store_access_key(user, key)
+    except Exception as store_error:  # noqa: BLE001 - any keyring failure means the same
+        try:
+            ctx.client("iam").delete_access_key(UserName=user, AccessKeyId=key.access_key_id)
+        except Exception:  # noqa: BLE001 - the secret must not be lost: it goes to the operator
+            raise HandoffNeeded(SecretHandoff(user, key.access_key_id, key.secret_access_key,
+                                              str(store_error))) from None
+        raise WizardError(f"The keyring failed while storing the secret ({store_error}); access "
+                          f"key {key.access_key_id} was deleted again, so nothing is left "
+                          "behind.") from None
+    finally:
+        ctx.reads.forget(("stored_key", ctx.secrets.service, user), ("access_keys", user))
 
 
 class AccessKeyStep(Step):
     key = "access_key"
-    title = "Access key"
-    why = (
-        "CircleCI authenticates with an access key id and a secret. The secret is shown by AWS "
-        "only once; the wizard puts it straight into your OS keyring instead of a downloaded CSV, "
-        "so it never sits in a file on disk."
-    )
 
-    def describe_calls(self, ctx: RunContext) -> tuple[str, ...]:
-        return ("iam:ListAccessKeys", "iam:CreateAccessKey")
-
-    def _stored(self, ctx: RunContext):
-        return ctx.secrets.load_access_key(ctx.config.user) if ctx.secrets else None
-
-    def check(self, ctx: RunContext) -> StepCheck:
-        c = ctx.config
-        if c.auth is AuthMode.OIDC:
-            return StepCheck(Action.SKIP, "OIDC needs no access key: nothing long-lived to leak.")
-        if ctx.secrets is None:
-            return StepCheck(Action.BLOCKED, "No keyring is configured, so the secret would have "
-                             "nowhere safe to go.")
-        try:
-            ctx.secrets.ensure_usable()
-        except Exception as exc:  # KeyringUnavailable / InsecureKeyring: already a sentence
-            return StepCheck(Action.BLOCKED, f"The OS keyring cannot hold the secret: {exc}")
-        keys = list_keys(ctx, c.user)
-        stored = self._stored(ctx)
-        if stored and any(k["AccessKeyId"] == stored.access_key_id and k["Status"] == "Active"
-                          for k in keys):
-            return StepCheck(Action.EXISTS, f"Access key {stored.access_key_id} of {c.user} is "
-                             "active and its secret is in your keyring.")
-        if len(keys) >= IAM_KEYS_PER_USER:
-            return StepCheck(Action.CONFLICT, f"{c.user} already has {len(keys)} access keys, "
-                             "IAM's limit, and none of them is in your keyring. Delete one "
-                             "(or run `circleci-s3-wizard rotate`) and retry.")
-        return StepCheck(Action.CREATE, f"Create an access key for {c.user} and store its secret "
-                         f"in the OS keyring ({ctx.secrets.backend_name()}).",
-                         calls=("iam:CreateAccessKey",))
-
-    def apply(self, ctx: RunContext, *, allow_update: bool = False) -> StepResult:
-        check = self.check(ctx)
-        if check.action is Action.SKIP:
-            return StepResult(Action.SKIP, check.detail)
-        if check.action is Action.EXISTS:
-            stored = self._stored(ctx)
-            return StepResult(Action.EXISTS, check.detail,
-                              {"access_key_id": stored.access_key_id if stored else None})
-        if check.action is not Action.CREATE:
-            raise WizardError(check.detail)
-        key_id = self.create_and_store(ctx)
-        return StepResult(Action.CREATE, f"Created access key {key_id}; its secret is in your "
-                          "OS keyring.", {"access_key_id": key_id})
-
-    def create_and_store(self, ctx: RunContext) -> str:
-        """Create a key, store it, and return its id. Shared by apply and rotate."""
-        from wizard.secret_store import AccessKey
-
-        user, iam = ctx.config.user, ctx.client("iam")
-        with aws_call(f"creating an access key for {user}", "iam:CreateAccessKey"):
-            created = iam.create_access_key(UserName=user)["AccessKey"]
-        key = AccessKey(created["AccessKeyId"], created["SecretAccessKey"])
-        del created
-        try:
-            ctx.secrets.store_access_key(user, key)
-        except Exception as store_error:
-            try:
-                iam.delete_access_key(UserName=user, AccessKeyId=key.access_key_id)
-            except Exception:
-                raise SecretHandoff(
-                    f"The keyring failed ({store_error}) and access key {key.access_key_id} could "
-                    "not be deleted again.", key) from None
-            raise WizardError(f"The keyring failed while storing the secret ({store_error}); "
-                              f"access key {key.access_key_id} was deleted again, so nothing is "
-                              "left behind.") from None
-        return key.access_key_id
-
-    def rotate(self, ctx: RunContext,
-               deliver: Callable[[], object] | None = None) -> tuple[str, str | None]:
-        """Replace the stored key with a new one; returns (new id, old id deleted or None).
-
-        Order matters: the new key is created and stored, then ``deliver`` (e.g. updating
-        CircleCI) runs, and only then is the old key deleted, so builds never hold a dead key.
-        Only the key the keyring held is deleted: a key made elsewhere is never touched.
-        """
+    def plan(self, ctx: RunContext) -> StepPlan:
         user = ctx.config.user
-        ctx.secrets.ensure_usable()
-        old = self._stored(ctx)
-        keys = list_keys(ctx, user)
-        if not keys and get_user(ctx, user) is None:
-            raise WizardError(f"IAM user {user} does not exist; run apply first.")
-        if len(keys) >= IAM_KEYS_PER_USER:
-            raise WizardError(f"{user} already has two access keys, IAM's limit, so a new one "
-                              "cannot be made before an old one goes; delete the one not in use "
-                              "in the IAM console, then rotate again.")
-        new_id = self.create_and_store(ctx)
-        if deliver is not None:
-            deliver()
-        if old and any(k["AccessKeyId"] == old.access_key_id for k in keys):
-            with aws_call(f"deleting old access key {old.access_key_id}", "iam:DeleteAccessKey"):
-                ctx.client("iam").delete_access_key(UserName=user, AccessKeyId=old.access_key_id)
-            return new_id, old.access_key_id
-        return new_id, None
+        problem = keyring_problem(ctx)
+        if problem:
+            return self.planned(Action.BLOCKED, problem)
+        try:
+            stored = stored_key(ctx)
+        except Exception as exc:  # a malformed entry or a keyring that failed on read
+            return self.planned(Action.BLOCKED, str(exc))
+        backend = ctx.secrets.backend_name()
+        if iam_reads.user(ctx, user) is None:
+            return self.planned(Action.CREATE, f"Create an access key for {user} and store its "
+                                f"secret in the OS keyring ({backend}).",
+                                calls=("iam:CreateAccessKey",), facts=KeyState((), stored))
+        state = read_keys(ctx, stored)
+        orphans = state.orphans
+        removal = (f"Delete orphaned access key {', '.join(k.key_id for k in orphans)} (never "
+                   "used, and nobody holds its secret). " if orphans else "")
+        deletes = ("iam:DeleteAccessKey",) if orphans else ()
+        differences = tuple(f"orphaned key {k.key_id}" for k in orphans)
+        warnings = tuple(f"Access key {k.describe()} of {user} is not in your keyring; the wizard "
+                         "leaves it alone. Retire it with `circleci-s3-wizard rotate` or in the "
+                         "IAM console once nothing uses it." for k in state.others)
+        held = state.held
+        if held is not None and not held.active:
+            return self.planned(Action.BLOCKED, f"The keyring's access key {held.key_id} is "
+                                "inactive in IAM (someone deactivated it). Replace it with "
+                                "`circleci-s3-wizard rotate`.", facts=state, warnings=warnings)
+        if held is not None:
+            if orphans:
+                return self.planned(Action.REPAIR, removal.strip(), calls=deletes,
+                                    differences=differences, warnings=warnings, facts=state)
+            return self.planned(Action.EXISTS, f"Access key {held.key_id} of {user} is active "
+                                "and its secret is in your keyring.", warnings=warnings,
+                                facts=state)
+        if len(state.keys) - len(orphans) >= IAM_KEYS_PER_USER:
+            return self.planned(Action.CONFLICT, f"{user} already has {IAM_KEYS_PER_USER} access "
+                                "keys, IAM's limit, and none of them is in your keyring: "
+                                f"{'; '.join(k.describe() for k in state.others)}. Delete the one "
+                                "not in use in the IAM console, then run the wizard again.",
+                                facts=state)
+        stale = (f" (the keyring's key {stored.access_key_id} no longer exists in IAM; its entry "
+                 "is replaced)" if stored is not None else "")
+        return self.planned(Action.CREATE, f"{removal}Create an access key for {user} and store "
+                            f"its secret in the OS keyring ({backend}){stale}.",
+                            calls=(*deletes, "iam:CreateAccessKey"), differences=differences,
+                            warnings=warnings, facts=state)
 
-    def plan_destroy(self, ctx: RunContext) -> StepCheck:
-        c = ctx.config
-        if c.auth is AuthMode.OIDC:
-            return StepCheck(Action.SKIP, "Not part of an OIDC setup; left as it is.")
-        stored = self._stored(ctx)
+    def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
+        user, iam = ctx.config.user, ctx.client("iam")
+        state: KeyState = plan.facts
+        work.need("user")
+        for orphan in state.orphans:
+            work.checkpoint()
+            delete(lambda k=orphan.key_id: iam.delete_access_key(UserName=user, AccessKeyId=k),
+                   f"deleting orphaned access key {orphan.key_id}", "iam:DeleteAccessKey")
+            work.did(f"Deleted orphaned access key {orphan.key_id} (nobody held its secret).")
+        key_id = state.held.key_id if state.held else None
+        if plan.action is Action.CREATE:
+            work.checkpoint()
+            known = {k.key_id for k in state.keys if k.holder is not Holder.ORPHAN}
+            key = create_key(ctx, known)
+            store_or_hand_over(ctx, key)
+            key_id = key.access_key_id
+            del key
+            work.did(f"Created access key {key_id}; its secret is in your OS keyring.")
+        ctx.reads.forget(("access_keys", user))
+        return self.result(plan.action, " ".join(work.done), access_key_id=key_id)
+
+    def outputs(self, ctx: RunContext, plan: StepPlan) -> dict[str, Any]:
+        state: KeyState | None = plan.facts
+        return {"access_key_id": state.held.key_id} if state and state.held else {}
+
+    def plan_destroy(self, ctx: RunContext) -> StepPlan:
+        user = ctx.config.user
+        try:
+            stored = stored_key(ctx) if keyring_problem(ctx) is None else None
+        except Exception:  # noqa: BLE001 - an unreadable entry is left for the operator
+            stored = None
         if stored is None:
-            return StepCheck(Action.ABSENT, f"No access key of {c.user} is in your keyring.")
-        return StepCheck(Action.DELETE, f"Delete access key {stored.access_key_id} and its "
-                         "keyring entry.", calls=("iam:DeleteAccessKey",))
+            return self.planned(Action.ABSENT, f"No access key of {user} is in your keyring.")
+        return self.planned(Action.DELETE, f"Delete access key {stored.access_key_id} and its "
+                            "keyring entry.", calls=("iam:DeleteAccessKey",), facts=stored)
 
-    def undo(self, ctx: RunContext) -> StepResult:
-        check = self.plan_destroy(ctx)
-        if check.action is not Action.DELETE:
-            return StepResult(check.action, check.detail)
-        c = ctx.config
-        stored = self._stored(ctx)
-        if any(k["AccessKeyId"] == stored.access_key_id for k in list_keys(ctx, c.user)):
-            with aws_call(f"deleting access key {stored.access_key_id}", "iam:DeleteAccessKey"):
-                ctx.client("iam").delete_access_key(UserName=c.user,
-                                                    AccessKeyId=stored.access_key_id)
-        ctx.secrets.delete_access_key(c.user)
-        return StepResult(Action.DELETE, f"Deleted access key {stored.access_key_id} and its "
-                          "keyring entry.")
+    def destroy(self, ctx: RunContext, plan: StepPlan) -> StepResult:
+        if plan.action is not Action.DELETE:
+            return self.result(plan.action, plan.detail)
+        user, key_id = ctx.config.user, plan.facts.access_key_id
+        delete(lambda: ctx.client("iam").delete_access_key(UserName=user, AccessKeyId=key_id),
+               f"deleting access key {key_id}", "iam:DeleteAccessKey")
+        ctx.secrets.delete_access_key(user)
+        ctx.reads.forget(("access_keys", user), ("stored_key", ctx.secrets.service, user))
+        return self.result(Action.DELETE, f"Deleted access key {key_id} and its keyring entry.")

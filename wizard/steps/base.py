@@ -1,85 +1,75 @@
-"""What every step is: explain, check, apply, undo.
+"""What every step is: plan (read, then decide), apply (converge), and the same for destroy.
 
-A step is one tutorial instruction turned into code. ``check`` only reads and says what ``apply``
-would do (the plan); ``apply`` performs it and is a no-op when ``check`` says the thing already
-exists; ``undo`` removes only what the wizard itself made. Screens and the headless CLI drive the
-same objects, so a plan shown on screen is the plan a script gets.
+A step is one tutorial instruction turned into code. ``plan`` only reads, through the run's
+shared :class:`~wizard.reads.Reads`, and compares what exists with what the setup wants; the
+answer says what ``apply`` would do and carries the facts it read, so ``apply`` does not ask
+again. ``apply`` converges: it creates what is missing and repairs what drifted on things the
+wizard manages. ``destroy`` removes only what the wizard itself made.
+
+Titles, explanations and the calls a step may make live in :mod:`wizard.registry`; the TUI and
+the CLI drive the same objects, so a plan shown on screen is the plan a script gets.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from wizard.model import Action, StepPlan, StepResult
 
 if TYPE_CHECKING:
     from wizard.context import RunContext
-
-
-class Action(StrEnum):
-    """What a step would do, or did."""
-
-    CREATE = "create"  # nothing there yet: apply will create it
-    EXISTS = "exists"  # already as wanted: apply changes nothing
-    UPDATE = "update"  # there but different in a way apply may fix (needs confirmation or --yes)
-    CONFLICT = "conflict"  # there but different in a way the wizard will not touch
-    SKIP = "skip"  # does not apply to this setup (e.g. the user step in OIDC mode)
-    DELETE = "delete"  # destroy will remove it
-    KEEP = "keep"  # destroy leaves it (not made by the wizard, or never deleted: the bucket)
-    ABSENT = "absent"  # destroy has nothing to remove
-    BLOCKED = "blocked"  # cannot proceed until something else is fixed (e.g. an insecure keyring)
-
-
-@dataclass(frozen=True, slots=True)
-class StepCheck:
-    """The answer of ``check``: what would happen and why, in words an operator can read."""
-
-    action: Action
-    detail: str
-    #: The AWS API calls apply would make, e.g. ``["iam:CreateGroup"]``.
-    calls: tuple[str, ...] = ()
-    #: For UPDATE/CONFLICT: a short description of what differs.
-    difference: str | None = None
-
-
-@dataclass(slots=True)
-class StepResult:
-    """The answer of ``apply`` or ``undo``: what happened and what it produced."""
-
-    action: Action
-    detail: str
-    #: Resource identifiers the summary shows, e.g. ``{"group_arn": "arn:aws:iam::..."}``.
-    #: Never a secret.
-    outputs: dict[str, Any] = field(default_factory=dict)
+    from wizard.graph import Work
+    from wizard.registry import StepInfo
 
 
 class Step(ABC):
     """One step of the tutorial."""
 
-    #: A short stable identifier used by the CLI's JSON and the TUI's step list.
-    key: str = ""
-    #: The title on screen and in the plan.
-    title: str = ""
-    #: Two or three plain sentences: what the step does and why (least privilege in practice).
-    why: str = ""
+    #: The registry key (``wizard.registry.STEPS``).
+    key: ClassVar[str] = ""
+
+    @property
+    def info(self) -> StepInfo:
+        from wizard.registry import info
+
+        return info(self.key)
+
+    # -- helpers for subclasses ----------------------------------------------------------------
+
+    def planned(self, action: Action, detail: str, *, calls: tuple[str, ...] = (),
+                differences: tuple[str, ...] = (), warnings: tuple[str, ...] = (),
+                facts: Any = None) -> StepPlan:
+        return StepPlan(self.key, action, detail, calls, differences, warnings, facts)
+
+    def result(self, action: Action, detail: str, **outputs: Any) -> StepResult:
+        return StepResult(self.key, action, detail, outputs)
+
+    def skip(self, detail: str) -> StepPlan:
+        return self.planned(Action.SKIP, detail)
+
+    # -- the interface -------------------------------------------------------------------------
 
     @abstractmethod
-    def check(self, ctx: RunContext) -> StepCheck:
+    def plan(self, ctx: RunContext) -> StepPlan:
         """Read what exists and say what ``apply`` would do. Never writes."""
 
     @abstractmethod
-    def apply(self, ctx: RunContext, *, allow_update: bool = False) -> StepResult:
-        """Make it so. Idempotent: a second call changes nothing."""
+    def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
+        """Make it so, from ``plan``'s facts; each write passes ``work.checkpoint()`` first.
 
-    def plan_destroy(self, ctx: RunContext) -> StepCheck:
-        """What ``undo`` would do (DELETE, KEEP or ABSENT). Default: nothing to undo."""
-        return StepCheck(Action.KEEP, f"{self.title}: nothing to remove.")
+        Called only for plans whose action changes something; steps needing another's result
+        wait with ``work.need(key)``, and announce their own milestone with ``work.ready()``.
+        """
 
-    def undo(self, ctx: RunContext) -> StepResult:
-        """Remove what this step made, and only if the wizard made it."""
-        return StepResult(Action.KEEP, f"{self.title}: nothing to remove.")
+    def plan_destroy(self, ctx: RunContext) -> StepPlan:
+        """What ``destroy`` would do (DELETE, KEEP or ABSENT). Default: nothing to remove."""
+        return self.planned(Action.KEEP, f"{self.info.title}: nothing to remove.")
 
-    def describe_calls(self, ctx: RunContext) -> tuple[str, ...]:
-        """The API calls this step may make, for the 'exactly what will happen' panel."""
-        return ()
+    def destroy(self, ctx: RunContext, plan: StepPlan) -> StepResult:
+        """Remove what ``plan_destroy`` said; only what the wizard made."""
+        return self.result(plan.action, plan.detail)
+
+    def outputs(self, ctx: RunContext, plan: StepPlan) -> dict[str, Any]:
+        """Identifiers to show for a step that had nothing to do (its resource's ARN...)."""
+        return {}

@@ -1,105 +1,207 @@
-"""Step 1: the bucket. Use an existing one the operator can reach, or create it locked down."""
+"""Step 1: the bucket. Use an existing one the operator can reach, or create it locked down.
+
+A bucket the wizard creates must stay locked down: Block Public Access fully on, and the
+wizard's tag so later runs know it is theirs to keep that way. Both are checked on every run, not
+only at creation: if one of those two calls failed once, the next ``apply`` repairs it (and
+``verify`` says so) instead of calling the bucket fine because it exists.
+"""
 
 from __future__ import annotations
 
-from wizard.context import RunContext
-from wizard.errors import WizardError, error_code
-from wizard.steps.aws_calls import aws_call, managed_tags
-from wizard.steps.base import Action, Step, StepCheck, StepResult
+from dataclasses import dataclass
+from typing import Any
 
-_BLOCK_ALL = {
+from wizard.aws import already_exists, aws_call, bucket_arn, has_managed_tag, managed_tags
+from wizard.context import RunContext
+from wizard.errors import error_code, explain
+from wizard.graph import Work, at_once
+from wizard.model import Action, StepPlan, StepResult
+from wizard.steps.base import Step
+
+BLOCK_ALL = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
     "BlockPublicPolicy": True,
     "RestrictPublicBuckets": True,
 }
+_MISSING = {"404", "NoSuchBucket", "NotFound"}
+_FORBIDDEN = {"403", "AccessDenied", "Forbidden"}
+
+
+@dataclass(frozen=True, slots=True)
+class BucketFacts:
+    """What the plan found: ``state`` is exists, missing or forbidden."""
+
+    state: str
+    region: str | None = None
+    #: The public access block as set (None: none set, or it could not be read).
+    block: dict[str, bool] | None = None
+    #: The bucket's tags (None when they could not be read).
+    tags: list[dict[str, str]] | None = None
+    block_readable: bool = True
+
+    @property
+    def managed(self) -> bool:
+        return has_managed_tag(self.tags)
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.block) and all(self.block.get(k) for k in BLOCK_ALL)
+
+
+def read_bucket(ctx: RunContext) -> BucketFacts:
+    """Does the bucket exist, is it locked down, is it the wizard's? (asked once per run)."""
+    return ctx.reads.once(("bucket", ctx.config.bucket), lambda: _read(ctx))
+
+
+def _read(ctx: RunContext) -> BucketFacts:
+    s3, bucket = ctx.client("s3"), ctx.config.bucket
+    try:
+        answer = s3.head_bucket(Bucket=bucket)
+    except Exception as exc:
+        code = error_code(exc)
+        if code in _MISSING:
+            return BucketFacts("missing")
+        if code in _FORBIDDEN:
+            return BucketFacts("forbidden")
+        with aws_call(f"looking up bucket {bucket}", "s3:ListBucket"):
+            raise
+    headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    region = headers.get("x-amz-bucket-region") or answer.get("BucketRegion")
+
+    def block() -> tuple[dict[str, bool] | None, bool]:
+        try:
+            found = s3.get_public_access_block(Bucket=bucket)
+        except Exception as exc:
+            code = error_code(exc)
+            if code == "NoSuchPublicAccessBlockConfiguration":
+                return None, True
+            if code in _FORBIDDEN:
+                return None, False
+            with aws_call(f"reading Block Public Access of {bucket}",
+                          "s3:GetBucketPublicAccessBlock"):
+                raise
+        return dict(found["PublicAccessBlockConfiguration"]), True
+
+    def tags() -> list[dict[str, str]] | None:
+        try:
+            return list(s3.get_bucket_tagging(Bucket=bucket)["TagSet"])
+        except Exception as exc:
+            code = error_code(exc)
+            if code in ("NoSuchTagSet", "NoSuchTagSetError"):
+                return []
+            if code in _FORBIDDEN:
+                return None
+            with aws_call(f"reading the tags of {bucket}", "s3:GetBucketTagging"):
+                raise
+
+    (found_block, readable), found_tags = at_once(block, tags)  # type: ignore[misc]
+    return BucketFacts("exists", region, found_block, found_tags, readable)
 
 
 class BucketStep(Step):
     key = "bucket"
-    title = "S3 bucket"
-    why = (
-        "Builds need somewhere to land. A bucket the wizard creates has Block Public Access "
-        "fully on, so nothing in it can be made public by accident. The bucket itself is never "
-        "deleted by the wizard, even by destroy."
-    )
 
-    def describe_calls(self, ctx: RunContext) -> tuple[str, ...]:
-        if ctx.config.create_bucket:
-            return ("s3:HeadBucket", "s3:CreateBucket", "s3:PutPublicAccessBlock",
-                    "s3:PutBucketTagging")
-        return ("s3:HeadBucket",)
-
-    def _head(self, ctx: RunContext) -> tuple[str, str | None]:
-        """('exists', region) / ('missing', None) / ('forbidden', None)."""
-        s3 = ctx.client("s3")
-        try:
-            answer = s3.head_bucket(Bucket=ctx.config.bucket)
-        except Exception as exc:
-            code = error_code(exc)
-            if code in {"404", "NoSuchBucket", "NotFound"}:
-                return "missing", None
-            if code in {"403", "AccessDenied", "Forbidden"}:
-                return "forbidden", None
-            with aws_call(f"looking up bucket {ctx.config.bucket}", "s3:ListBucket"):
-                raise
-        headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-        return "exists", headers.get("x-amz-bucket-region") or answer.get("BucketRegion")
-
-    def check(self, ctx: RunContext) -> StepCheck:
+    def plan(self, ctx: RunContext) -> StepPlan:
         bucket = ctx.config.bucket
-        state, region = self._head(ctx)
-        if state == "exists":
-            where = f" in {region}" if region else ""
-            return StepCheck(Action.EXISTS, f"Bucket {bucket} exists{where} and you can reach it.")
-        if state == "forbidden":
-            return StepCheck(
+        facts = read_bucket(ctx)
+        if facts.state == "forbidden":
+            return self.planned(
                 Action.CONFLICT,
                 f"Bucket {bucket} exists but you cannot reach it: it belongs to another account "
-                "or your identity lacks s3:ListBucket on it.",
-            )
-        if ctx.config.create_bucket:
-            return StepCheck(
-                Action.CREATE,
-                f"Create bucket {bucket} in {ctx.region} with Block Public Access fully on.",
-                calls=self.describe_calls(ctx),
-            )
-        return StepCheck(
-            Action.BLOCKED,
-            f"Bucket {bucket} does not exist. Choose 'create the bucket' (--create-bucket) "
-            "or pick an existing bucket.",
-        )
+                "or your identity lacks s3:ListBucket on it.", facts=facts)
+        if facts.state == "missing":
+            if ctx.config.create_bucket:
+                return self.planned(
+                    Action.CREATE,
+                    f"Create bucket {bucket} in {ctx.region} with Block Public Access fully on.",
+                    calls=("s3:CreateBucket", "s3:PutPublicAccessBlock", "s3:PutBucketTagging"),
+                    facts=facts)
+            return self.planned(
+                Action.BLOCKED,
+                f"Bucket {bucket} does not exist. Choose 'create the bucket' (--create-bucket) "
+                "or pick an existing bucket.", facts=facts)
+        where = f" in {facts.region}" if facts.region else ""
+        ours = facts.managed or ctx.config.create_bucket
+        differences = []
+        if ours and not facts.blocked and facts.block_readable:
+            differences.append("Block Public Access is not fully on")
+        if ours and facts.tags is not None and not facts.managed:
+            differences.append("the managed-by tag is missing")
+        if differences:
+            calls = tuple(c for c, d in (("s3:PutPublicAccessBlock", "Block"),
+                                         ("s3:PutBucketTagging", "tag"))
+                          if any(d in x for x in differences))
+            said = "; ".join(differences)
+            if facts.managed:
+                return self.planned(
+                    Action.REPAIR, f"Bucket {bucket}{where} was made by the wizard, but {said}; "
+                    "apply puts it right.", calls=calls, differences=tuple(differences),
+                    facts=facts)
+            return self.planned(
+                Action.UPDATE, f"Bucket {bucket}{where} exists (not tagged as the wizard's) and "
+                f"--create-bucket asks for it locked down, but {said}; updating turns Block "
+                "Public Access fully on and tags it.", calls=calls,
+                differences=tuple(differences), facts=facts)
+        warnings = ()
+        if not ours and not facts.blocked and facts.block_readable:
+            warnings = (f"Block Public Access is not fully on for bucket {bucket}: objects in it "
+                        "could be made public. Turn it on in the S3 console unless the bucket "
+                        "must serve public files.",)
+        mine = " (made by the wizard, locked down)" if facts.managed else ""
+        return self.planned(Action.EXISTS,
+                            f"Bucket {bucket} exists{where}{mine} and you can reach it.",
+                            warnings=warnings, facts=facts)
 
-    def apply(self, ctx: RunContext, *, allow_update: bool = False) -> StepResult:
-        check = self.check(ctx)
-        if check.action is Action.EXISTS:
-            return StepResult(Action.EXISTS, check.detail, self._outputs(ctx))
-        if check.action is not Action.CREATE:
-            raise WizardError(check.detail)
-        s3 = ctx.client("s3")
-        bucket = ctx.config.bucket
-        params: dict = {"Bucket": bucket}
-        if ctx.region != "us-east-1":  # us-east-1 rejects an explicit LocationConstraint
-            params["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
-        with aws_call(f"creating bucket {bucket}", "s3:CreateBucket"):
-            s3.create_bucket(**params)
-        with aws_call(f"blocking public access on {bucket}", "s3:PutBucketPublicAccessBlock"):
-            s3.put_public_access_block(
-                Bucket=bucket, PublicAccessBlockConfiguration=dict(_BLOCK_ALL)
-            )
-        with aws_call(f"tagging bucket {bucket}", "s3:PutBucketTagging"):
-            s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": managed_tags()})
-        return StepResult(
-            Action.CREATE,
-            f"Created bucket {bucket} in {ctx.region} with Block Public Access fully on.",
-            self._outputs(ctx),
-        )
+    def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
+        s3, bucket = ctx.client("s3"), ctx.config.bucket
+        facts: BucketFacts = plan.facts
+        if plan.action is Action.CREATE:
+            params: dict[str, Any] = {"Bucket": bucket}
+            if ctx.region != "us-east-1":  # us-east-1 rejects an explicit LocationConstraint
+                params["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
+            work.checkpoint()
+            try:
+                s3.create_bucket(**params)
+            except Exception as exc:
+                # The plan saw no bucket; "already yours" means our own first try got through
+                # and its answer was lost (botocore then retried).
+                if not already_exists(exc):
+                    raise explain(exc, f"creating bucket {bucket}", "s3:CreateBucket") from exc
+            work.did(f"Created bucket {bucket} in {ctx.region}.")
+            ctx.reads.forget(("bucket", bucket))
+            work.ready()  # the folder can be made while the bucket is locked down
+            tags: list[dict[str, str]] = []
+            fix_block = fix_tags = True
+        else:
+            tags = list(facts.tags or [])
+            fix_block = any("Block" in d for d in plan.differences)
+            fix_tags = any("tag" in d for d in plan.differences)
 
-    def plan_destroy(self, ctx: RunContext) -> StepCheck:
-        return StepCheck(Action.KEEP, f"Bucket {ctx.config.bucket} and its objects are kept.")
+        def block() -> None:
+            work.checkpoint()
+            with aws_call(f"blocking public access on {bucket}", "s3:PutBucketPublicAccessBlock"):
+                s3.put_public_access_block(Bucket=bucket,
+                                           PublicAccessBlockConfiguration=dict(BLOCK_ALL))
+            work.did("Turned Block Public Access fully on.")
 
-    def undo(self, ctx: RunContext) -> StepResult:
-        return StepResult(Action.KEEP, f"Bucket {ctx.config.bucket} and its objects were kept.")
+        def tag() -> None:
+            work.checkpoint()
+            # PutBucketTagging replaces the whole set: keep the operator's own tags.
+            wanted = [t for t in tags if t["Key"] != managed_tags()[0]["Key"]] + managed_tags()
+            with aws_call(f"tagging bucket {bucket}", "s3:PutBucketTagging"):
+                s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": wanted})
+            work.did("Tagged it managed-by=circleci-s3-wizard.")
 
-    def _outputs(self, ctx: RunContext) -> dict[str, str]:
-        return {"bucket_arn": f"arn:{ctx.partition}:s3:::{ctx.config.bucket}"}
+        at_once(*([block] if fix_block else []), *([tag] if fix_tags else []))
+        ctx.reads.forget(("bucket", bucket))
+        if plan.action is not Action.CREATE:
+            work.done.insert(0, f"Bucket {bucket}:")
+        return self.result(plan.action, " ".join(work.done),
+                           bucket_arn=bucket_arn(bucket, ctx.partition))
+
+    def outputs(self, ctx: RunContext, plan: StepPlan) -> dict[str, Any]:
+        return {"bucket_arn": bucket_arn(ctx.config.bucket, ctx.partition)}
+
+    def plan_destroy(self, ctx: RunContext) -> StepPlan:
+        return self.planned(Action.KEEP, f"Bucket {ctx.config.bucket} and its objects are kept.")

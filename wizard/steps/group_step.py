@@ -4,69 +4,73 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.config import IAM_PATH, AuthMode
+from wizard.aws import already_exists, aws_call, delete, is_managed
+from wizard.config import IAM_PATH
 from wizard.context import RunContext
-from wizard.steps.aws_calls import aws_call, fetch_or_none, is_managed
-from wizard.steps.base import Action, Step, StepCheck, StepResult
+from wizard.errors import ConflictError, explain
+from wizard.graph import Work
+from wizard.model import Action, StepPlan, StepResult
+from wizard.steps import iam_reads
+from wizard.steps.base import Step
 
 
-def get_group(ctx: RunContext, name: str) -> dict[str, Any] | None:
-    """The group's description, or None if it does not exist."""
-    return fetch_or_none(lambda: ctx.client("iam").get_group(GroupName=name)["Group"],
-                         f"looking up group {name}", "iam:GetGroup")
+def adopt_own(ctx: RunContext, kind: str, name: str, found: dict[str, Any] | None,
+              exc: BaseException) -> dict[str, Any]:
+    """After "already exists" on a create the plan did not expect: ours, or a conflict.
+
+    The wizard's own create whose answer was lost (and which botocore then retried) leaves the
+    thing under the wizard's path: that is recognised and the run goes on. Anything else was made
+    by someone else in the meantime, and is not touched.
+    """
+    if found is not None and is_managed(found):
+        return found
+    raise ConflictError(f"{kind} {name} appeared while the wizard was creating it, and it was "
+                        "not made by the wizard.",
+                        hint="Choose another name, or look at who made it.") from exc
 
 
 class GroupStep(Step):
     key = "group"
-    title = "IAM group"
-    why = (
-        "Permissions belong on a group, not on a person or a single user: the policy is attached "
-        "once, and whoever joins the group gets exactly that and nothing more. Replacing the "
-        "CircleCI user later never touches the permissions."
-    )
 
-    def describe_calls(self, ctx: RunContext) -> tuple[str, ...]:
-        return ("iam:GetGroup", "iam:CreateGroup")
-
-    def check(self, ctx: RunContext) -> StepCheck:
+    def plan(self, ctx: RunContext) -> StepPlan:
         name = ctx.config.group
-        if ctx.config.auth is AuthMode.OIDC:
-            return StepCheck(Action.SKIP, "OIDC needs no group: the policy goes on a role.")
-        group = get_group(ctx, name)
-        if group is None:
-            return StepCheck(Action.CREATE, f"Create IAM group {name} (path {IAM_PATH}).",
-                             calls=("iam:CreateGroup",))
-        return StepCheck(Action.EXISTS, f"IAM group {name} exists; it will be used as is.")
+        found = iam_reads.group(ctx, name)
+        if found is None:
+            return self.planned(Action.CREATE, f"Create IAM group {name} (path {IAM_PATH}).",
+                                calls=("iam:CreateGroup",))
+        mine = "made by the wizard" if is_managed(found) else "not made by the wizard"
+        return self.planned(Action.EXISTS, f"IAM group {name} exists ({mine}); it is used as is.",
+                            facts=found)
 
-    def apply(self, ctx: RunContext, *, allow_update: bool = False) -> StepResult:
-        check = self.check(ctx)
+    def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
+        name, iam = ctx.config.group, ctx.client("iam")
+        work.checkpoint()
+        try:
+            group = iam.create_group(GroupName=name, Path=IAM_PATH)["Group"]
+        except Exception as exc:
+            if not already_exists(exc):
+                raise explain(exc, f"creating group {name}", "iam:CreateGroup") from exc
+            ctx.reads.forget(("group", name))
+            group = adopt_own(ctx, "IAM group", name, iam_reads.group(ctx, name), exc)
+        ctx.reads.put(("group", name), group)
+        return self.result(Action.CREATE, f"Created IAM group {name}.", group_arn=group["Arn"])
+
+    def outputs(self, ctx: RunContext, plan: StepPlan) -> dict[str, Any]:
+        return {"group_arn": plan.facts["Arn"]} if plan.facts else {}
+
+    def plan_destroy(self, ctx: RunContext) -> StepPlan:
         name = ctx.config.group
-        if check.action is Action.SKIP:
-            return StepResult(Action.SKIP, check.detail)
-        if check.action is Action.EXISTS:
-            group = get_group(ctx, name) or {}
-            return StepResult(Action.EXISTS, check.detail, {"group_arn": group.get("Arn")})
-        with aws_call(f"creating group {name}", "iam:CreateGroup"):
-            group = ctx.client("iam").create_group(GroupName=name, Path=IAM_PATH)["Group"]
-        return StepResult(Action.CREATE, f"Created IAM group {name}.", {"group_arn": group["Arn"]})
+        found = iam_reads.group(ctx, name)
+        if found is None:
+            return self.planned(Action.ABSENT, f"IAM group {name} does not exist.")
+        if not is_managed(found):
+            return self.planned(Action.KEEP, f"IAM group {name} was not made by the wizard; it "
+                                "is kept.")
+        return self.planned(Action.DELETE, f"Delete IAM group {name}.", calls=("iam:DeleteGroup",))
 
-    def plan_destroy(self, ctx: RunContext) -> StepCheck:
-        if ctx.config.auth is AuthMode.OIDC:
-            # Destroy follows the chosen mode: an OIDC teardown never removes a keys setup.
-            return StepCheck(Action.SKIP, "Not part of an OIDC setup; left as it is.")
-        group = get_group(ctx, ctx.config.group)
-        if group is None:
-            return StepCheck(Action.ABSENT, f"IAM group {ctx.config.group} does not exist.")
-        if not is_managed(group):
-            return StepCheck(Action.KEEP, f"IAM group {ctx.config.group} was not made by the "
-                             "wizard; it is kept.")
-        return StepCheck(Action.DELETE, f"Delete IAM group {ctx.config.group}.",
-                         calls=("iam:DeleteGroup",))
-
-    def undo(self, ctx: RunContext) -> StepResult:
-        check = self.plan_destroy(ctx)
-        if check.action is not Action.DELETE:
-            return StepResult(check.action, check.detail)
+    def destroy(self, ctx: RunContext, plan: StepPlan) -> StepResult:
+        if plan.action is not Action.DELETE:
+            return self.result(plan.action, plan.detail)
         iam, name = ctx.client("iam"), ctx.config.group
         with aws_call(f"inspecting group {name}", "iam:GetGroup"):
             members = [u["UserName"] for u in iam.get_group(GroupName=name)["Users"]]
@@ -78,7 +82,7 @@ class GroupStep(Step):
                 + [f"policy {p['PolicyName']}" for p in attached]
                 + [f"inline policy {p}" for p in inline]
             )
-            return StepResult(Action.KEEP, f"IAM group {name} still has {left}; it is kept.")
-        with aws_call(f"deleting group {name}", "iam:DeleteGroup"):
-            iam.delete_group(GroupName=name)
-        return StepResult(Action.DELETE, f"Deleted IAM group {name}.")
+            return self.result(Action.KEEP, f"IAM group {name} still has {left}; it is kept.")
+        delete(lambda: iam.delete_group(GroupName=name), f"deleting group {name}",
+               "iam:DeleteGroup")
+        return self.result(Action.DELETE, f"Deleted IAM group {name}.")

@@ -1,18 +1,35 @@
-"""Step 4: the customer-managed policy, scoped to the bucket's prefix and nothing else."""
+"""Step 4: the customer-managed policy, scoped to the bucket's prefix and nothing else.
+
+An existing policy of that name is compared by document, not by existence: a different document
+(the tutorial's pasted ``*`` on ``*`` above all) is an UPDATE the operator confirms, applied as a
+new default version. Creating a version is not repeatable, so it is never retried blindly: after
+a lost answer the default version is read again and compared.
+"""
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from typing import Any
 
+from wizard.aws import already_exists, aws_call, delete, is_managed, managed_tags, outcome_unknown
 from wizard.config import IAM_PATH
 from wizard.context import RunContext
-from wizard.errors import ConflictError
+from wizard.errors import WizardError, explain
+from wizard.graph import Work
+from wizard.model import Action, StepPlan, StepResult
 from wizard.policy import build_policy, policy_json, same_policy, summarise
-from wizard.steps.aws_calls import aws_call, fetch_or_none, is_managed, managed_tags
-from wizard.steps.base import Action, Step, StepCheck, StepResult
+from wizard.steps import iam_reads
+from wizard.steps.base import Step
+from wizard.steps.group_step import adopt_own
 
 MAX_POLICY_VERSIONS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyFacts:
+    policy: dict[str, Any] | None
+    document: dict[str, Any] | None = None
+    versions: int = 0
 
 
 def wanted_document(ctx: RunContext) -> dict[str, Any]:
@@ -20,172 +37,143 @@ def wanted_document(ctx: RunContext) -> dict[str, Any]:
     return build_policy(c.bucket, c.prefix, c.access, ctx.partition)
 
 
-def find_policy(ctx: RunContext) -> dict[str, Any] | None:
-    """The existing policy of that name (under the wizard's path or the root path), or None.
-
-    Policy names are unique in an account whatever their path, so two direct look-ups cover
-    what the wizard and the tutorial's console steps would have made, without listing every
-    policy in a large account.
-    """
-    if "policy" in ctx.cache:
-        return ctx.cache["policy"]
-    iam = ctx.client("iam")
-    for path in (IAM_PATH, "/"):
-        arn = ctx.iam_arn("policy", ctx.config.policy_name, path)
-        policy = fetch_or_none(lambda arn=arn: iam.get_policy(PolicyArn=arn)["Policy"],
-                               f"looking up policy {ctx.config.policy_name}", "iam:GetPolicy")
-        if policy is not None:
-            ctx.cache["policy"] = policy
-            return policy
-    return None
+def document_json(ctx: RunContext) -> str:
+    """The policy as it will be created, for the plan and the Policy page."""
+    return policy_json(wanted_document(ctx))
 
 
-def policy_arn(ctx: RunContext) -> str:
-    """The ARN later steps attach: the existing policy's, or the one the wizard will create."""
-    found = find_policy(ctx)
-    return found["Arn"] if found else ctx.iam_arn("policy", ctx.config.policy_name, IAM_PATH)
+def summary(ctx: RunContext) -> list[str]:
+    """The policy in words."""
+    c = ctx.config
+    return summarise(c.bucket, c.prefix, c.access)
 
 
-def current_document(ctx: RunContext, policy: dict[str, Any]) -> dict[str, Any]:
-    with aws_call(f"reading policy {policy['PolicyName']}", "iam:GetPolicyVersion"):
-        version = ctx.client("iam").get_policy_version(
-            PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"]
-        )["PolicyVersion"]
-    document = version["Document"]
-    if isinstance(document, str):
-        from urllib.parse import unquote
+def _default_document(ctx: RunContext, policy: dict[str, Any]) -> dict[str, Any]:
+    def ask() -> dict[str, Any]:
+        with aws_call(f"reading policy {policy['PolicyName']}", "iam:GetPolicyVersion"):
+            version = ctx.client("iam").get_policy_version(
+                PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+        return version["Document"]  # botocore hands it back decoded
 
-        document = json.loads(unquote(document))
-    return document
+    return ctx.reads.once(("policy_document", policy["Arn"], policy["DefaultVersionId"]), ask)
+
+
+def _versions(ctx: RunContext, arn: str) -> list[dict[str, Any]]:
+    with aws_call("listing the policy's versions", "iam:ListPolicyVersions"):
+        return ctx.client("iam").list_policy_versions(PolicyArn=arn)["Versions"]
 
 
 class PolicyStep(Step):
     key = "policy"
-    title = "Least-privilege policy"
-    why = (
-        "This is the heart of least privilege: the policy lets CircleCI list, read and write "
-        "only under one prefix of one bucket. No wildcard action, no wildcard resource, nothing "
-        "on the bucket itself, so a leaked credential cannot reach anything else."
-    )
 
-    def describe_calls(self, ctx: RunContext) -> tuple[str, ...]:
-        return ("iam:GetPolicy", "iam:CreatePolicy")
-
-    def document_json(self, ctx: RunContext) -> str:
-        return policy_json(wanted_document(ctx))
-
-    def summary(self, ctx: RunContext) -> list[str]:
-        c = ctx.config
-        return summarise(c.bucket, c.prefix, c.access)
-
-    def check(self, ctx: RunContext) -> StepCheck:
+    def plan(self, ctx: RunContext) -> StepPlan:
         name = ctx.config.policy_name
-        policy = find_policy(ctx)
+        policy = iam_reads.policy(ctx, name)
         if policy is None:
-            return StepCheck(Action.CREATE, f"Create customer-managed policy {name}.",
-                             calls=("iam:CreatePolicy",))
-        current = current_document(ctx, policy)
+            return self.planned(Action.CREATE, f"Create customer-managed policy {name}.",
+                                calls=("iam:CreatePolicy",), facts=PolicyFacts(None))
+        current = _default_document(ctx, policy)
+        facts = PolicyFacts(policy, current, 0)
         if same_policy(current, wanted_document(ctx)):
-            return StepCheck(Action.EXISTS, f"Policy {name} exists with the same document.")
-        from wizard.validation import lint_policy_document
+            return self.planned(Action.EXISTS, f"Policy {name} exists with the same document.",
+                                facts=facts)
+        from wizard.policy_lint import lint_policy_document
 
         risks = [p.rule for p in lint_policy_document(current) if p.severity == "error"]
         difference = "the policy document differs from the least-privilege one"
         if risks:  # e.g. the tutorial's pasted "Action": "*", "Resource": "*"
             difference += "; the current one " + "; ".join(risks)
-        versions = self._versions(ctx, policy)
-        extra = " (the oldest version will be deleted: IAM keeps five)" if len(versions) >= \
-            MAX_POLICY_VERSIONS else ""
         danger = (" Its current document is dangerous: " + "; ".join(risks) + ".") if risks \
             else ""
-        return StepCheck(
+        return self.planned(
             Action.UPDATE,
             f"Policy {name} exists with a different document; updating it adds a new default "
-            f"version{extra}.{danger}",
-            calls=("iam:CreatePolicyVersion",),
-            difference=difference,
-        )
+            f"version (IAM keeps five; the oldest goes if needed).{danger}",
+            calls=("iam:CreatePolicyVersion",), differences=(difference,), facts=facts)
 
-    def _versions(self, ctx: RunContext, policy: dict[str, Any]) -> list[dict[str, Any]]:
-        with aws_call(f"listing versions of {policy['PolicyName']}", "iam:ListPolicyVersions"):
-            return ctx.client("iam").list_policy_versions(PolicyArn=policy["Arn"])["Versions"]
-
-    def apply(self, ctx: RunContext, *, allow_update: bool = False) -> StepResult:
-        check = self.check(ctx)
+    def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
         iam, name = ctx.client("iam"), ctx.config.policy_name
-        document = policy_json(wanted_document(ctx))
-        if check.action is Action.EXISTS:
-            return StepResult(Action.EXISTS, check.detail, {"policy_arn": policy_arn(ctx)})
-        if check.action is Action.CREATE:
-            with aws_call(f"creating policy {name}", "iam:CreatePolicy"):
+        document = document_json(ctx)
+        facts: PolicyFacts = plan.facts
+        work.checkpoint()
+        if plan.action is Action.CREATE:
+            try:
                 policy = iam.create_policy(
                     PolicyName=name, Path=IAM_PATH, PolicyDocument=document,
                     Description=f"S3 access to s3://{ctx.config.bucket}/{ctx.config.prefix} "
-                    "only (circleci-s3-wizard)",
-                    Tags=managed_tags(),
-                )["Policy"]
-            ctx.cache["policy"] = policy
-            return StepResult(Action.CREATE, f"Created policy {name}.",
-                              {"policy_arn": policy["Arn"]})
-        if not allow_update:
-            raise ConflictError(
-                f"Policy {name} exists with a different document.",
-                hint="Re-run with --yes (or confirm on screen) to add a new version, or choose "
-                "another --policy-name.",
-            )
-        policy = find_policy(ctx) or {}
-        versions = self._versions(ctx, policy)
+                    "only (circleci-s3-wizard)", Tags=managed_tags())["Policy"]
+            except Exception as exc:
+                if not already_exists(exc):
+                    raise explain(exc, f"creating policy {name}", "iam:CreatePolicy") from exc
+                ctx.reads.forget(("policy", name))
+                policy = adopt_own(ctx, "Policy", name, iam_reads.policy(ctx, name), exc)
+                if not same_policy(_default_document(ctx, policy), wanted_document(ctx)):
+                    raise WizardError(f"Policy {name} was created with another document a moment "
+                                      "ago; run the wizard again to see the difference.") from exc
+            ctx.reads.put(("policy", name), policy)
+            return self.result(Action.CREATE, f"Created policy {name}.", policy_arn=policy["Arn"])
+        policy = facts.policy or {}
+        arn = policy["Arn"]
+        versions = _versions(ctx, arn)
         if len(versions) >= MAX_POLICY_VERSIONS:
             oldest = min((v for v in versions if not v["IsDefaultVersion"]),
                          key=lambda v: v["CreateDate"])
-            with aws_call(f"deleting the oldest version of {name}", "iam:DeletePolicyVersion"):
-                iam.delete_policy_version(PolicyArn=policy["Arn"], VersionId=oldest["VersionId"])
-        with aws_call(f"updating policy {name}", "iam:CreatePolicyVersion"):
-            version = iam.create_policy_version(
-                PolicyArn=policy["Arn"], PolicyDocument=document, SetAsDefault=True
-            )["PolicyVersion"]
-        ctx.cache.pop("policy", None)
-        return StepResult(Action.UPDATE,
-                          f"Updated policy {name} (new default version {version['VersionId']}).",
-                          {"policy_arn": policy["Arn"]})
+            work.checkpoint()
+            delete(lambda: iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"]),
+                   f"deleting the oldest version of {name}", "iam:DeletePolicyVersion")
+            work.did(f"Deleted its oldest version {oldest['VersionId']}.")
+        work.checkpoint()
+        once = ctx.client("iam", attempts=1)
+        try:
+            version = once.create_policy_version(PolicyArn=arn, PolicyDocument=document,
+                                                 SetAsDefault=True)["PolicyVersion"]["VersionId"]
+        except Exception as exc:
+            if not outcome_unknown(exc):
+                raise explain(exc, f"updating policy {name}", "iam:CreatePolicyVersion") from exc
+            # The answer was lost: did the new version become the default?
+            ctx.reads.forget(("policy", name))
+            again = iam_reads.policy(ctx, name)
+            if again is None or not same_policy(_default_document(ctx, again), wanted_document(ctx)):
+                raise explain(exc, f"updating policy {name}", "iam:CreatePolicyVersion") from exc
+            version = again["DefaultVersionId"]
+        ctx.reads.forget(("policy", name))
+        work.did(f"Updated policy {name} (new default version {version}).")
+        return self.result(Action.UPDATE, " ".join(work.done), policy_arn=arn)
 
-    def plan_destroy(self, ctx: RunContext) -> StepCheck:
+    def outputs(self, ctx: RunContext, plan: StepPlan) -> dict[str, Any]:
+        facts: PolicyFacts | None = plan.facts
+        return {"policy_arn": facts.policy["Arn"]} if facts and facts.policy else {}
+
+    def plan_destroy(self, ctx: RunContext) -> StepPlan:
         name = ctx.config.policy_name
-        policy = find_policy(ctx)
+        policy = iam_reads.policy(ctx, name)
         if policy is None:
-            return StepCheck(Action.ABSENT, f"Policy {name} does not exist.")
-        tags = self._tags(ctx, policy)
-        if not is_managed({**policy, "Tags": tags}):
-            return StepCheck(Action.KEEP, f"Policy {name} was not made by the wizard; it is kept.")
-        return StepCheck(Action.DELETE, f"Delete policy {name} and all its versions.",
-                         calls=("iam:DeletePolicyVersion", "iam:DeletePolicy"))
+            return self.planned(Action.ABSENT, f"Policy {name} does not exist.")
+        if not is_managed(policy):
+            return self.planned(Action.KEEP, f"Policy {name} was not made by the wizard; it is "
+                                "kept.")
+        return self.planned(Action.DELETE, f"Delete policy {name} and all its versions.",
+                            calls=("iam:DeletePolicyVersion", "iam:DeletePolicy"), facts=policy)
 
-    def _tags(self, ctx: RunContext, policy: dict[str, Any]) -> list[dict[str, str]]:
-        if "Tags" in policy:
-            return policy["Tags"]
-        with aws_call(f"reading tags of {policy['PolicyName']}", "iam:ListPolicyTags"):
-            return ctx.client("iam").list_policy_tags(PolicyArn=policy["Arn"])["Tags"]
-
-    def undo(self, ctx: RunContext) -> StepResult:
-        check = self.plan_destroy(ctx)
-        if check.action is not Action.DELETE:
-            return StepResult(check.action, check.detail)
+    def destroy(self, ctx: RunContext, plan: StepPlan) -> StepResult:
+        if plan.action is not Action.DELETE:
+            return self.result(plan.action, plan.detail)
         iam, name = ctx.client("iam"), ctx.config.policy_name
-        policy = find_policy(ctx) or {}
-        arn = policy["Arn"]
+        arn = plan.facts["Arn"]
         with aws_call(f"checking what uses policy {name}", "iam:ListEntitiesForPolicy"):
             used = iam.list_entities_for_policy(PolicyArn=arn)
-        users = [u["UserName"] for u in used.get("PolicyUsers", [])]
-        groups = [g["GroupName"] for g in used.get("PolicyGroups", [])]
-        roles = [r["RoleName"] for r in used.get("PolicyRoles", [])]
-        if users or groups or roles:
-            holders = ", ".join(users + groups + roles)
-            return StepResult(Action.KEEP, f"Policy {name} is still attached to {holders}; "
-                              "it is kept.")
-        with aws_call(f"deleting policy {name}", "iam:DeletePolicy"):
-            for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
-                if not version["IsDefaultVersion"]:
-                    iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
-            iam.delete_policy(PolicyArn=arn)
-        ctx.cache.pop("policy", None)
-        return StepResult(Action.DELETE, f"Deleted policy {name} and all its versions.")
+        holders = ([u["UserName"] for u in used.get("PolicyUsers", [])]
+                   + [g["GroupName"] for g in used.get("PolicyGroups", [])]
+                   + [r["RoleName"] for r in used.get("PolicyRoles", [])])
+        if holders:
+            return self.result(Action.KEEP, f"Policy {name} is still attached to "
+                               f"{', '.join(holders)}; it is kept.")
+        for version in _versions(ctx, arn):
+            if not version["IsDefaultVersion"]:
+                delete(lambda v=version: iam.delete_policy_version(PolicyArn=arn,
+                                                                    VersionId=v["VersionId"]),
+                       f"deleting a version of {name}", "iam:DeletePolicyVersion")
+        delete(lambda: iam.delete_policy(PolicyArn=arn), f"deleting policy {name}",
+               "iam:DeletePolicy")
+        ctx.reads.forget(("policy", name))
+        return self.result(Action.DELETE, f"Deleted policy {name} and all its versions.")

@@ -1,0 +1,149 @@
+"""What every AWS step needs: error codes, look-up-or-None, ARNs, ownership marks, client settings.
+
+One module, so "not found", "denied" or "the answer was lost" mean the same thing in every step,
+in verification and in rotation. botocore itself is imported lazily: the CLI imports this module
+before it knows whether it will talk to AWS at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from wizard.config import IAM_PATH, MANAGED_BY_TAG
+from wizard.errors import error_code, explain
+
+T = TypeVar("T")
+
+#: Error codes meaning "there is no such thing" (IAM, S3 REST and S3 HEAD answers).
+NOT_FOUND = frozenset({"NoSuchEntity", "NoSuchBucket", "NoSuchKey", "404", "NotFound",
+                       "NoSuchPublicAccessBlockConfiguration", "NoSuchTagSet",
+                       "NoSuchTagSetError"})
+#: Error codes meaning "you may not": the identity lacks a permission.
+DENIED = frozenset({"AccessDenied", "AccessDeniedException", "403", "Forbidden",
+                    "UnauthorizedOperation", "AllAccessDisabled"})
+#: A brand-new access key is not accepted everywhere yet (IAM is eventually consistent).
+NOT_YET_VALID = frozenset({"InvalidAccessKeyId", "InvalidClientTokenId", "SignatureDoesNotMatch"})
+#: The thing to be created is already there.
+ALREADY_EXISTS = frozenset({"EntityAlreadyExists", "BucketAlreadyOwnedByYou"})
+#: AWS definitely did not act: the request was refused as it stood.
+_REFUSED_PREFIXES = ("AccessDenied", "Invalid", "Malformed", "NoSuch", "Limit", "Unauthorized",
+                     "Validation", "Throttl", "RequestLimit", "SlowDown", "Expired")
+
+
+def is_not_found(exc: BaseException) -> bool:
+    return error_code(exc) in NOT_FOUND
+
+
+def is_denied(exc: BaseException) -> bool:
+    return error_code(exc) in DENIED
+
+
+def already_exists(exc: BaseException) -> bool:
+    return error_code(exc) in ALREADY_EXISTS
+
+
+def is_aws_error(exc: BaseException) -> bool:
+    """An error from AWS or from reaching it (botocore), as opposed to a bug in the wizard."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(exc, ClientError | BotoCoreError)
+
+
+def outcome_unknown(exc: BaseException) -> bool:
+    """True when AWS may have acted although the call failed: a 5xx, or the answer was lost.
+
+    After such a failure a create must not be repeated blindly; the caller looks again.
+    """
+    from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+
+    if isinstance(exc, ConnectionClosedError | ReadTimeoutError):
+        return True
+    code = error_code(exc)
+    if code is None:
+        return False
+    if code.startswith(_REFUSED_PREFIXES) or code in NOT_FOUND or code in DENIED:
+        return False
+    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return status >= 500 or code in {"ServiceFailure", "InternalError", "ServiceUnavailable"}
+
+
+@contextmanager
+def aws_call(doing: str, action: str | None = None) -> Iterator[None]:
+    """Run boto3 calls, turning any failure into a :class:`~wizard.errors.WizardError`."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence
+        raise explain(exc, doing, action) from exc
+
+
+def lookup(call: Callable[[], T], doing: str, action: str) -> T | None:
+    """``call()``, or None when AWS says the thing does not exist; other errors as sentences."""
+    try:
+        return call()
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise explain(exc, doing, action) from exc
+
+
+def delete(call: Callable[[], object], doing: str, action: str) -> bool:
+    """Run a delete; "no such thing" counts as done (a retried delete whose first answer was
+    lost finds nothing left). Returns False when there was nothing to delete."""
+    try:
+        call()
+    except Exception as exc:
+        if is_not_found(exc):
+            return False
+        raise explain(exc, doing, action) from exc
+    return True
+
+
+# --- ownership ---------------------------------------------------------------------------------
+
+
+def managed_tags() -> list[dict[str, str]]:
+    """The tag every taggable thing the wizard creates carries."""
+    key, value = MANAGED_BY_TAG
+    return [{"Key": key, "Value": value}]
+
+
+def has_managed_tag(tags: list[dict[str, str]] | None) -> bool:
+    key, value = MANAGED_BY_TAG
+    return any(t.get("Key") == key and t.get("Value") == value for t in tags or [])
+
+
+def is_managed(resource: dict[str, Any] | None) -> bool:
+    """True when an IAM entity was made by the wizard: under its path or carrying its tag."""
+    if not resource:
+        return False
+    return resource.get("Path") == IAM_PATH or has_managed_tag(resource.get("Tags"))
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+
+def iam_arn(partition: str, account: str, kind: str, name: str, path: str = "/") -> str:
+    """``arn:<partition>:iam::<account>:<kind><path><name>``."""
+    return f"arn:{partition}:iam::{account}:{kind}{path}{name}"
+
+
+def bucket_arn(bucket: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:s3:::{bucket}"
+
+
+# --- clients -------------------------------------------------------------------------------------
+
+
+def client_config(*, attempts: int = 5) -> Any:
+    """botocore's settings for the wizard's clients.
+
+    ``attempts`` counts the first try. Creates that cannot be repeated safely (an access key) go
+    through a client with ``attempts=1``: botocore would otherwise retry a call whose answer was
+    lost, and AWS would make a second key.
+    """
+    from botocore.config import Config
+
+    return Config(retries={"mode": "standard", "total_max_attempts": attempts},
+                  connect_timeout=10, read_timeout=60, max_pool_connections=20)
