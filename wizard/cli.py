@@ -209,7 +209,7 @@ def cmd_policy(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_lint(source: TextIO, out: TextIO) -> int:
     """Judge a pasted policy: every too-broad grant named; exit 1 if any is an error."""
-    from wizard.validation import lint_policy_document
+    from wizard.policy_lint import lint_policy_document
 
     with source:
         try:

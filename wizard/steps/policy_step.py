@@ -87,7 +87,7 @@ class PolicyStep(Step):
         current = current_document(ctx, policy)
         if same_policy(current, wanted_document(ctx)):
             return StepCheck(Action.EXISTS, f"Policy {name} exists with the same document.")
-        from wizard.validation import lint_policy_document
+        from wizard.policy_lint import lint_policy_document
 
         risks = [p.rule for p in lint_policy_document(current) if p.severity == "error"]
         difference = "the policy document differs from the least-privilege one"
