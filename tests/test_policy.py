@@ -14,7 +14,7 @@ from policy_sentry.querying.actions import get_action_data
 
 from wizard.config import AccessLevel
 from wizard.policy import build_policy, canonical, objects_arn, same_policy, summarise
-from wizard.validation import lint_policy_document
+from wizard.policy_lint import lint_policy_document
 
 
 def actions_of(doc):

@@ -11,14 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wizard.config import AccessLevel, AuthMode, SetupConfig
-from wizard.policy import build_policy
 from wizard.validation import (
     RESERVED_BUCKET_PREFIXES,
     RESERVED_BUCKET_SUFFIXES,
     Problem,
     ValidationFailed,
     checked,
-    lint_policy_document,
     normalise_prefix,
     validate_branch,
     validate_bucket_name,
@@ -559,96 +557,3 @@ def test_every_message_starts_with_its_field_name(text: str) -> None:
             assert problem.field == field
             assert str(problem).startswith(f"{field}: ")
             assert problem.rule[:1].islower() or problem.rule.startswith("'")
-
-
-# --- Pasted policies -----------------------------------------------------------------------------
-
-# The tutorial's policy with its mangled last statement, as it would be once repaired enough to
-# parse (the bucket name was lost in the post).
-TUTORIAL_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": ["s3:ListAllMyBuckets", "s3:GetBucketLocation"],
-            "Resource": "arn:aws:s3:::*",
-        },
-        {
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket"],
-            "Resource": "arn:aws:s3:::devops.example.com",
-        },
-        {"Effect": "Allow", "Action": "*", "Resource": "*"},
-    ],
-}
-
-
-def test_tutorials_mangled_statement_is_called_out() -> None:
-    problems = lint_policy_document(TUTORIAL_POLICY)
-    assert errors(problems) == [
-        'statement 3 grants every action on every resource ("Action": "*", "Resource": "*"), '
-        "so whoever holds the key can do anything in the AWS account; this is the tutorial's "
-        "mangled last statement: delete it"
-    ]
-    assert warnings(problems) == [
-        "statement 1 applies to every bucket matching 'arn:aws:s3:::*'; name the one bucket instead"
-    ]
-    assert all(str(p).startswith("policy: ") for p in problems)
-
-
-def test_the_wizards_own_policy_is_clean() -> None:
-    for access in AccessLevel:
-        doc = build_policy("devops-example", "builds/", access, partition="aws-us-gov")
-        assert lint_policy_document(doc) == []
-
-
-def _allow(**statement: object) -> dict:
-    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **statement}]}
-
-
-@pytest.mark.parametrize(
-    ("statement", "expected"),
-    [
-        ({"Action": "*", "Resource": "arn:aws:s3:::b/*"}, "grants every action in every AWS"),
-        ({"Action": ["s3:*"], "Resource": "arn:aws:s3:::b"}, "grants every S3 action ('s3:*')"),
-        ({"Action": "S3:*", "Resource": "arn:aws:s3:::b"}, "grants every S3 action ('S3:*')"),
-        ({"Action": "s3:GetObject", "Resource": "*"}, 'applies to every resource ("Resource"'),
-        ({"Action": "s3:PutBucketPolicy", "Resource": "arn:aws:s3:::b"}, "'s3:PutBucketPolicy'"),
-        ({"Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::b"}, "bucket-level writes"),
-        ({"Action": "s3:PutObjectAcl", "Resource": "arn:aws:s3:::b/*"}, "ACL changes"),
-        ({"Action": "s3:Put*", "Resource": "arn:aws:s3:::b/*"}, "grants 's3:Put*'"),
-        ({"Action": "s3:*Object*", "Resource": "arn:aws:s3:::b/*"}, "grants 's3:*Object*'"),
-        ({"NotAction": "iam:*", "Resource": "arn:aws:s3:::b"}, "uses Allow with NotAction"),
-        ({"Action": "s3:GetObject", "NotResource": "arn:aws:s3:::b"}, "with NotResource"),
-    ],
-)
-def test_broad_grants_are_errors(statement: dict, expected: str) -> None:
-    rules = errors(lint_policy_document(_allow(**statement)))
-    assert any(expected in rule for rule in rules), rules
-
-
-def test_deny_statements_are_not_flagged() -> None:
-    doc = {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
-    assert lint_policy_document(doc) == []
-
-
-def test_single_statement_object_and_sid_are_used() -> None:
-    doc = {"Statement": {"Sid": "Everything", "Effect": "Allow", "Action": "*", "Resource": "*"}}
-    rules = errors(lint_policy_document(doc))
-    assert len(rules) == 1
-    assert rules[0].startswith("statement 1 ('Everything') grants every action on every resource")
-
-
-def test_non_s3_actions_are_a_warning() -> None:
-    problems = lint_policy_document(_allow(Action="iam:CreateUser", Resource="arn:aws:s3:::b"))
-    assert errors(problems) == []
-    assert warnings(problems) == [
-        "statement 1 grants 'iam:CreateUser', which is not an S3 action; CircleCI only needs "
-        "S3 access to the prefix"
-    ]
-
-
-def test_document_without_statements() -> None:
-    assert errors(lint_policy_document({"Version": "2012-10-17"})) == [
-        'has no "Statement"; a policy document needs a list of them'
-    ]

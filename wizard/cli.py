@@ -183,13 +183,13 @@ def cmd_policy(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_lint(source: str, out: TextIO, *, as_json: bool = False) -> int:
     """Judge a pasted policy: every too-broad grant named; exit 1 if any is an error."""
-    from wizard.policy_lint import PolicyInputError, lint_policy_document, parse_policy_bytes
+    from wizard.policy_lint import PolicyInputError, lint_policy_document, parse_policy_document
 
     try:
         raw = sys.stdin.buffer.read() if source == "-" else _read_file(source)
-        document = parse_policy_bytes(raw)
+        document = parse_policy_document(raw)
     except PolicyInputError as bad:
-        raise BadInput(f"--lint: {bad}") from None
+        raise BadInput(f"--lint: {bad.rule}") from None
     problems = lint_policy_document(document)
     errors = [p for p in problems if p.severity == "error"]
     if as_json:
