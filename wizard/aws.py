@@ -47,8 +47,9 @@ def already_exists(exc: BaseException) -> bool:
 def is_aws_error(exc: BaseException) -> bool:
     """An error from AWS or from reaching it (botocore), as opposed to a bug in the wizard."""
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError  # an answer that was not AWS's format
 
-    return isinstance(exc, ClientError | BotoCoreError)
+    return isinstance(exc, ClientError | BotoCoreError | ResponseParserError)
 
 
 def outcome_unknown(exc: BaseException) -> bool:

@@ -257,12 +257,12 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
     import signal
     import threading
 
-    from wizard.sandbox import Sandbox, find_shared
+    from wizard.sandbox import SHARED, Sandbox, find_shared
 
     if find_shared() is not None:
         raise WizardError("A sandbox is already running (`circleci-s3-wizard sandbox` in another "
                           "terminal); --sandbox commands use it.")
-    box = Sandbox(region=os.environ.get("AWS_REGION") or "us-east-1").start()
+    box = Sandbox(region=os.environ.get("AWS_REGION") or "us-east-1", lifetime=SHARED).start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

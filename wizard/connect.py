@@ -66,3 +66,27 @@ def open_run(config: SetupConfig, *, sandbox: bool, stack: ExitStack,
             stack.callback(circleci.close)
     ctx = RunContext(config, session, secrets=secrets, circleci=circleci, sandbox=lifetime)
     return Opened(ctx, box, note)
+
+
+def sign_in_circleci(token: str, secrets: Any, host: str | None = None) -> tuple[Any, str]:
+    """Check a pasted CircleCI token with CircleCI (``GET /me``) and keep it in the keyring.
+
+    Returns the client and the token user's login. A token CircleCI refuses is never kept;
+    no message holds the token.
+    """
+    import os
+
+    from wizard.circleci.client import DEFAULT_HOST, HOST_ENV, CircleCIClient, keyring_token_name
+    from wizard.errors import WizardError, explain
+
+    host = host or os.environ.get(HOST_ENV) or DEFAULT_HOST
+    try:
+        client = CircleCIClient(token, host)
+        login = client.whoami()
+        if secrets is None:
+            raise WizardError("No keyring is configured to keep the token.")
+        secrets.store_token(keyring_token_name(host), token)
+    except Exception as exc:  # noqa: BLE001 - the message never holds the token
+        error = explain(exc, "checking the CircleCI token")
+        raise WizardError(str(error).replace(token, "***")) from None
+    return client, login

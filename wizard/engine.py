@@ -145,8 +145,7 @@ class Engine:
         ordered = tuple(results[sp.key] for sp in plan.steps)
         from wizard.next_steps import next_steps
 
-        report = Report(plan, ordered, handoff=handoff)
-        return Report(plan, ordered, next_steps(ctx, report), handoff)
+        return Report(plan, ordered, next_steps(ctx, {r.key: r for r in ordered}), handoff)
 
     def apply_step(self, plan: StepPlan, *, consent: bool = False) -> StepResult:
         """Apply one step's plan on its own (a TUI page), under the lock.

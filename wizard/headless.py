@@ -1,7 +1,12 @@
-"""The headless commands (plan, apply, destroy, verify, rotate): the engine with text or JSON out.
+"""The headless commands (plan, apply, destroy, verify, rotate): the engine's results as text or JSON.
 
-Same steps as the TUI, printed instead of shown. Progress goes to stderr and the result to
-stdout, so ``--json`` output can be piped straight into ``jq``.
+The same plans and results the TUI shows, printed instead. Progress goes to stderr and the result
+to stdout, so ``--json`` output can be piped straight into ``jq``. Nothing is decided here: what
+to do next, whether a key is an orphan, whether the plan can be applied all come from the engine.
+
+A secret the keyring could not keep (:class:`~wizard.model.SecretHandoff`) is printed once, to
+the terminal's stderr (or in ``--json``'s ``secret_handoff``), with what to do with it, and the
+command exits 1: it is never dropped silently.
 """
 
 from __future__ import annotations
@@ -12,54 +17,23 @@ import sys
 from contextlib import ExitStack
 from typing import Any, TextIO
 
-from wizard.cli import (
-    EXIT_BAD_INPUT,
-    EXIT_FAILED,
-    EXIT_OK,
-    BadInput,
-    config_from_args,
-    config_warnings,
-)
-from wizard.config import AuthMode, SetupConfig
-from wizard.context import RunContext, make_session
-from wizard.engine import Done, Engine, NeedsConfirmation, Planned, PlanRefused
-from wizard.errors import WizardError
-from wizard.policy import build_policy, summarise
-from wizard.steps.base import Action
-
-
-def open_context(config: SetupConfig, *, sandbox: bool, stack: ExitStack) -> RunContext:
-    """The RunContext for a headless run: real AWS, or the embedded sandbox."""
-    from wizard.secret_store import SecretStore
-
-    if sandbox:
-        from wizard.sandbox import Sandbox
-
-        box = stack.enter_context(Sandbox(region=config.region or "us-east-1"))
-        box.activate()
-        print(box.banner, file=sys.stderr)
-        session = box.session()
-        secrets = SecretStore(service=SANDBOX_SERVICE)
-    else:
-        session = make_session(config.profile, config.region)
-        secrets = SecretStore()
-    circleci = None
-    if config.circleci_project:
-        from wizard.circleci.client import CircleCIClient
-
-        circleci = CircleCIClient.from_environment(secrets)
-    return RunContext(config, session, secrets=secrets, circleci=circleci)
-
-
-#: Keys made in the sandbox are fake; they live under their own keyring service so they can never
-#: overwrite a real key of the same user name.
-SANDBOX_SERVICE = "circleci-s3-wizard-sandbox"
+from wizard.cli import built_from
+from wizard.connect import open_run
+from wizard.context import RunContext
+from wizard.engine import Engine, NeedsConsent, PlanRefused
+from wizard.errors import EXIT_FAILED, EXIT_OK, BadInput, WizardError
+from wizard.model import Action, Plan, Report, SecretHandoff, StepResult
+from wizard.policy import build_policy, policy_json, summarise
 
 _MARK = {
-    Action.CREATE: "+", Action.EXISTS: "=", Action.UPDATE: "~", Action.CONFLICT: "!",
-    Action.SKIP: "-", Action.DELETE: "x", Action.KEEP: "=", Action.ABSENT: "-",
-    Action.BLOCKED: "!",
+    Action.CREATE: "+", Action.REPAIR: "~", Action.UPDATE: "~", Action.EXISTS: "=",
+    Action.CONFLICT: "!", Action.SKIP: "-", Action.DELETE: "x", Action.KEEP: "=",
+    Action.ABSENT: "-", Action.BLOCKED: "!", Action.FAILED: "!", Action.STOPPED: "-",
 }
+
+
+def _err(text: str = "") -> None:
+    print(text, file=sys.stderr)
 
 
 def _who(ctx: RunContext) -> dict[str, str]:
@@ -68,40 +42,40 @@ def _who(ctx: RunContext) -> dict[str, str]:
             "region": ctx.region}
 
 
-def _plan_json(ctx: RunContext, plan: list[Planned], kind: str) -> dict[str, Any]:
+def plan_json(ctx: RunContext, plan: Plan) -> dict[str, Any]:
     c = ctx.config
     data: dict[str, Any] = {
-        "ok": not any(p.check.action in (Action.CONFLICT, Action.BLOCKED) for p in plan),
-        "kind": kind,
+        "ok": plan.ok,
+        "kind": "plan" if plan.kind == "setup" else "destroy-plan",
         "identity": _who(ctx),
-        "steps": [{"key": p.step.key, "title": p.step.title, "action": p.check.action.value,
-                   "detail": p.check.detail, "calls": list(p.check.calls),
-                   "difference": p.check.difference} for p in plan],
-        "warnings": config_warnings(c),
+        "steps": [{"key": s.key, "title": s.title, "action": s.action.value,
+                   "detail": s.detail, "calls": list(s.calls),
+                   "differences": list(s.differences), "warnings": list(s.warnings)}
+                  for s in plan.steps],
+        "warnings": list(plan.warnings),
     }
-    if kind == "plan":
+    if plan.kind == "setup":
         data["policy"] = build_policy(c.bucket, c.prefix, c.access, ctx.partition)
         data["policy_summary"] = summarise(c.bucket, c.prefix, c.access)
     return data
 
 
-def _print_plan(ctx: RunContext, plan: list[Planned], title: str, out: TextIO) -> None:
+def print_plan(ctx: RunContext, plan: Plan, out: TextIO) -> None:
     c = ctx.config
-    ident = ctx.identity
+    title = "Plan" if plan.kind == "setup" else "Removal plan"
     print(f"{title} for s3://{c.bucket}/{c.prefix} ({c.auth.value} mode)", file=out)
-    print(f"  as {ident.arn} in {ctx.region} ({ident.partition})", file=out)
-    for warning in config_warnings(c):
+    print(f"  as {plan.identity.arn} in {plan.region} ({plan.identity.partition})", file=out)
+    for warning in plan.warnings:
         print(f"  warning: {warning}", file=out)
     print(file=out)
-    width = max(len(p.step.title) for p in plan)
-    for p in plan:
-        a = p.check.action
-        print(f"  {_MARK[a]} {a.value:<8} {p.step.title:<{width}}  {p.check.detail}", file=out)
+    width = max(len(s.title) for s in plan.steps)
+    for s in plan.steps:
+        print(f"  {_MARK[s.action]} {s.action.value:<8} {s.title:<{width}}  {s.detail}", file=out)
+        for warning in s.warnings:
+            print(f"      warning: {warning}", file=out)
 
 
 def _print_policy(ctx: RunContext, out: TextIO) -> None:
-    from wizard.policy import policy_json
-
     c = ctx.config
     print("\nThe policy, in words:", file=out)
     for line in summarise(c.bucket, c.prefix, c.access):
@@ -112,7 +86,7 @@ def _print_policy(ctx: RunContext, out: TextIO) -> None:
 
 def _confirm(question: str) -> bool:
     if not sys.stdin or not sys.stdin.isatty():
-        raise BadInput("this would change AWS and there is no terminal to ask: pass --yes")
+        raise BadInput("--yes: this would change AWS and there is no terminal to ask: pass --yes")
     try:
         answer = input(f"{question} [y/N] ")
     except EOFError:
@@ -120,134 +94,154 @@ def _confirm(question: str) -> bool:
     return answer.strip().lower() in {"y", "yes"}
 
 
-def _progress(json_mode: bool):
-    def report(step, state: str) -> None:
-        if not json_mode and state == "running":
-            print(f"  ... {step.title}", file=sys.stderr)
+def _progress(json_mode: bool) -> Any:
+    def report(result: StepResult) -> None:
+        if not json_mode:
+            _err(f"  {_MARK[result.action]} {result.title}")
     return report
 
 
-def _results_json(ctx: RunContext, done: list[Done], kind: str) -> dict[str, Any]:
-    outputs: dict[str, Any] = {}
-    for d in done:
-        outputs.update({k: v for k, v in d.result.outputs.items() if v is not None})
-    return {"ok": True, "kind": kind, "identity": _who(ctx),
-            "steps": [{"key": d.step.key, "title": d.step.title, "action": d.result.action.value,
-                       "detail": d.result.detail} for d in done],
-            "outputs": outputs}
+def _line(result: StepResult) -> str:
+    return f"  {_MARK[result.action]} {result.action.value:<8} {result.detail}"
 
 
-def _print_results(done: list[Done], out: TextIO) -> None:
-    for d in done:
-        print(f"  {_MARK[d.result.action]} {d.result.action.value:<8} {d.result.detail}", file=out)
+def report_json(ctx: RunContext, report: Report, kind: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "ok": report.ok, "kind": kind, "identity": _who(ctx),
+        "steps": [{"key": r.key, "title": r.title, "action": r.action.value,
+                   "detail": r.detail} for r in report.results],
+        "outputs": report.outputs,
+        "next_steps": [{"text": n.text, "lines": list(n.lines)} for n in report.next_steps],
+    }
+    if report.handoff is not None:
+        data["secret_handoff"] = _handoff_json(report.handoff)
+    return data
+
+
+def _handoff_json(handoff: SecretHandoff) -> dict[str, str]:
+    return {"user": handoff.user, "access_key_id": handoff.access_key_id,
+            "secret_access_key": handoff.secret_access_key, "reason": handoff.reason,
+            "instruction": handoff.instruction}
+
+
+def _print_handoff(handoff: SecretHandoff) -> None:
+    """The one time this secret is shown: on the terminal (stderr), never in stdout's pipe."""
+    _err("\n" + "=" * 72)
+    _err(f"The keyring could not keep the new secret ({handoff.reason}),")
+    _err(f"and access key {handoff.access_key_id} could not be deleted again.")
+    _err("This is the only time the secret is shown:")
+    _err(f"\n  AWS_ACCESS_KEY_ID      {handoff.access_key_id}")
+    _err(f"  AWS_SECRET_ACCESS_KEY  {handoff.secret_access_key}\n")
+    _err(handoff.instruction)
+    _err("=" * 72)
+
+
+def print_report(report: Report, heading: str, out: TextIO) -> None:
+    print(heading, file=out)
+    for result in report.results:
+        print(_line(result), file=out)
+    for note in report.notes:
+        print(f"  note: {note}", file=out)
+    if report.next_steps:
+        print("\nNext:", file=out)
+        for step in report.next_steps:
+            print(f"  - {step.text}", file=out)
+            for line in step.lines:
+                print(f"      {line}", file=out)
 
 
 def run_command(args: argparse.Namespace, out: TextIO) -> int:
-    config = config_from_args(args)
-    if not config.bucket:
-        raise BadInput("--bucket: is required (the S3 bucket for the builds)")
+    built = built_from(args)
     json_mode = bool(args.json)
     with ExitStack() as stack:
+        opened = open_run(built.config, sandbox=bool(getattr(args, "sandbox", False)),
+                          stack=stack)
+        ctx = opened.ctx
+        if opened.sandbox is not None and not json_mode:
+            _err(opened.sandbox.banner())
         try:
-            ctx = open_context(config, sandbox=bool(getattr(args, "sandbox", False)), stack=stack)
-            return _COMMANDS[args.command](ctx, args, out, json_mode)
-        except (PlanRefused, NeedsConfirmation) as refused:
+            return _COMMANDS[args.command](ctx, args, out, json_mode, built.warning_lines())
+        except (PlanRefused, NeedsConsent) as refused:
             if json_mode:
-                data = _plan_json(ctx, refused.plan, args.command)
+                data = plan_json(ctx, refused.plan)
                 data.update(ok=False, error=str(refused))
                 print(json.dumps(data, indent=2), file=out)
             else:
-                _print_plan(ctx, refused.plan, "Plan", sys.stderr)
-                print(f"\ncircleci-s3-wizard: {refused}", file=sys.stderr)
+                print_plan(ctx, refused.plan, sys.stderr)
+                _err(f"\ncircleci-s3-wizard: {refused}")
             return EXIT_FAILED
+        except BadInput:
+            raise
         except WizardError as failed:
             if json_mode:
                 print(json.dumps({"ok": False, "error": str(failed), "code": failed.code}),
                       file=out)
             else:
-                print(f"circleci-s3-wizard: error: {failed}", file=sys.stderr)
+                _err(f"circleci-s3-wizard: error: {failed}")
             return EXIT_FAILED
 
 
-def _plan(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bool) -> int:
-    plan = Engine(ctx).plan()
+def _plan(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bool,
+          warnings: list[str]) -> int:
+    plan = Engine(ctx).plan(warnings=tuple(warnings))
     if json_mode:
-        print(json.dumps(_plan_json(ctx, plan, "plan"), indent=2), file=out)
+        print(json.dumps(plan_json(ctx, plan), indent=2), file=out)
     else:
-        _print_plan(ctx, plan, "Plan", out)
+        print_plan(ctx, plan, out)
         _print_policy(ctx, out)
-    blocked = any(p.check.action in (Action.CONFLICT, Action.BLOCKED) for p in plan)
-    return EXIT_FAILED if blocked else EXIT_OK
+    return EXIT_OK if plan.ok else EXIT_FAILED
 
 
-def _apply(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bool) -> int:
-    engine = Engine(ctx)
-    plan = engine.plan()
-    changes = [p for p in plan if p.check.action in (Action.CREATE, Action.UPDATE)]
-    confirmed = bool(args.yes)
-    if not args.yes and changes and not any(
-        p.check.action in (Action.CONFLICT, Action.BLOCKED) for p in plan
-    ):
-        _print_plan(ctx, plan, "Plan", sys.stderr)
-        if not _confirm("\nApply these changes?"):
-            print("Nothing was changed.", file=sys.stderr)
-            return EXIT_FAILED
-        confirmed = True
-    done = engine.apply(allow_update=confirmed, plan=plan,
-                        progress=_progress(json_mode))
+def _finish(ctx: RunContext, report: Report, kind: str, heading: str, out: TextIO,
+            json_mode: bool) -> int:
     if json_mode:
-        print(json.dumps(_results_json(ctx, done, "apply"), indent=2), file=out)
+        print(json.dumps(report_json(ctx, report, kind), indent=2), file=out)
     else:
-        print(f"Applied s3://{ctx.config.bucket}/{ctx.config.prefix}:", file=out)
-        _print_results(done, out)
-        _next_steps(ctx, done, out)
+        print_report(report, heading, out)
+    if report.handoff is not None and not json_mode:
+        _print_handoff(report.handoff)
+    if not report.ok:
+        failure = report.failure
+        if failure is not None and not json_mode:
+            _err(f"\ncircleci-s3-wizard: {failure.title} failed: {failure.detail}")
+        return EXIT_FAILED
     return EXIT_OK
 
 
-def _next_steps(ctx: RunContext, done: list[Done], out: TextIO) -> None:
+def _apply(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bool,
+           warnings: list[str]) -> int:
+    engine = Engine(ctx)
+    with engine.lock(command="apply", on_wait=_err):
+        plan = engine.plan(warnings=tuple(warnings))
+        consent = bool(args.yes)
+        if plan.ok and plan.changes and not consent:
+            print_plan(ctx, plan, sys.stderr)
+            if not _confirm("\nApply these changes?"):
+                _err("Nothing was changed.")
+                return EXIT_FAILED
+            consent = True
+        report = engine.apply(plan, consent=consent, progress=_progress(json_mode))
     c = ctx.config
-    by_key = {d.step.key: d.result for d in done}
-    circleci = by_key.get("circleci")
-    delivered = circleci is not None and circleci.action in (
-        Action.CREATE, Action.EXISTS, Action.UPDATE)
-    print("\nNext:", file=out)
-    if c.circleci_project and not delivered:
-        from wizard.circleci.delivery_step import manual_instructions
-
-        key_id = by_key["access_key"].outputs.get("access_key_id") if "access_key" in by_key \
-            else None
-        role = by_key.get("oidc_role")
-        role_arn = role.outputs.get("role_arn") if role else None
-        print("  - deliver the credentials to CircleCI by hand (or set CIRCLE_TOKEN and run "
-              "apply again):", file=out)
-        for line in manual_instructions(c, key_id, region=ctx.region,
-                                        role_arn=role_arn).splitlines():
-            print(f"      {line}", file=out)
-    if c.auth is AuthMode.KEYS:
-        print(f"  - the secret is in your OS keyring: the wizard copies it once to the "
-              f"clipboard, and `circleci-s3-wizard credential-process --user {c.user}` gives "
-              "it to the AWS CLI without a credentials file.", file=out)
-    print("  - `circleci-s3-wizard verify` proves the access is limited to the prefix.", file=out)
+    return _finish(ctx, report, "apply", f"Applied s3://{c.bucket}/{c.prefix}:", out, json_mode)
 
 
-def _destroy(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bool) -> int:
+def _destroy(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bool,
+             warnings: list[str]) -> int:
     engine = Engine(ctx)
-    plan = engine.plan_destroy()
-    if not args.yes and any(p.check.action is Action.DELETE for p in plan):
-        _print_plan(ctx, plan, "Removal plan", sys.stderr)
-        if not _confirm("\nRemove these?"):
-            print("Nothing was removed.", file=sys.stderr)
-            return EXIT_FAILED
-    done = engine.destroy(progress=_progress(json_mode))
-    if json_mode:
-        print(json.dumps(_results_json(ctx, done, "destroy"), indent=2), file=out)
-    else:
-        print("Removed what the wizard made (the bucket and its objects are kept):", file=out)
-        _print_results(done, out)
-    return EXIT_OK
+    with engine.lock(command="destroy", on_wait=_err):
+        plan = engine.plan_destroy()
+        if not args.yes and any(s.action is Action.DELETE for s in plan.steps):
+            print_plan(ctx, plan, sys.stderr)
+            if not _confirm("\nRemove these?"):
+                _err("Nothing was removed.")
+                return EXIT_FAILED
+        report = engine.destroy(plan, progress=_progress(json_mode))
+    return _finish(ctx, report, "destroy", "Removed what the wizard made (the bucket and its "
+                   "objects are kept):", out, json_mode)
 
 
-def _verify(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bool) -> int:
+def _verify(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bool,
+            warnings: list[str]) -> int:
     from wizard.verify import verify
 
     report = verify(ctx)
@@ -268,36 +262,47 @@ def _verify(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: b
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _rotate(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bool) -> int:
-    from wizard.steps.access_key_step import AccessKeyStep
+def _rotate(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bool,
+            warnings: list[str]) -> int:
+    from wizard.rotate import Rotation
 
-    if ctx.config.auth is AuthMode.OIDC:
+    if ctx.config.oidc:
         raise BadInput("--auth: oidc has no access key to rotate")
-    if not args.yes:
-        _confirm(f"Replace the access key of {ctx.config.user}?") or sys.exit(EXIT_FAILED)
-    delivered: list[str] = []
-
-    def deliver() -> None:
-        if ctx.config.circleci_project and ctx.circleci is not None:
-            from wizard.circleci.delivery_step import CircleCIDeliveryStep
-
-            delivered.append(CircleCIDeliveryStep().apply(ctx, allow_update=True).detail)
-
-    new_id, old_id = AccessKeyStep().rotate(ctx, deliver)
+    engine = Engine(ctx)
+    with engine.lock(command="rotate", on_wait=_err):
+        rotation = Rotation(ctx)
+        preflight = rotation.check()
+        if not args.yes:
+            _err(preflight.summary)
+            if not _confirm(f"Replace the access key of {ctx.config.user}?"):
+                _err("Nothing was changed.")
+                return EXIT_FAILED
+        outcome = rotation.run(preflight, progress=None if json_mode else _err)
     if json_mode:
-        print(json.dumps({"ok": True, "kind": "rotate", "access_key_id": new_id,
-                          "deleted_access_key_id": old_id,
-                          "circleci": delivered[0] if delivered else None}), file=out)
-    else:
-        print(f"New access key {new_id} is in your keyring.", file=out)
-        if delivered:
-            print(f"CircleCI: {delivered[0]}", file=out)
-        print(f"Old key {old_id} deleted." if old_id else "There was no old key to delete.",
-              file=out)
+        data: dict[str, Any] = {"ok": outcome.ok, "kind": "rotate",
+                                "access_key_id": outcome.active_key_id,
+                                "new_access_key_id": outcome.new_key_id,
+                                "deleted_access_key_id": outcome.deleted_key_id,
+                                "circleci": outcome.circleci, "steps": list(outcome.steps)}
+        if not outcome.ok:
+            data["error"] = outcome.error
+        if outcome.handoff is not None:
+            data["secret_handoff"] = _handoff_json(outcome.handoff)
+        print(json.dumps(data, indent=2), file=out)
+    elif outcome.ok:
+        where = " and CircleCI" if outcome.circleci else ""
+        retired = (f"; the old key {outcome.deleted_key_id} is deleted" if outcome.deleted_key_id
+                   else "")
+        print(f"Rotated: access key {outcome.active_key_id} is the active key, held by your "
+              f"keyring{where}{retired}.", file=out)
+    if outcome.handoff is not None and not json_mode:
+        _print_handoff(outcome.handoff)
+    if not outcome.ok:
+        if not json_mode:
+            _err(f"\ncircleci-s3-wizard: rotation failed: {outcome.error}")
+        return EXIT_FAILED
     return EXIT_OK
 
 
 _COMMANDS = {"plan": _plan, "apply": _apply, "destroy": _destroy, "verify": _verify,
              "rotate": _rotate}
-
-__all__ = ["EXIT_BAD_INPUT", "run_command"]

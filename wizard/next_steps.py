@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from wizard.model import Action, NextStep, Report
+from collections.abc import Mapping
+
+from wizard.model import Action, NextStep, Report, StepResult
 
 if TYPE_CHECKING:
     from wizard.context import RunContext
@@ -17,33 +19,42 @@ if TYPE_CHECKING:
 DELIVERED = (Action.CREATE, Action.UPDATE, Action.EXISTS, Action.REPAIR)
 
 
-def delivered(report: Report) -> bool:
+def delivered(results: Mapping[str, StepResult]) -> bool:
     """Did CircleCI get its values through the API in this run (or have them already)?"""
-    result = report.result("circleci")
+    result = results.get("circleci")
     return result is not None and result.action in DELIVERED
 
 
-def by_hand(ctx: RunContext, report: Report) -> NextStep | None:
-    """Where to paste each value, when the wizard could not deliver them itself."""
-    from wizard.circleci.client import DEFAULT_HOST, HOST_ENV
+def by_hand(ctx: RunContext, results: Mapping[str, StepResult], *,
+            secret_from: str = "cli") -> NextStep | None:
+    """Where to paste each value, when the wizard could not deliver them itself.
+
+    ``secret_from`` says where the operator gets the secret: ``cli`` (credential-process prints
+    it from the keyring) or ``screen`` (the TUI's copy-once button beside these lines).
+    """
     from wizard.circleci.delivery_step import manual_instructions
 
-    if delivered(report) or not report.ok:
+    if delivered(results) or not all(r.ok for r in results.values()):
         return None
-    import os
-
-    outputs = report.outputs
+    outputs: dict[str, object] = {}
+    for result in results.values():
+        outputs.update({k: v for k, v in result.outputs.items() if v is not None})
     text = manual_instructions(ctx.config, outputs.get("access_key_id"), region=ctx.region,
-                               role_arn=outputs.get("role_arn"),
-                               host=os.environ.get(HOST_ENV) or DEFAULT_HOST)
+                               role_arn=outputs.get("role_arn"), secret_from=secret_from,
+                               sandbox=bool(ctx.sandbox))
     why = ("no CircleCI project was given" if not ctx.config.circleci_project
            else "no CircleCI token was available")
     return NextStep(f"Give CircleCI its values by hand ({why}; or set CIRCLE_TOKEN and run apply "
                     "again):", tuple(text.splitlines()))
 
 
-def next_steps(ctx: RunContext, report: Report) -> tuple[NextStep, ...]:
+def next_steps(ctx: RunContext, results: Mapping[str, StepResult] | Report, *,
+               secret_from: str = "cli") -> tuple[NextStep, ...]:
+    """What is left to do after the steps in ``results`` (a report, or results by step key)."""
     from wizard.sandbox import PER_PROCESS
+
+    if isinstance(results, Report):
+        results = {r.key: r for r in results.results}
 
     c = ctx.config
     steps: list[NextStep] = []
@@ -53,7 +64,7 @@ def next_steps(ctx: RunContext, report: Report) -> tuple[NextStep, ...]:
                  "runs")
         steps.append(NextStep(f"This was the sandbox: nothing exists in AWS, and {lasts}. Run "
                               "without --sandbox to do it for real."))
-    manual = by_hand(ctx, report)
+    manual = by_hand(ctx, results, secret_from=secret_from)
     if manual is not None:
         steps.append(manual)
     if c.keys:

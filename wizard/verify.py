@@ -22,17 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from wizard.config import IAM_PATH, AuthMode
+from wizard.aws import DENIED, NOT_YET_VALID, is_aws_error
+from wizard.config import AuthMode
 from wizard.context import RunContext
 from wizard.errors import error_code
 from wizard.policy import OBJECT_ACTIONS
 
 Outcome = Literal["pass", "fail", "unproven"]
 Expectation = Literal["allowed", "denied"]
-_DENIED_CODES = {
-    "AccessDenied", "403", "Forbidden", "AccessDeniedException", "UnauthorizedOperation",
-}
-_NOT_YET_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId"}
+_DENIED_CODES = DENIED
+_NOT_YET_CODES = NOT_YET_VALID
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +81,45 @@ def is_local_endpoint(ctx: RunContext) -> bool:
 def principal_arn(ctx: RunContext) -> str:
     c = ctx.config
     if c.auth is AuthMode.OIDC:
-        return ctx.iam_arn("role", c.role_name, IAM_PATH)
-    from wizard.steps.user_step import get_user
+        return ctx.managed_arn("role", c.role_name)
+    from wizard.steps import iam_reads
 
-    user = get_user(ctx, c.user)
-    return user["Arn"] if user else ctx.iam_arn("user", c.user, IAM_PATH)
+    user = iam_reads.user(ctx, c.user)
+    return user["Arn"] if user else ctx.managed_arn("user", c.user)
+
+
+def invariant_checks(ctx: RunContext) -> list[VerifyCheck]:
+    """What must hold besides the policy: the bucket locked down, and (keys mode) exactly one
+    active access key, the one the keyring holds: an orphaned key fails verification."""
+    from wizard.steps.bucket_step import read_bucket
+
+    checks: list[VerifyCheck] = []
+    c = ctx.config
+    bucket = read_bucket(ctx)
+    if bucket.state == "exists" and (bucket.managed or c.create_bucket):
+        if not bucket.block_readable:
+            checks.append(VerifyCheck("Block Public Access on the bucket", "allowed", "unproven",
+                                      "your identity cannot read it (s3:GetBucketPublicAccessBlock)"))
+        else:
+            checks.append(VerifyCheck(
+                "Block Public Access on the bucket", "allowed",
+                "pass" if bucket.blocked else "fail",
+                "fully on" if bucket.blocked else "not fully on: run apply to turn it back on"))
+    if c.keys and ctx.secrets is not None:
+        from wizard.keys import read_keys
+        from wizard.steps.access_key_step import stored_key
+
+        state = read_keys(ctx, stored_key(ctx))
+        active = [k for k in state.keys if k.active]
+        if state.whole and len(active) == 1:
+            checks.append(VerifyCheck("one active access key, held by your keyring", "allowed",
+                                      "pass", f"{active[0].key_id}"))
+        else:
+            found = "; ".join(k.describe() for k in state.keys) or "none"
+            checks.append(VerifyCheck(
+                "one active access key, held by your keyring", "allowed", "fail",
+                f"found: {found}. Run apply (it deletes orphaned keys and makes one if needed)."))
+    return checks
 
 
 def simulation_cases(ctx: RunContext) -> list[_Case]:
@@ -225,9 +258,12 @@ def verify(ctx: RunContext, *, wait_seconds: float = 20.0) -> VerifyReport:
     local = is_local_endpoint(ctx)
     arn = principal_arn(ctx)
     cases = simulation_cases(ctx)
+    report.checks += invariant_checks(ctx)
     try:
         report.checks += _simulate(ctx, arn, cases)
     except Exception as exc:
+        if not is_aws_error(exc):
+            raise  # a bug in the wizard must not pass for "unproven"
         code = error_code(exc) or type(exc).__name__
         reason = ("the sandbox has no IAM policy simulator" if local else
                   f"the simulator could not be used ({code}); grant iam:SimulatePrincipalPolicy "

@@ -26,7 +26,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.circleci.client import DEFAULT_HOST, Context, MaskedEnvVar, Project, last_four
+from wizard.circleci.client import (
+    DEFAULT_HOST,
+    HOST_ENV,
+    Context,
+    MaskedEnvVar,
+    Project,
+    last_four,
+)
 from wizard.circleci.errors import CircleCIError
 from wizard.config import AuthMode, SetupConfig
 from wizard.context import RunContext
@@ -55,15 +62,22 @@ def manual_instructions(
     *,
     region: str | None = None,
     role_arn: str | None = None,
-    host: str = DEFAULT_HOST,
+    host: str | None = None,
+    secret_from: str = "cli",
+    sandbox: bool = False,
 ) -> str:
     """Where to paste each value by hand when the wizard has no CircleCI token.
 
-    Never contains the secret: it names the variable and says the value is the one copied from
-    the wizard's copy-once screen.
+    Never contains the secret: it names the variable and says where the value comes from, in the
+    terms of the view showing it (``secret_from``: ``cli`` or ``screen``).
     """
+    import os
+
+    from wizard.urls import shown
+
+    host = host or os.environ.get(HOST_ENV) or DEFAULT_HOST
     default = host.rstrip("/") == DEFAULT_HOST
-    where_app = "the CircleCI web app" if default else f"CircleCI at {host}"
+    where_app = "the CircleCI web app" if default else f"CircleCI at {shown(host)}"
     project = (f"the project {config.circleci_project}" if config.circleci_project
                else "your project")
     region = region or config.region or "us-east-1"
@@ -72,9 +86,13 @@ def manual_instructions(
         values.append(("AWS_ROLE_ARN", role_arn or "the role ARN shown by the wizard"))
     else:
         values.append(("AWS_ACCESS_KEY_ID", key_id or "the access key id shown by the wizard"))
-        values.append(("AWS_SECRET_ACCESS_KEY",
-                       "the secret from the copy-once screen (paste it, then clear the "
-                       "clipboard)"))
+        if secret_from == "screen":
+            source = "copy it once with the button below; the clipboard is cleared after 30 s"
+        else:
+            flag = " --sandbox" if sandbox else ""
+            source = (f"from your keyring: `circleci-s3-wizard credential-process --user "
+                      f"{config.user}{flag}` prints it")
+        values.append(("AWS_SECRET_ACCESS_KEY", source))
     values += [("AWS_REGION", region), ("AWS_DEFAULT_REGION", region)]
     if config.circleci_context:
         lines = [

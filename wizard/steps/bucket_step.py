@@ -205,3 +205,9 @@ class BucketStep(Step):
 
     def plan_destroy(self, ctx: RunContext) -> StepPlan:
         return self.planned(Action.KEEP, f"Bucket {ctx.config.bucket} and its objects are kept.")
+
+
+def list_buckets(ctx: RunContext) -> list[str]:
+    """The names of the buckets the operator can see, for picking one (s3:ListAllMyBuckets)."""
+    with aws_call("listing your buckets", "s3:ListAllMyBuckets"):
+        return [b["Name"] for b in ctx.client("s3").list_buckets().get("Buckets", [])]

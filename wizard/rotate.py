@@ -1,0 +1,250 @@
+"""Staged key rotation: every destination checked first, the old key retired only once the new works.
+
+1. **Check** (nothing changes): the keyring works; the user exists; CircleCI's token is valid and
+   the project (or context) reachable, when CircleCI holds the key; there is room for a second
+   key (orphans are deleted first, they only take a slot).
+2. **Create** the new key (never retried blindly, see :func:`~wizard.steps.access_key_step.create_key`).
+3. **Store** it in the keyring, in place of the old one.
+4. **Deliver** it to CircleCI.
+5. **Prove** it works: a live call signed with it, waiting out IAM's propagation delay (bounded).
+6. Only then **deactivate and delete** the old key.
+
+On any failure before step 6 the rotation rolls back to exactly one active key, the old one,
+held by the keyring and by CircleCI as before, and says what it undid. If the keyring cannot take
+the old key back either, the old secret is handed to the operator rather than lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wizard.aws import NOT_YET_VALID, delete
+from wizard.context import RunContext
+from wizard.errors import WizardError, error_code
+from wizard.keys import IAM_KEYS_PER_USER, KeyState, read_keys
+from wizard.model import SecretHandoff
+from wizard.steps import iam_reads
+from wizard.steps.access_key_step import create_key, keyring_problem, stored_key
+
+#: How long a new key may take to be accepted (IAM is eventually consistent).
+PROPAGATION_SECONDS = 30.0
+
+
+@dataclass
+class Preflight:
+    """What the checks found; ``summary`` says what the rotation will do."""
+
+    state: KeyState
+    old: Any  # AccessKey | None: the keyring's key, kept to roll back to
+    deliver: bool
+    summary: str
+
+
+@dataclass
+class RotationOutcome:
+    ok: bool
+    new_key_id: str | None = None
+    deleted_key_id: str | None = None
+    active_key_id: str | None = None
+    circleci: str | None = None
+    steps: list[str] = field(default_factory=list)
+    error: str | None = None
+    handoff: SecretHandoff | None = None
+
+
+class Rotation:
+    """One rotation of the configured user's key."""
+
+    def __init__(self, ctx: RunContext, *, propagation_seconds: float = PROPAGATION_SECONDS):
+        self.ctx = ctx
+        self.propagation_seconds = propagation_seconds
+
+    # -- 1. check --------------------------------------------------------------------------
+
+    def check(self) -> Preflight:
+        """Every destination, before anything is made; raises :class:`WizardError` if one fails."""
+        ctx, user = self.ctx, self.ctx.config.user
+        problem = keyring_problem(ctx)
+        if problem:
+            raise WizardError(problem)
+        if iam_reads.user(ctx, user) is None:
+            raise WizardError(f"IAM user {user} does not exist; run apply first.")
+        old = stored_key(ctx)
+        state = read_keys(ctx, old)
+        deliver = self._check_circleci()
+        if len(state.keys) - len(state.orphans) >= IAM_KEYS_PER_USER:
+            raise WizardError(
+                f"{user} already has {IAM_KEYS_PER_USER} access keys, IAM's limit, so a new one "
+                f"cannot be made before an old one goes: "
+                f"{'; '.join(k.describe() for k in state.keys)}.",
+                hint="Delete the one not in use in the IAM console, then rotate again.")
+        lines = [f"Rotation of {user}'s access key:"]
+        if state.orphans:
+            lines.append(f"  delete orphaned key {', '.join(k.key_id for k in state.orphans)}")
+        lines.append("  create a new key and store it in your keyring")
+        if deliver:
+            lines.append(f"  deliver it to CircleCI ({self._where()})")
+        lines.append("  prove the new key works (a live call signed with it)")
+        if state.held is not None:
+            lines.append(f"  then deactivate and delete the old key {state.held.key_id}")
+        return Preflight(state, old, deliver, "\n".join(lines))
+
+    def _where(self) -> str:
+        c = self.ctx.config
+        return f"context {c.circleci_context}" if c.circleci_context else \
+            f"project {c.circleci_project}"
+
+    def _check_circleci(self) -> bool:
+        ctx, c = self.ctx, self.ctx.config
+        if not c.circleci_project:
+            return False
+        if ctx.circleci is None:
+            raise WizardError(
+                f"CircleCI ({self._where()}) holds this key, and there is no CircleCI token to "
+                "give it the new one, so rotating now would break its builds.",
+                hint="Set CIRCLE_TOKEN, or leave out --circleci-project if CircleCI does not use "
+                "this key.")
+        from wizard.circleci.delivery_step import context, project, project_variables
+
+        project(ctx)  # the token is valid and the project reachable
+        if c.circleci_context:
+            context(ctx)
+        else:
+            project_variables(ctx)
+        return True
+
+    # -- 2..6 ------------------------------------------------------------------------------
+
+    def run(self, pre: Preflight, *, progress: Callable[[str], None] | None = None
+            ) -> RotationOutcome:
+        ctx, user, iam = self.ctx, self.ctx.config.user, self.ctx.client("iam")
+        outcome = RotationOutcome(ok=False)
+        old_id = pre.state.held.key_id if pre.state.held else None
+        outcome.active_key_id = old_id
+
+        def say(line: str) -> None:
+            outcome.steps.append(line)
+            if progress is not None:
+                progress(f"  {line}")
+
+        for orphan in pre.state.orphans:
+            delete(lambda k=orphan.key_id: iam.delete_access_key(UserName=user, AccessKeyId=k),
+                   f"deleting orphaned access key {orphan.key_id}", "iam:DeleteAccessKey")
+            say(f"Deleted orphaned access key {orphan.key_id} (nobody held its secret).")
+        known = {k.key_id for k in pre.state.keys if k not in pre.state.orphans}
+        try:
+            new = create_key(ctx, known)
+        except WizardError as exc:
+            outcome.error = f"{exc} The old key {old_id or '(none)'} is unchanged."
+            return outcome
+        outcome.new_key_id = new.access_key_id
+        say(f"Created access key {new.access_key_id}.")
+
+        stage = "storing it in the keyring"
+        try:
+            ctx.secrets.store_access_key(user, new)
+            say("Stored it in your keyring.")
+            if pre.deliver:
+                stage = "delivering it to CircleCI"
+                outcome.circleci = self._deliver()
+                say(f"CircleCI: {outcome.circleci}")
+            stage = "proving it works"
+            self._prove(new)
+            say("Proved it works (a call signed with it succeeded).")
+        except Exception as exc:  # noqa: BLE001 - every failure here is rolled back the same way
+            reason = str(exc) if isinstance(exc, WizardError) else f"{type(exc).__name__}: {exc}"
+            outcome.error = self._roll_back(pre, new, stage, reason, outcome, say)
+            return outcome
+        finally:
+            ctx.reads.forget("stored_key", "access_keys")
+
+        outcome.active_key_id = new.access_key_id
+        if old_id is not None:
+            try:
+                iam.update_access_key(UserName=user, AccessKeyId=old_id, Status="Inactive")
+                delete(lambda: iam.delete_access_key(UserName=user, AccessKeyId=old_id),
+                       f"deleting old access key {old_id}", "iam:DeleteAccessKey")
+            except Exception as exc:  # noqa: BLE001
+                outcome.error = (f"The new key {new.access_key_id} is in place everywhere, but "
+                                 f"the old key {old_id} could not be retired ({exc}). Delete it "
+                                 "in the IAM console.")
+                return outcome
+            outcome.deleted_key_id = old_id
+            say(f"Deactivated and deleted the old key {old_id}.")
+        else:
+            say("There was no old key in your keyring to retire.")
+        outcome.ok = True
+        return outcome
+
+    def _deliver(self) -> str:
+        from wizard.circleci.delivery_step import CircleCIDeliveryStep
+
+        self.ctx.reads.forget("stored_key")
+        return CircleCIDeliveryStep().deliver(self.ctx)
+
+    def _prove(self, key: Any) -> None:
+        """A call signed with ``key`` (STS GetCallerIdentity needs no permission), retried while
+        AWS does not know the key yet, up to :attr:`propagation_seconds`."""
+        import boto3
+
+        from wizard.aws import client_config
+
+        sts = boto3.Session(aws_access_key_id=key.access_key_id,
+                            aws_secret_access_key=key.secret_access_key,
+                            region_name=self.ctx.region).client(
+                                "sts", config=client_config(attempts=1))
+        deadline = time.monotonic() + self.propagation_seconds
+        while True:
+            try:
+                answer = sts.get_caller_identity()
+                break
+            except Exception as exc:
+                if error_code(exc) in NOT_YET_VALID and time.monotonic() < deadline:
+                    time.sleep(1.0)
+                    continue
+                raise WizardError(f"the new key was not accepted by AWS "
+                                  f"({error_code(exc) or type(exc).__name__})") from None
+        if not str(answer.get("Arn", "")).endswith(f"/{self.ctx.config.user}"):
+            raise WizardError(f"the new key signs as {answer.get('Arn')}, not as the user")
+
+    def _roll_back(self, pre: Preflight, new: Any, stage: str, reason: str,
+                   outcome: RotationOutcome, say: Callable[[str], None]) -> str:
+        """Back to exactly one active key: the old one, in the keyring and in CircleCI."""
+        ctx, user = self.ctx, self.ctx.config.user
+        undone: list[str] = []
+        try:
+            delete(lambda: ctx.client("iam").delete_access_key(UserName=user,
+                                                               AccessKeyId=new.access_key_id),
+                   f"deleting the new key {new.access_key_id}", "iam:DeleteAccessKey")
+            undone.append(f"deleted the new key {new.access_key_id}")
+            outcome.new_key_id = None
+        except WizardError as exc:
+            undone.append(f"could NOT delete the new key {new.access_key_id} ({exc})")
+        try:
+            if pre.old is not None:
+                ctx.secrets.store_access_key(user, pre.old)
+                undone.append(f"put the old key {pre.old.access_key_id} back in your keyring")
+            else:
+                ctx.secrets.delete_access_key(user)
+        except Exception as exc:  # noqa: BLE001 - the old secret must not be lost
+            if pre.old is not None:
+                outcome.handoff = SecretHandoff(user, pre.old.access_key_id,
+                                                pre.old.secret_access_key, str(exc))
+            undone.append(f"could NOT restore your keyring ({exc})")
+        if pre.deliver and stage != "storing it in the keyring" and pre.old is not None:
+            try:
+                self._deliver()
+                undone.append("gave CircleCI the old key again")
+            except Exception as exc:  # noqa: BLE001
+                undone.append(f"could NOT give CircleCI the old key again ({exc})")
+        ctx.reads.forget("stored_key", "access_keys")
+        for line in undone:
+            say(f"Rolled back: {line}.")
+        old = pre.old.access_key_id if pre.old is not None else None
+        kept = (f"The old key {old} is still the only active one, in your keyring"
+                + (" and in CircleCI." if pre.deliver else ".")) if old else \
+            "There is no active key in your keyring."
+        return f"Failed while {stage}: {reason}. {kept}"
