@@ -1,4 +1,4 @@
-"""The engine's steps in keys mode, against moto's server and the real GNOME Keyring."""
+"""The engine in keys mode, against moto's server and the real GNOME Keyring."""
 
 from __future__ import annotations
 
@@ -6,23 +6,20 @@ import json
 
 import pytest
 
-from tests.fixtures.engine import CallLog
+from tests.fixtures.engine import CallLog, actions, run_apply, run_destroy
 from wizard.config import IAM_PATH, AccessLevel
-from wizard.engine import Engine, NeedsConfirmation, PlanRefused
-from wizard.errors import WizardError
+from wizard.engine import Engine, NeedsConsent, PlanRefused
+from wizard.model import Action
 from wizard.policy import build_policy, same_policy
-from wizard.steps.access_key_step import AccessKeyStep, SecretHandoff
-from wizard.steps.base import Action
 
 POLICY_ARN = f"arn:aws:iam::123456789012:policy{IAM_PATH}s3_full_access_devops_builds"
-
-
-def actions(plan):
-    return {p.step.key: p.check.action for p in plan}
-
-
-def results(done):
-    return {d.step.key: d.result.action for d in done}
+BUCKET = "devops-example-builds"
+USER = "circleci_service"
+FRESH_WRITES = sorted([
+    "s3.CreateBucket", "s3.PutPublicAccessBlock", "s3.PutBucketTagging", "s3.PutObject",
+    "iam.CreateGroup", "iam.CreatePolicy", "iam.AttachGroupPolicy", "iam.CreateUser",
+    "iam.AddUserToGroup", "iam.CreateAccessKey",
+])
 
 
 def test_plan_on_an_empty_account_creates_everything(make_ctx):
@@ -32,128 +29,150 @@ def test_plan_on_an_empty_account_creates_everything(make_ctx):
         "policy": Action.CREATE, "attach": Action.CREATE, "user": Action.CREATE,
         "access_key": Action.CREATE, "circleci": Action.SKIP,
     }
+    assert [s.key for s in plan.steps] == list(actions(plan))  # the tutorial's order
 
 
 def test_apply_builds_the_tutorial_setup_least_privilege(make_ctx, aws_session, secret_store):
     ctx = make_ctx(create_bucket=True)
     log = CallLog().attach(ctx)
-    done = Engine(ctx).apply()
-    assert results(done)["access_key"] is Action.CREATE
+    report = run_apply(ctx)
+    assert report.ok and actions(report)["access_key"] is Action.CREATE
     s3, iam = aws_session.client("s3"), aws_session.client("iam")
-    bucket = "devops-example-builds"
 
-    pab = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    pab = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
     assert pab == {"BlockPublicAcls": True, "IgnorePublicAcls": True,
                    "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
-    assert s3.head_object(Bucket=bucket, Key="builds/")["ContentLength"] == 0
+    assert {"Key": "managed-by", "Value": "circleci-s3-wizard"} in \
+        s3.get_bucket_tagging(Bucket=BUCKET)["TagSet"]
+    assert s3.head_object(Bucket=BUCKET, Key="builds/")["ContentLength"] == 0
 
     group = iam.get_group(GroupName="circleci_devops")
     assert group["Group"]["Path"] == IAM_PATH
-    assert [u["UserName"] for u in group["Users"]] == ["circleci_service"]
+    assert [u["UserName"] for u in group["Users"]] == [USER]
     attached = iam.list_attached_group_policies(GroupName="circleci_devops")["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [POLICY_ARN]
     version = iam.get_policy_version(PolicyArn=POLICY_ARN, VersionId="v1")["PolicyVersion"]
-    assert same_policy(version["Document"], build_policy(bucket, "builds/"))
+    assert same_policy(version["Document"], build_policy(BUCKET, "builds/"))
     tags = iam.list_policy_tags(PolicyArn=POLICY_ARN)["Tags"]
     assert {"Key": "managed-by", "Value": "circleci-s3-wizard"} in tags
 
-    user = iam.get_user(UserName="circleci_service")["User"]
+    user = iam.get_user(UserName=USER)["User"]
     assert user["Path"] == IAM_PATH
     with pytest.raises(iam.exceptions.NoSuchEntityException):
-        iam.get_login_profile(UserName="circleci_service")  # programmatic only
-    keys = iam.list_access_keys(UserName="circleci_service")["AccessKeyMetadata"]
-    stored = secret_store.load_access_key("circleci_service")
+        iam.get_login_profile(UserName=USER)  # programmatic only
+    keys = iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]
+    stored = secret_store.load_access_key(USER)
     assert [k["AccessKeyId"] for k in keys] == [stored.access_key_id]
     assert len(stored.secret_access_key) == 40
+    assert report.outputs["access_key_id"] == stored.access_key_id
 
-    # Only the mutating calls the steps need.
-    assert log.mutating == [
-        "s3.CreateBucket", "s3.PutPublicAccessBlock", "s3.PutBucketTagging", "s3.PutObject",
-        "iam.CreateGroup", "iam.CreatePolicy", "iam.AttachGroupPolicy", "iam.CreateUser",
-        "iam.AddUserToGroup", "iam.CreateAccessKey",
-    ]
+    # Only the ten writes the tutorial needs, each once (they run concurrently: order varies).
+    assert sorted(log.mutating) == FRESH_WRITES
+
+
+def test_results_come_back_in_tutorial_order_with_outputs(make_ctx):
+    report = run_apply(make_ctx(create_bucket=True))
+    assert [r.key for r in report.results] == [s.key for s in report.plan.steps]
+    outputs = report.outputs
+    assert outputs["bucket_arn"] == f"arn:aws:s3:::{BUCKET}"
+    assert outputs["policy_arn"] == POLICY_ARN
+    assert outputs["user_arn"].endswith(f":user{IAM_PATH}{USER}")
+    assert outputs["group_arn"].endswith(f":group{IAM_PATH}circleci_devops")
 
 
 def test_second_apply_changes_nothing(make_ctx):
-    Engine(make_ctx(create_bucket=True)).apply()
+    run_apply(make_ctx(create_bucket=True))
     ctx = make_ctx(create_bucket=True)
     log = CallLog().attach(ctx)
-    engine = Engine(ctx)
-    assert set(actions(engine.plan()).values()) <= {Action.EXISTS, Action.SKIP}
-    assert set(results(engine.apply()).values()) <= {Action.EXISTS, Action.SKIP}
+    report = run_apply(ctx)
+    assert set(actions(report.plan).values()) <= {Action.EXISTS, Action.SKIP}
+    assert set(actions(report).values()) <= {Action.EXISTS, Action.SKIP}
     assert log.mutating == []
+    # The outputs of a run that changed nothing still name every resource.
+    assert {"bucket_arn", "policy_arn", "user_arn", "group_arn", "access_key_id"} <= \
+        set(report.outputs)
 
 
 def test_bucket_outside_us_east_1_gets_its_location(make_ctx, aws_session):
-    Engine(make_ctx(create_bucket=True, region="eu-west-1")).apply()
-    location = aws_session.client("s3").get_bucket_location(Bucket="devops-example-builds")
+    run_apply(make_ctx(create_bucket=True, region="eu-west-1"))
+    location = aws_session.client("s3").get_bucket_location(Bucket=BUCKET)
     assert location["LocationConstraint"] == "eu-west-1"
 
 
-def test_existing_bucket_is_used_without_create(make_ctx, aws_session):
-    aws_session.client("s3").create_bucket(Bucket="devops-example-builds")
-    plan = Engine(make_ctx()).plan()
-    assert actions(plan)["bucket"] is Action.EXISTS
-    assert "exists" in plan[0].check.detail
+def test_existing_bucket_is_used_without_create_and_left_as_it_is(make_ctx, aws_session):
+    s3 = aws_session.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    ctx = make_ctx()
+    log = CallLog().attach(ctx)
+    plan = Engine(ctx).plan()
+    bucket = plan.step("bucket")
+    assert bucket.action is Action.EXISTS and "exists" in bucket.detail
+    # Not the wizard's bucket: no repair, only a warning that it is not locked down.
+    assert any("Block Public Access is not fully on" in w for w in bucket.warnings)
+    run_apply(ctx)
+    assert not any(c.startswith("s3.PutPublicAccessBlock") for c in log.mutating)
 
 
 def test_missing_bucket_without_create_refuses_and_touches_nothing(make_ctx, aws_session):
     ctx = make_ctx()
     log = CallLog().attach(ctx)
     with pytest.raises(PlanRefused, match="does not exist"):
-        Engine(ctx).apply()
+        run_apply(ctx)
     assert log.mutating == []
     assert aws_session.client("iam").list_groups()["Groups"] == []
 
 
-def test_changed_prefix_is_a_conflict_until_confirmed(make_ctx, aws_session):
-    Engine(make_ctx(create_bucket=True)).apply()
-    changed = make_ctx(prefix="releases/")
+def test_changed_prefix_is_an_update_until_consented(make_ctx, aws_session):
+    run_apply(make_ctx(create_bucket=True))
+    changed = make_ctx(prefix="releases")  # as typed: the builder adds the slash
     plan = Engine(changed).plan()
     assert actions(plan)["policy"] is Action.UPDATE
-    with pytest.raises(NeedsConfirmation):
-        Engine(changed).apply()
+    assert plan.step("policy").differences
+    with pytest.raises(NeedsConsent):
+        Engine(changed).apply(plan)
     iam = aws_session.client("iam")
     assert len(iam.list_policy_versions(PolicyArn=POLICY_ARN)["Versions"]) == 1
 
-    done = Engine(make_ctx(prefix="releases/")).apply(allow_update=True)
-    assert results(done)["policy"] is Action.UPDATE
+    report = run_apply(make_ctx(prefix="releases/"), consent=True)
+    assert actions(report)["policy"] is Action.UPDATE
     policy = iam.get_policy(PolicyArn=POLICY_ARN)["Policy"]
     document = iam.get_policy_version(PolicyArn=POLICY_ARN,
                                       VersionId=policy["DefaultVersionId"])["PolicyVersion"]
-    assert same_policy(document["Document"], build_policy("devops-example-builds", "releases/"))
+    assert same_policy(document["Document"], build_policy(BUCKET, "releases/"))
 
 
 def test_policy_updates_keep_at_most_five_versions(make_ctx, aws_session):
-    Engine(make_ctx(create_bucket=True)).apply()
+    run_apply(make_ctx(create_bucket=True))
     for n in range(6):
-        Engine(make_ctx(prefix=f"p{n}/")).apply(allow_update=True)
-    versions = aws_session.client("iam").list_policy_versions(PolicyArn=POLICY_ARN)["Versions"]
+        run_apply(make_ctx(prefix=f"p{n}/"), consent=True)
+    iam = aws_session.client("iam")
+    versions = iam.list_policy_versions(PolicyArn=POLICY_ARN)["Versions"]
     assert len(versions) == 5
     default = next(v for v in versions if v["IsDefaultVersion"])
-    doc = aws_session.client("iam").get_policy_version(
-        PolicyArn=POLICY_ARN, VersionId=default["VersionId"])["PolicyVersion"]["Document"]
-    assert same_policy(doc, build_policy("devops-example-builds", "p5/"))
+    doc = iam.get_policy_version(PolicyArn=POLICY_ARN,
+                                 VersionId=default["VersionId"])["PolicyVersion"]["Document"]
+    assert same_policy(doc, build_policy(BUCKET, "p5/"))
 
 
 def test_access_levels_reach_the_policy(make_ctx, aws_session):
-    Engine(make_ctx(create_bucket=True, access=AccessLevel.UPLOAD_ONLY)).apply()
+    run_apply(make_ctx(create_bucket=True, access=AccessLevel.UPLOAD_ONLY))
     doc = aws_session.client("iam").get_policy_version(
         PolicyArn=POLICY_ARN, VersionId="v1")["PolicyVersion"]["Document"]
-    actions_granted = json.dumps(doc)
-    assert "s3:PutObject" in actions_granted and "s3:GetObject" not in actions_granted
+    granted = json.dumps(doc)
+    assert "s3:PutObject" in granted and "s3:GetObject" not in granted
 
 
 def test_user_with_console_password_is_a_conflict(make_ctx, aws_session):
     iam = aws_session.client("iam")
-    iam.create_user(UserName="circleci_service")
-    iam.create_login_profile(UserName="circleci_service", Password="Xx-123456789!")
+    iam.create_user(UserName=USER)
+    iam.create_login_profile(UserName=USER, Password="Xx-123456789!")
     plan = Engine(make_ctx(create_bucket=True)).plan()
     assert actions(plan)["user"] is Action.CONFLICT
-    assert "console password" in plan[5].check.detail
+    assert "console password" in plan.step("user").detail
+    assert not plan.ok
 
 
-def test_insecure_keyring_blocks_before_any_key_exists(make_ctx, aws_session):
+def test_insecure_keyring_blocks_before_anything_is_created(make_ctx, aws_session):
     from keyring.backends.fail import Keyring as FailKeyring
 
     from wizard.secret_store import SecretStore
@@ -162,14 +181,17 @@ def test_insecure_keyring_blocks_before_any_key_exists(make_ctx, aws_session):
     ctx.secrets = SecretStore(FailKeyring())
     plan = Engine(ctx).plan()
     assert actions(plan)["access_key"] is Action.BLOCKED
-    assert "keyring" in plan[6].check.detail.lower()
+    assert "keyring" in plan.step("access_key").detail.lower()
     with pytest.raises(PlanRefused):
-        Engine(ctx).apply(plan=plan)
+        Engine(ctx).apply(plan)
     assert aws_session.client("iam").list_users()["Users"] == []
+    assert aws_session.client("s3").list_buckets()["Buckets"] == []
 
 
 class _BrokenStore:
     """A keyring that passes its health check and then fails on the write that matters."""
+
+    service = "broken"
 
     def __init__(self, real):
         self.real = real
@@ -190,87 +212,77 @@ class _BrokenStore:
 def test_failed_store_deletes_the_new_key(make_ctx, aws_session, secret_store):
     ctx = make_ctx(create_bucket=True)
     ctx.secrets = _BrokenStore(secret_store)
-    with pytest.raises(WizardError, match="deleted again"):
-        Engine(ctx).apply()
-    keys = aws_session.client("iam").list_access_keys(UserName="circleci_service")
+    report = run_apply(ctx)
+    assert not report.ok and report.handoff is None
+    assert report.result("access_key").action is Action.FAILED
+    assert "deleted again" in report.result("access_key").detail
+    keys = aws_session.client("iam").list_access_keys(UserName=USER)
     assert keys["AccessKeyMetadata"] == []
+    # Everything else was made; a re-run with a working keyring finishes the job.
+    assert actions(run_apply(make_ctx(create_bucket=True)))["access_key"] is Action.CREATE
 
 
-def test_failed_store_and_failed_delete_hand_the_secret_over_once(make_ctx, secret_store):
+def test_failed_store_and_failed_delete_hand_the_secret_over_once(make_ctx, aws_session,
+                                                                   secret_store):
     ctx = make_ctx(create_bucket=True)
-    Engine(ctx).apply()
-    secret_store.delete_access_key("circleci_service")
-    ctx = make_ctx()
     ctx.secrets = _BrokenStore(secret_store)
     iam = ctx.client("iam")
     iam.meta.events.register(
         "before-call.iam.DeleteAccessKey",
         lambda **_: (_ for _ in ()).throw(RuntimeError("network down")),
     )
-    with pytest.raises(SecretHandoff) as raised:
-        AccessKeyStep().create_and_store(ctx)
-    secret = raised.value.access_key.secret_access_key
-    assert len(secret) == 40
-    assert secret not in str(raised.value) and secret not in repr(raised.value.access_key)
+    report = run_apply(ctx)
+    handoff = report.handoff
+    assert handoff is not None and not report.ok
+    keys = aws_session.client("iam").list_access_keys(UserName=USER)["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [handoff.access_key_id]
+    assert len(handoff.secret_access_key) == 40
+    assert handoff.secret_access_key not in repr(handoff)
+    assert all(handoff.secret_access_key not in r.detail for r in report.results)
+    assert "rotate" in handoff.instruction
 
 
 def test_destroy_removes_only_what_the_wizard_made(make_ctx, aws_session, secret_store):
-    Engine(make_ctx(create_bucket=True)).apply()
-    aws_session.client("s3").put_object(Bucket="devops-example-builds", Key="builds/app.zip",
-                                        Body=b"x")
-    engine = Engine(make_ctx())
-    planned = {p.step.key: p.check.action for p in engine.plan_destroy()}
+    run_apply(make_ctx(create_bucket=True))
+    aws_session.client("s3").put_object(Bucket=BUCKET, Key="builds/app.zip", Body=b"x")
+    planned = actions(Engine(make_ctx()).plan_destroy())
     assert planned["bucket"] is Action.KEEP and planned["folder"] is Action.KEEP
     assert planned["user"] is Action.DELETE and planned["group"] is Action.DELETE
-    engine.destroy()
+    report = run_destroy(make_ctx())
+    assert report.ok
 
     iam, s3 = aws_session.client("iam"), aws_session.client("s3")
     assert iam.list_users()["Users"] == []
     assert iam.list_groups()["Groups"] == []
     assert iam.list_policies(Scope="Local")["Policies"] == []
-    assert secret_store.load_access_key("circleci_service") is None
-    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="devops-example-builds")["Contents"]}
+    assert secret_store.load_access_key(USER) is None
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert keys == {"builds/", "builds/app.zip"}
-    again = {p.step.key: p.check.action for p in Engine(make_ctx()).plan_destroy()}
+    again = actions(Engine(make_ctx()).plan_destroy())
     assert set(again.values()) <= {Action.ABSENT, Action.KEEP, Action.SKIP}
 
 
 def test_destroy_keeps_what_the_operator_made_by_hand(make_ctx, aws_session, secret_store):
     iam = aws_session.client("iam")
     iam.create_group(GroupName="circleci_devops")
-    iam.create_user(UserName="circleci_service")
-    document = json.dumps(build_policy("devops-example-builds", "builds/"))
+    iam.create_user(UserName=USER)
+    document = json.dumps(build_policy(BUCKET, "builds/"))
     hand_made = iam.create_policy(PolicyName="s3_full_access_devops_builds",
                                   PolicyDocument=document)["Policy"]["Arn"]
     plan = Engine(make_ctx(create_bucket=True)).plan()
     assert actions(plan)["group"] is Action.EXISTS and actions(plan)["policy"] is Action.EXISTS
-    Engine(make_ctx(create_bucket=True)).apply()
+    assert actions(plan)["user"] is Action.CREATE  # exists; only the membership is new
+    run_apply(make_ctx(create_bucket=True))
     attached = iam.list_attached_group_policies(GroupName="circleci_devops")["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [hand_made]
 
-    Engine(make_ctx()).destroy()
+    run_destroy(make_ctx())
     assert [g["GroupName"] for g in iam.list_groups()["Groups"]] == ["circleci_devops"]
-    assert [u["UserName"] for u in iam.list_users()["Users"]] == ["circleci_service"]
+    assert [u["UserName"] for u in iam.list_users()["Users"]] == [USER]
     assert iam.get_policy(PolicyArn=hand_made)["Policy"]["PolicyName"]
     # The key the wizard made is gone, from IAM and from the keyring.
-    assert iam.list_access_keys(UserName="circleci_service")["AccessKeyMetadata"] == []
-    assert secret_store.load_access_key("circleci_service") is None
-
-
-def test_rotate_replaces_the_key_after_delivering_the_new_one(make_ctx, aws_session,
-                                                              secret_store):
-    Engine(make_ctx(create_bucket=True)).apply()
-    old = secret_store.load_access_key("circleci_service")
-    seen = []
-    new_id, old_id = AccessKeyStep().rotate(
-        make_ctx(), deliver=lambda: seen.append(
-            [k["AccessKeyId"] for k in aws_session.client("iam").list_access_keys(
-                UserName="circleci_service")["AccessKeyMetadata"]]))
-    assert old_id == old.access_key_id and new_id != old_id
-    assert sorted(seen[0]) == sorted([old_id, new_id])  # both alive while CircleCI is updated
-    keys = aws_session.client("iam").list_access_keys(UserName="circleci_service")
-    assert [k["AccessKeyId"] for k in keys["AccessKeyMetadata"]] == [new_id]
-    assert secret_store.load_access_key("circleci_service").access_key_id == new_id
+    assert iam.list_access_keys(UserName=USER)["AccessKeyMetadata"] == []
+    assert secret_store.load_access_key(USER) is None
 
 
 TUTORIAL_AS_RECEIVED = {
@@ -288,11 +300,11 @@ def test_the_tutorials_wildcard_policy_is_flagged_and_replaced_only_with_consent
     arn = iam.create_policy(PolicyName="s3_full_access_devops_builds",
                             PolicyDocument=json.dumps(TUTORIAL_AS_RECEIVED))["Policy"]["Arn"]
     plan = Engine(make_ctx(create_bucket=True)).plan()
-    policy_check = next(p.check for p in plan if p.step.key == "policy")
-    assert policy_check.action is Action.UPDATE
-    assert "every action on every resource" in policy_check.detail
-    assert "dangerous" in policy_check.detail
-    Engine(make_ctx(create_bucket=True)).apply(allow_update=True)
+    policy = plan.step("policy")
+    assert policy.action is Action.UPDATE
+    assert "every action on every resource" in policy.detail
+    assert "dangerous" in policy.detail
+    run_apply(make_ctx(create_bucket=True), consent=True)
     default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
     document = iam.get_policy_version(PolicyArn=arn, VersionId=default)["PolicyVersion"]
-    assert same_policy(document["Document"], build_policy("devops-example-builds", "builds/"))
+    assert same_policy(document["Document"], build_policy(BUCKET, "builds/"))

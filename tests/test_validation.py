@@ -15,8 +15,6 @@ from wizard.validation import (
     RESERVED_BUCKET_PREFIXES,
     RESERVED_BUCKET_SUFFIXES,
     Problem,
-    ValidationFailed,
-    checked,
     normalise_prefix,
     validate_branch,
     validate_bucket_name,
@@ -37,35 +35,21 @@ def errors(problems: list[Problem]) -> list[str]:
     return [p.rule for p in problems if p.severity == "error"]
 
 
+def errors_of(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
 def warnings(problems: list[Problem]) -> list[str]:
     return [p.rule for p in problems if p.severity == "warning"]
 
 
-# --- Problem and ValidationFailed ---------------------------------------------------------------
+# --- Problem -------------------------------------------------------------------------------------
 
 
 def test_problem_str_is_field_then_rule() -> None:
     problem = Problem("bucket", "must be 3 to 63 characters long (got 2)")
     assert str(problem) == "bucket: must be 3 to 63 characters long (got 2)"
     assert problem.severity == "error"
-
-
-def test_validation_failed_lists_each_error_but_not_warnings() -> None:
-    failure = ValidationFailed(
-        [
-            Problem("bucket", "must be all lowercase; it contains the uppercase 'D'"),
-            Problem("prefix", "must not contain '*': wildcard"),
-            Problem("bucket", "contains dots", severity="warning"),
-        ]
-    )
-    text = str(failure)
-    assert isinstance(failure, ValueError)
-    assert "2 problems" in text
-    assert "  bucket: must be all lowercase; it contains the uppercase 'D'" in text.splitlines()
-    assert "  prefix: must not contain '*': wildcard" in text.splitlines()
-    assert "contains dots" not in text
-    assert len(failure.problems) == 3
-    assert [p.field for p in failure.warnings] == ["bucket"]
 
 
 # --- Bucket names --------------------------------------------------------------------------------
@@ -324,7 +308,7 @@ def test_valid_slugs(slug: str) -> None:
 )
 def test_invalid_slugs(slug: str, expected: str) -> None:
     problems = validate_circleci_slug(slug)
-    assert all(p.field == "circleci_project" for p in problems)
+    assert all(p.field == "circleci_projects" for p in problems)
     rules = errors(problems)
     assert any(expected in rule for rule in rules), rules
 
@@ -432,10 +416,10 @@ def test_bucket_is_required() -> None:
 
 def test_oidc_requires_the_project_slug() -> None:
     config = SetupConfig(bucket="builds-bucket", auth=AuthMode.OIDC)
-    assert [p.field for p in validate_config(config)] == ["circleci_project"]
+    assert [p.field for p in validate_config(config)] == ["circleci_projects"]
     assert errors(validate_config(config))[0].startswith("is required with OIDC")
     ok = config.with_changes(
-        circleci_project=f"circleci/{ORG_ID}/{PROJECT_ID}", circleci_branch="main"
+        circleci_projects=(f"circleci/{ORG_ID}/{PROJECT_ID}",), circleci_branch="main"
     )
     assert validate_config(ok) == []
 
@@ -450,7 +434,7 @@ def test_every_field_is_checked_under_its_own_name() -> None:
         role_name="role/name",
         access="everything",  # type: ignore[arg-type]
         auth="password",  # type: ignore[arg-type]
-        circleci_project="gitlab/acme/site",
+        circleci_projects=("gitlab/acme/site",),
         circleci_context=" ",
         circleci_branch="a..b",
         region="mars-1",
@@ -466,7 +450,7 @@ def test_every_field_is_checked_under_its_own_name() -> None:
         "role_name",
         "access",
         "auth",
-        "circleci_project",
+        "circleci_projects",
         "circleci_context",
         "circleci_branch",
         "region",
@@ -483,21 +467,6 @@ def test_branch_without_oidc_is_a_warning() -> None:
     problems = validate_config(SetupConfig(bucket="builds-bucket", circleci_branch="main"))
     assert errors(problems) == []
     assert [p.field for p in problems] == ["circleci_branch"]
-
-
-def test_checked_normalises_the_prefix() -> None:
-    config = checked(SetupConfig(bucket="devops.example.com", prefix=" builds "))
-    assert config.prefix == "builds/"
-    assert config.bucket == "devops.example.com"
-
-
-def test_checked_raises_with_every_problem() -> None:
-    with pytest.raises(ValidationFailed) as raised:
-        checked(SetupConfig(bucket="Devops.Example.com", prefix="*"))
-    fields = [p.field for p in raised.value.problems]
-    assert fields == ["bucket", "prefix"]
-    assert "bucket: must be all lowercase; it contains the uppercase 'D', 'E'" in str(raised.value)
-    assert "prefix: must not contain '*'" in str(raised.value)
 
 
 iam_names = st.from_regex(r"[A-Za-z0-9+=,.@_-]{1,64}", fullmatch=True)
@@ -524,7 +493,7 @@ valid_configs = st.builds(
     user=iam_names,
     access=st.sampled_from(AccessLevel),
     auth=st.sampled_from(AuthMode),
-    circleci_project=slugs,
+    circleci_projects=st.lists(slugs, max_size=3).map(tuple),
     circleci_context=st.none() | st.from_regex(r"[a-z][a-z-]{0,20}", fullmatch=True),
     circleci_branch=st.none()
     | st.from_regex(r"[a-z][a-z0-9-]{0,10}(/[a-z0-9]{1,10})?", fullmatch=True),
@@ -537,8 +506,9 @@ valid_configs = st.builds(
 @PROPERTY
 @given(valid_configs)
 def test_validate_config_accepts_every_valid_config(config: SetupConfig) -> None:
-    assert errors(validate_config(config)) == []
-    assert checked(config).prefix.endswith("/")
+    oidc_without_project = config.auth is AuthMode.OIDC and not config.circleci_projects
+    assert [p.field for p in errors_of(validate_config(config))] == (
+        ["circleci_projects"] if oidc_without_project else [])
 
 
 @PROPERTY
@@ -547,7 +517,7 @@ def test_every_message_starts_with_its_field_name(text: str) -> None:
     results = {
         "bucket": validate_bucket_name(text),
         "prefix": validate_prefix(text),
-        "circleci_project": validate_circleci_slug(text),
+        "circleci_projects": validate_circleci_slug(text),
         "circleci_branch": validate_branch(text),
         "region": validate_region(text),
         "group": validate_iam_name(text, field="group", kind="group"),

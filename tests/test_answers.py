@@ -1,0 +1,114 @@
+"""The one config builder: every entry point's answers are validated and normalised the same way.
+
+A prefix without its slash must never reach a policy (``bucket/builds*`` also matches
+``builds-secret/``), whatever the entry point; a malformed endpoint in the environment is bad
+input naming the variable; the region comes from where boto3 would take it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wizard.answers import FIELDS, BadAnswers, answers_of, build_config, option_of
+from wizard.config import AuthMode, SetupConfig
+from wizard.policy import build_policy
+
+ENV: dict[str, str] = {}
+
+
+def test_defaults_are_the_tutorials_names() -> None:
+    built = build_config({"bucket": "devops-builds"}, environ=ENV)
+    assert built.config == SetupConfig(bucket="devops-builds")
+    assert built.warnings == ()
+
+
+def test_the_prefix_always_ends_in_a_slash() -> None:
+    for typed in ("builds", " builds ", "builds/", "a/b"):
+        config = build_config({"bucket": "devops-builds", "prefix": typed}, environ=ENV).config
+        assert config.prefix.endswith("/") and config.prefix.strip() == config.prefix
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.from_regex(r"[a-z0-9][a-z0-9._-]{0,15}(/[a-z0-9]{1,8}){0,2}/?", fullmatch=True))
+def test_no_typed_prefix_widens_the_policy(typed: str) -> None:
+    config = build_config({"bucket": "devops-builds", "prefix": typed}, environ=ENV).config
+    objects = build_policy(config.bucket, config.prefix)["Statement"][1]["Resource"]
+    assert objects == f"arn:aws:s3:::devops-builds/{typed.rstrip('/')}/*"
+
+
+def test_the_policy_builder_itself_refuses_a_prefix_without_its_slash() -> None:
+    with pytest.raises(ValueError, match="ending in '/'"):
+        build_policy("devops-builds", "builds")
+
+
+def test_every_error_at_once_each_named_as_its_option() -> None:
+    with pytest.raises(BadAnswers) as raised:
+        build_config({"bucket": "Bad_Bucket", "prefix": "*", "user": "a b"}, environ=ENV)
+    text = raised.value.for_cli()
+    assert "--bucket: must be all lowercase" in text
+    assert "--prefix: must not contain '*'" in text
+    assert "--user: may contain only" in text
+
+
+def test_region_comes_from_the_environment_and_is_checked_as_such() -> None:
+    env = {"AWS_REGION": "eu-west-2"}
+    assert build_config({"bucket": "devops-builds"}, environ=env).config.region == "eu-west-2"
+    assert build_config({"bucket": "devops-builds"},
+                        environ={"AWS_DEFAULT_REGION": "ca-central-1"}).config.region == \
+        "ca-central-1"
+    given_wins = build_config({"bucket": "devops-builds", "region": "us-west-2"}, environ=env)
+    assert given_wins.config.region == "us-west-2"
+    with pytest.raises(BadAnswers) as raised:
+        build_config({"bucket": "devops-builds"}, environ={"AWS_REGION": "eu-west-2a"})
+    assert raised.value.for_cli().startswith("AWS_REGION: 'eu-west-2a' is an availability zone")
+
+
+@pytest.mark.parametrize(("variable", "value", "rule"), [
+    ("AWS_ENDPOINT_URL", "localhost:4566", "must start with https://"),
+    ("AWS_ENDPOINT_URL", "http://", "has no host name"),
+    ("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:notaport", "is not a valid URL"),
+    ("CIRCLE_HOST", "circleci.example.com", "must start with https://"),
+])
+def test_a_malformed_endpoint_in_the_environment_is_bad_input(variable, value, rule) -> None:
+    with pytest.raises(BadAnswers) as raised:
+        build_config({"bucket": "devops-builds"}, environ={variable: value})
+    assert raised.value.for_cli().startswith(f"{variable}: {rule}")
+
+
+def test_credentials_in_an_endpoint_are_never_echoed() -> None:
+    with pytest.raises(BadAnswers) as raised:
+        build_config({"bucket": "devops-builds"},
+                     environ={"CIRCLE_HOST": "ftp://admin:hunter2@circle.example.com"})
+    assert "hunter2" not in raised.value.for_cli()
+    assert "ftp://circle.example.com" in raised.value.for_cli()
+
+
+def test_projects_given_more_than_once_are_kept_in_order_without_repeats() -> None:
+    config = build_config({"bucket": "devops-builds", "auth": "oidc",
+                           "circleci_projects": ["gh/acme/a", "gh/acme/b", "gh/acme/a"]},
+                          environ=ENV).config
+    assert config.circleci_projects == ("gh/acme/a", "gh/acme/b")
+    assert config.circleci_project == "gh/acme/a"
+    assert config.auth is AuthMode.OIDC
+
+
+def test_the_tui_may_start_without_a_bucket_but_the_cli_may_not() -> None:
+    assert build_config({}, environ=ENV, bucket_required=False).config.bucket == ""
+    with pytest.raises(BadAnswers, match="bucket"):
+        build_config({}, environ=ENV)
+
+
+def test_answers_round_trip_and_every_field_has_an_option_and_a_label() -> None:
+    config = build_config({"bucket": "devops-builds", "prefix": "x"}, environ=ENV).config
+    assert build_config(answers_of(config), environ=ENV).config == config
+    for name, field in FIELDS.items():
+        assert field.option.startswith("--") and field.label
+        assert option_of(name) == field.option
+    assert set(FIELDS) == set(answers_of(config))
+
+
+def test_unknown_answers_are_a_programming_error() -> None:
+    with pytest.raises(TypeError, match="not answers"):
+        build_config({"bukket": "x"}, environ=ENV)

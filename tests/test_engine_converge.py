@@ -1,0 +1,168 @@
+"""Convergence, not existence: every run compares what exists with what the setup wants.
+
+Drift on what the wizard manages is repaired by apply; orphaned access keys (whose secret nobody
+holds) are found by plan, deleted by apply and fail verify; two runs cannot interleave.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from tests.fixtures.engine import CallLog, actions, run_apply
+from wizard.engine import Engine
+from wizard.keys import Holder
+from wizard.model import Action
+from wizard.verify import verify
+
+BUCKET = "devops-example-builds"
+USER = "circleci_service"
+
+
+def _check(report, name):
+    return next(c for c in report.checks if c.name == name)
+
+
+def test_block_public_access_turned_off_is_repaired(make_ctx, aws_session):
+    run_apply(make_ctx(create_bucket=True))
+    s3 = aws_session.client("s3")
+    s3.delete_public_access_block(Bucket=BUCKET)
+
+    failing = verify(make_ctx(), wait_seconds=0)
+    assert _check(failing, "Block Public Access on the bucket").outcome == "fail"
+    plan = Engine(make_ctx()).plan()  # no --create-bucket: the wizard's tag says it is its own
+    assert plan.step("bucket").action is Action.REPAIR
+    assert "Block Public Access is not fully on" in plan.step("bucket").differences
+    ctx = make_ctx()
+    log = CallLog().attach(ctx)
+    run_apply(ctx)
+    assert log.mutating == ["s3.PutPublicAccessBlock"]
+    assert all(s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
+               .values())
+    assert _check(verify(make_ctx(), wait_seconds=0),
+                  "Block Public Access on the bucket").outcome == "pass"
+
+
+def test_a_created_bucket_missing_its_tag_and_lock_is_updated_with_consent(make_ctx,
+                                                                          aws_session):
+    # What a run leaves when both calls after CreateBucket failed: an untagged, open bucket.
+    s3 = aws_session.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_tagging(Bucket=BUCKET, Tagging={"TagSet": [{"Key": "team", "Value": "web"}]})
+    plan = Engine(make_ctx(create_bucket=True)).plan()
+    bucket = plan.step("bucket")
+    assert bucket.action is Action.UPDATE
+    assert set(bucket.differences) == {"Block Public Access is not fully on",
+                                       "the managed-by tag is missing"}
+    run_apply(make_ctx(create_bucket=True), consent=True)
+    tags = s3.get_bucket_tagging(Bucket=BUCKET)["TagSet"]
+    assert {"Key": "team", "Value": "web"} in tags  # the operator's own tag is kept
+    assert {"Key": "managed-by", "Value": "circleci-s3-wizard"} in tags
+    assert actions(Engine(make_ctx()).plan())["bucket"] is Action.EXISTS
+
+
+def test_membership_and_attachment_removed_by_hand_are_put_back(make_ctx, aws_session):
+    run_apply(make_ctx(create_bucket=True))
+    iam = aws_session.client("iam")
+    iam.remove_user_from_group(UserName=USER, GroupName="circleci_devops")
+    arn = iam.list_attached_group_policies(GroupName="circleci_devops")["AttachedPolicies"][0][
+        "PolicyArn"]
+    iam.detach_group_policy(GroupName="circleci_devops", PolicyArn=arn)
+    plan = Engine(make_ctx()).plan()
+    assert plan.step("user").action is Action.REPAIR
+    assert plan.step("attach").action is Action.CREATE
+    ctx = make_ctx()
+    log = CallLog().attach(ctx)
+    run_apply(ctx)
+    assert sorted(log.mutating) == ["iam.AddUserToGroup", "iam.AttachGroupPolicy"]
+    assert [u["UserName"] for u in iam.get_group(GroupName="circleci_devops")["Users"]] == [USER]
+
+
+def test_an_orphaned_key_is_shown_deleted_and_fails_verify(make_ctx, aws_session, secret_store):
+    run_apply(make_ctx(create_bucket=True))
+    iam = aws_session.client("iam")
+    orphan = iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]  # secret: lost
+
+    check = _check(verify(make_ctx(), wait_seconds=0),
+                   "one active access key, held by your keyring")
+    assert check.outcome == "fail" and orphan in check.detail
+    plan = Engine(make_ctx()).plan()
+    key = plan.step("access_key")
+    assert key.action is Action.REPAIR
+    assert orphan in key.detail and "orphaned" in key.detail
+    assert [k.holder for k in key.facts.orphans] == [Holder.ORPHAN]
+
+    report = run_apply(make_ctx())
+    assert orphan in report.result("access_key").detail
+    left = [k["AccessKeyId"] for k in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]]
+    assert left == [secret_store.load_access_key(USER).access_key_id]
+    assert _check(verify(make_ctx(), wait_seconds=0),
+                  "one active access key, held by your keyring").outcome == "pass"
+
+
+def test_a_key_used_elsewhere_is_never_deleted(make_ctx, aws_session, secret_store):
+    run_apply(make_ctx(create_bucket=True))
+    iam = aws_session.client("iam")
+    made = iam.create_access_key(UserName=USER)["AccessKey"]
+    import boto3
+
+    # Someone holds this one: it has been used (moto records the use).
+    boto3.Session(aws_access_key_id=made["AccessKeyId"],
+                  aws_secret_access_key=made["SecretAccessKey"],
+                  region_name="us-east-1").client("sts").get_caller_identity()
+    plan = Engine(make_ctx()).plan()
+    key = plan.step("access_key")
+    assert key.action is Action.EXISTS
+    assert any(made["AccessKeyId"] in w and "in use elsewhere" in w for w in key.warnings)
+    run_apply(make_ctx())
+    ids = {k["AccessKeyId"] for k in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]}
+    assert made["AccessKeyId"] in ids
+
+
+def test_two_orphans_at_the_limit_are_cleared_and_a_key_made(make_ctx, aws_session,
+                                                             secret_store):
+    """What two killed runs leave: the old tool then refused with a conflict; now it converges."""
+    run_apply(make_ctx(create_bucket=True))
+    iam = aws_session.client("iam")
+    secret_store.delete_access_key(USER)
+    iam.delete_access_key(UserName=USER, AccessKeyId=iam.list_access_keys(
+        UserName=USER)["AccessKeyMetadata"][0]["AccessKeyId"])
+    orphans = {iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]
+               for _ in range(2)}
+    plan = Engine(make_ctx()).plan()
+    assert plan.step("access_key").action is Action.CREATE
+    run_apply(make_ctx())
+    left = [k["AccessKeyId"] for k in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]]
+    assert len(left) == 1 and left[0] not in orphans
+    assert left == [secret_store.load_access_key(USER).access_key_id]
+
+
+def test_a_stale_keyring_entry_is_replaced(make_ctx, aws_session, secret_store):
+    run_apply(make_ctx(create_bucket=True))
+    iam = aws_session.client("iam")
+    stale = secret_store.load_access_key(USER).access_key_id
+    iam.delete_access_key(UserName=USER, AccessKeyId=stale)  # deleted in the console
+    plan = Engine(make_ctx()).plan()
+    assert plan.step("access_key").action is Action.CREATE
+    assert stale in plan.step("access_key").detail
+    run_apply(make_ctx())
+    fresh = secret_store.load_access_key(USER).access_key_id
+    assert fresh != stale
+    assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName=USER)[
+        "AccessKeyMetadata"]] == [fresh]
+
+
+def test_two_applies_at_once_leave_one_key_held_by_the_keyring(make_ctx, aws_session,
+                                                               secret_store):
+    contexts = [make_ctx(create_bucket=True) for _ in range(2)]
+    reports = []
+    threads = [threading.Thread(target=lambda c=c: reports.append(run_apply(c)))
+               for c in contexts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(reports) == 2 and all(r.ok for r in reports)
+    created = [r for r in reports if actions(r)["access_key"] is Action.CREATE]
+    assert len(created) == 1  # the second run waited, planned afresh and found it done
+    keys = aws_session.client("iam").list_access_keys(UserName=USER)["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [secret_store.load_access_key(USER).access_key_id]
