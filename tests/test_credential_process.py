@@ -14,7 +14,10 @@ import pytest
 from wizard.credential_process import (
     NoStoredKey,
     ProfileConflict,
+    credential_command,
     credential_json,
+    own_command,
+    profile_name_problems,
     profile_snippet,
     write_profile,
 )
@@ -66,9 +69,11 @@ def test_write_profile_creates_a_private_file_at_aws_config_file(tmp_path, monke
     assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
     section = dict(_parse(target).items("profile ci"))
     assert section == {
-        "credential_process": "circleci-s3-wizard credential-process --user circleci_service",
+        "credential_process": credential_command("circleci_service", own_command()),
         "region": "us-east-2",
     }
+    # This very installation, by path: `uv run` puts nothing on the PATH the AWS CLI sees.
+    assert section["credential_process"].startswith(str(Path(sys.executable).parent))
     assert "secret" not in target.read_text().lower()
 
 
@@ -121,7 +126,7 @@ def test_a_different_profile_of_that_name_is_kept_unless_overwrite(tmp_path):
     parsed = _parse(config)
     assert parsed.sections() == ["default", "profile ci", "profile other"]
     assert dict(parsed.items("profile ci")) == {
-        "credential_process": "circleci-s3-wizard credential-process --user circleci_service",
+        "credential_process": credential_command("circleci_service", own_command()),
         "region": "eu-west-1",
     }
 
@@ -152,3 +157,34 @@ def test_botocore_gets_the_keyring_key_through_the_profile(secret_store, tmp_pat
     assert credentials.access_key == KEY.access_key_id
     assert credentials.secret_key == SECRET
     assert session.region_name == "eu-west-1"
+
+
+@pytest.mark.parametrize("name", ["", "  ", "ci]x", "a b ", "x\ny"])
+def test_an_unusable_profile_name_is_refused(name):
+    assert profile_name_problems(name)
+
+
+def test_credential_process_refuses_an_empty_profile_and_prints_no_secret(secret_store, capsys):
+    """Found by a careful operator: `--install-profile ''` printed the secret and exited 0."""
+    from wizard.cli import main
+
+    secret_store.store_access_key("circleci_service", AccessKey(
+        "ZZTESTKEYID000000001", "not-a-real-secret-0123456789abcdefghijkl"))
+    assert main(["credential-process", "--user", "circleci_service",
+                 "--install-profile", ""]) == 2
+    captured = capsys.readouterr()
+    assert "--install-profile: must not be empty" in captured.err
+    assert "not-a-real-secret" not in captured.out + captured.err
+
+
+def test_sandbox_keys_come_from_the_sandbox_entry(secret_store, capsys):
+    from wizard.cli import main
+    from wizard.sandbox import SANDBOX_SERVICE
+    from wizard.secret_store import SecretStore
+
+    SecretStore(service=SANDBOX_SERVICE).store_access_key("circleci_service", AccessKey(
+        "ZZSANDBOXKEY00000001", "sandbox-secret-0123456789abcdefghijklmno"))
+    assert main(["credential-process", "--user", "circleci_service", "--sandbox"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["AccessKeyId"] == "ZZSANDBOXKEY00000001"
+    assert main(["credential-process", "--user", "circleci_service"]) == 1  # not the real one

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.engine import CallLog
+from tests.fixtures.engine import CallLog, actions, run_apply, run_destroy
 from wizard.circleci.oidc import evaluate_trust
 from wizard.config import IAM_PATH, AuthMode
-from wizard.engine import Engine
-from wizard.steps.base import Action
+from wizard.model import Action
 
 SLUG = "gh/acme/app"
 
@@ -32,9 +31,9 @@ def oidc_ctx(make_ctx, circleci_standin):
 
 
 def test_oidc_apply_makes_a_role_and_no_long_lived_key(oidc_ctx, aws_session, circleci_standin):
-    done = Engine(oidc_ctx(create_bucket=True)).apply()
-    by_key = {d.step.key: d.result.action for d in done}
-    assert by_key["group"] is by_key["user"] is by_key["access_key"] is Action.SKIP
+    report = run_apply(oidc_ctx(create_bucket=True))
+    by_key = actions(report)
+    assert "group" not in by_key and "user" not in by_key and "access_key" not in by_key
     assert by_key["oidc_provider"] is by_key["oidc_role"] is Action.CREATE
 
     iam = aws_session.client("iam")
@@ -56,20 +55,20 @@ def test_oidc_apply_makes_a_role_and_no_long_lived_key(oidc_ctx, aws_session, ci
 
 
 def test_oidc_second_apply_changes_nothing(oidc_ctx, circleci_standin):
-    Engine(oidc_ctx(create_bucket=True)).apply()
+    run_apply(oidc_ctx(create_bucket=True))
     writes_before = len([r for r in circleci_standin.requests if r[0] != "GET"])
     ctx = oidc_ctx()
     log = CallLog().attach(ctx)
-    done = Engine(ctx).apply()
-    assert {d.result.action for d in done} <= {Action.EXISTS, Action.SKIP}
+    report = run_apply(ctx)
+    assert set(actions(report).values()) <= {Action.EXISTS, Action.SKIP}
     assert log.mutating == []
     assert len([r for r in circleci_standin.requests if r[0] != "GET"]) == writes_before
 
 
 def test_oidc_destroy_leaves_a_keys_setup_alone(oidc_ctx, make_ctx, aws_session):
-    Engine(make_ctx(create_bucket=True, policy_name="keys_policy")).apply()
-    Engine(oidc_ctx()).apply()
-    Engine(oidc_ctx()).destroy()
+    run_apply(make_ctx(create_bucket=True, policy_name="keys_policy"))
+    run_apply(oidc_ctx())
+    run_destroy(oidc_ctx())
     iam = aws_session.client("iam")
     assert [u["UserName"] for u in iam.list_users()["Users"]] == ["circleci_service"]
     assert [g["GroupName"] for g in iam.list_groups()["Groups"]] == ["circleci_devops"]

@@ -6,10 +6,8 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 from botocore.stub import Stubber
 
-from wizard.config import SetupConfig
 from wizard.context import RunContext
 from wizard.errors import WizardError, explain
-from wizard.steps.group_step import GroupStep
 
 
 def test_access_denied_names_the_permission_to_ask_for():
@@ -29,19 +27,29 @@ def test_local_failures_say_what_to_do(exc, words):
 
 
 def test_a_step_turns_a_refusal_into_a_wizard_error(aws_session):
-    ctx = RunContext(SetupConfig(bucket="b-1"), aws_session)
+    from wizard.answers import build_config
+    from wizard.engine import Engine
+    from wizard.model import Action
+
+    ctx = RunContext(build_config({"bucket": "b-1"}).config, aws_session)
     stubber = Stubber(ctx.client("iam"))
-    stubber.add_response("get_group", {"Group": {
-        "Path": "/", "GroupName": "circleci_devops", "GroupId": "AGPAEXAMPLE0000000000",
-        "Arn": "arn:aws:iam::123456789012:group/circleci_devops",
-        "CreateDate": "2026-01-01T00:00:00Z"}, "Users": []})
     stubber.add_client_error("get_group", "NoSuchEntity", "no group")
     stubber.add_client_error("create_group", "LimitExceeded",
                              "Cannot exceed quota for GroupsPerAccount")
     with stubber:
-        assert GroupStep().check(ctx).action.value == "exists"
+        engine = Engine(ctx)
+        plan = engine.plan_step("group")
+        assert plan.action is Action.CREATE
         with pytest.raises(WizardError) as raised:
-            GroupStep().apply(ctx)
+            engine.apply_step(plan)
     text = str(raised.value)
     assert "creating group circleci_devops" in text and "[LimitExceeded]" in text
     assert "quota" in text and "Traceback" not in text
+
+
+def test_credentials_in_an_endpoint_never_reach_a_message():
+    exc = EndpointConnectionError(endpoint_url="https://admin:hunter2@iam.example.com/")
+    text = str(explain(exc, "planning"))
+    assert "hunter2" not in text and "https://iam.example.com/" in text
+    odd = RuntimeError("could not open https://bob:pa55@host.example/x")
+    assert "pa55" not in str(explain(odd, "planning"))

@@ -76,15 +76,12 @@ def test_objects_arn_ends_at_the_prefix():
     assert objects_arn("b-1", "a/b/", "aws-cn") == "arn:aws-cn:s3:::b-1/a/b/*"
 
 
-def test_same_policy_ignores_order_string_lists_and_url_encoding():
-    from urllib.parse import quote
-
+def test_same_policy_ignores_order_and_string_lists():
     doc = build_policy("b-1", "builds/")
     shuffled = json.loads(json.dumps(doc))
     shuffled["Statement"].reverse()
     shuffled["Statement"][1]["Action"] = ["s3:ListBucket"]  # the list statement, now second
     assert same_policy(doc, shuffled)
-    assert same_policy(doc, quote(json.dumps(doc)))
     assert not same_policy(doc, build_policy("b-1", "other/"))
     assert canonical(doc) == canonical(json.dumps(doc))
 

@@ -14,7 +14,8 @@ def test_sandbox_serves_aws_on_loopback_only(monkeypatch):
         monkeypatch.delenv(name, raising=False)  # so teardown undoes what activate() sets
     with Sandbox(region="eu-west-1") as box:
         assert box.endpoint.startswith("http://127.0.0.1:")
-        assert "Nothing touches a real AWS account" in box.banner
+        assert "Nothing touches a real AWS account" in box.banner()
+        assert "vanishes when this command exits" in box.banner()
         box.activate()
         assert "AWS_PROFILE" not in os.environ  # a real profile can never leak in
         assert os.environ["AWS_ENDPOINT_URL"] == box.endpoint
@@ -26,3 +27,18 @@ def test_sandbox_serves_aws_on_loopback_only(monkeypatch):
                          CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         # moto keeps its state per process, so other tests' buckets may be listed too.
         assert "sandbox-bucket" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_a_running_sandbox_is_found_and_shared_by_later_commands(monkeypatch):
+    from wizard.sandbox import SHARED, find_shared, open_sandbox
+
+    assert find_shared() is None
+    with Sandbox(lifetime=SHARED) as served:
+        served.publish()
+        try:
+            found = open_sandbox("us-east-1")
+            assert found.endpoint == served.endpoint and found.lifetime == SHARED
+            assert "until that command is stopped" in found.banner()
+        finally:
+            served.withdraw()
+    assert find_shared() is None  # its note is gone with it

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from botocore.stub import ANY, Stubber
 
+from tests.fixtures.engine import run_apply
 from wizard.config import AccessLevel
-from wizard.engine import Engine
-from wizard.verify import simulation_cases, verify
+from wizard.verify import invariant_checks, simulation_cases, verify
 
 
 def _stub_simulator(ctx, decide):
@@ -40,7 +40,7 @@ def _least_privilege(action, resource, prefix):
 
 
 def test_simulator_verdicts_prove_least_privilege(make_ctx):
-    Engine(make_ctx(create_bucket=True)).apply()
+    run_apply(make_ctx(create_bucket=True))
     ctx = make_ctx()
     _stub_simulator(ctx, _least_privilege)
     report = verify(ctx, wait_seconds=0)
@@ -51,7 +51,7 @@ def test_simulator_verdicts_prove_least_privilege(make_ctx):
 
 
 def test_a_stray_wildcard_fails_verification(make_ctx):
-    Engine(make_ctx(create_bucket=True)).apply()
+    run_apply(make_ctx(create_bucket=True))
     ctx = make_ctx()
     _stub_simulator(ctx, lambda *_: "allowed")  # e.g. the tutorial's "Action": "*"
     report = verify(ctx, wait_seconds=0)
@@ -62,7 +62,7 @@ def test_a_stray_wildcard_fails_verification(make_ctx):
 
 
 def test_upload_only_expects_reads_denied(make_ctx):
-    Engine(make_ctx(create_bucket=True, access=AccessLevel.UPLOAD_ONLY)).apply()
+    run_apply(make_ctx(create_bucket=True, access=AccessLevel.UPLOAD_ONLY))
     ctx = make_ctx(access=AccessLevel.UPLOAD_ONLY)
     expected = {c.name: c.expect for c in simulation_cases(ctx)}
     assert expected["PutObject under builds/"] == "allowed"
@@ -71,8 +71,9 @@ def test_upload_only_expects_reads_denied(make_ctx):
 
 
 def test_simulator_request_names_the_principal_and_prefix_context(make_ctx):
-    Engine(make_ctx(create_bucket=True)).apply()
+    run_apply(make_ctx(create_bucket=True))
     ctx = make_ctx()
+    invariant_checks(ctx)  # its reads are remembered: the stub below sees only the simulator's
     iam = ctx.client("iam")
     stubber = Stubber(iam)
     user = iam.get_user(UserName="circleci_service")["User"]
@@ -102,7 +103,7 @@ def test_simulator_request_names_the_principal_and_prefix_context(make_ctx):
 
 
 def test_sandbox_live_probes_pass_for_allowed_and_never_claim_denials(make_ctx):
-    Engine(make_ctx(create_bucket=True)).apply()
+    run_apply(make_ctx(create_bucket=True))
     report = verify(make_ctx(), wait_seconds=0)
     live = {c.name: c for c in report.checks if c.name.endswith("(with the new key)")}
     assert live["upload to builds/ (with the new key)"].outcome == "pass"
@@ -115,7 +116,7 @@ def test_sandbox_live_probes_pass_for_allowed_and_never_claim_denials(make_ctx):
 
 
 def test_probes_leave_nothing_behind(make_ctx, aws_session):
-    Engine(make_ctx(create_bucket=True)).apply()
+    run_apply(make_ctx(create_bucket=True))
     verify(make_ctx(), wait_seconds=0)
     listing = aws_session.client("s3").list_objects_v2(Bucket="devops-example-builds")
     assert [o["Key"] for o in listing["Contents"]] == ["builds/"]

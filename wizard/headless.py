@@ -157,7 +157,7 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
         opened = open_run(built.config, sandbox=bool(getattr(args, "sandbox", False)),
                           stack=stack)
         ctx = opened.ctx
-        if opened.sandbox is not None and not json_mode:
+        if opened.sandbox is not None:
             _err(opened.sandbox.banner())
         try:
             return _COMMANDS[args.command](ctx, args, out, json_mode, built.warning_lines())

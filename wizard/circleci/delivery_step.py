@@ -158,9 +158,10 @@ def _wanted_values(ctx: RunContext) -> dict[str, str] | None:
 
         head = {"AWS_ROLE_ARN": role_arn(ctx)}
     else:
-        from wizard.steps.access_key_step import stored_key
+        from wizard.steps.access_key_step import keyring_problem, stored_key
 
-        key = stored_key(ctx)
+        # An unusable keyring is the access key step's to report (it blocks the plan).
+        key = stored_key(ctx) if keyring_problem(ctx) is None else None
         if key is None:
             return None
         head = {"AWS_ACCESS_KEY_ID": key.access_key_id,
