@@ -617,6 +617,4 @@ def check_role_session_name(name: str) -> str:
         raise ValueError(
             f"Role session name {name!r} must be 2 to 64 characters long, not {len(text)}."
         )
-    if not text:
-        raise ValueError("The role session name cannot be empty.")
     return text
