@@ -285,7 +285,8 @@ def test_oidc_end_to_end_and_destroy(aws_session, circleci_standin, project, cli
 
     snippet = yaml.safe_load(config_yml(config, role["Arn"]))
     setup = snippet["jobs"]["upload"]["steps"][1]["aws-cli/setup"]
-    assert setup == {"role_arn": role["Arn"], "region": "us-east-2"}
+    assert setup == {"role_arn": role["Arn"], "region": "us-east-2",
+                     "role_session_name": "${CIRCLE_JOB}", "session_duration": "3600"}
 
     for step in reversed(steps[1:]):
         assert step.plan_destroy(ctx).action is Action.DELETE
@@ -319,7 +320,9 @@ def test_snippet_with_context_branch_and_upload_only():
                          circleci_branch="main", region="eu-west-1")
     doc = yaml.safe_load(config_yml(config))
     steps = doc["jobs"]["upload"]["steps"]
-    assert steps[1]["aws-cli/setup"] == {"role_arn": "${AWS_ROLE_ARN}", "region": "eu-west-1"}
+    assert steps[1]["aws-cli/setup"] == {"role_arn": "${AWS_ROLE_ARN}", "region": "eu-west-1",
+                                         "role_session_name": "${CIRCLE_JOB}",
+                                         "session_duration": "3600"}
     assert steps[2]["run"]["command"] == 'aws s3 cp ./build "s3://acme-builds/site/" --recursive'
     assert doc["workflows"]["deploy"]["jobs"] == [
         {"upload": {"context": "s3-deploy", "filters": {"branches": {"only": "main"}}}}

@@ -1,10 +1,18 @@
-"""A small CircleCI API v2 client: projects, project environment variables and contexts.
+"""A small CircleCI API v2 client: projects, project variables, contexts and their restrictions.
 
 Only the calls the wizard needs, each a method returning plain dataclasses. Requests carry the
 ``Circle-Token`` header (added by an httpx ``Auth`` whose repr hides it, so the token is in no
 header dict, repr, log line or message). 429 answers are retried honouring ``Retry-After`` (capped)
 and 5xx answers and network failures are retried a bounded number of times with a short backoff,
 for calls that are safe to repeat. Every failure becomes a :mod:`wizard.circleci.errors` sentence.
+
+Context restrictions (``GET|POST /context/{id}/restrictions``,
+``DELETE /context/{id}/restrictions/{restriction_id}``) carry CircleCI's own caveats: only
+organisation admins may add or remove them (a 403 says so in words); a context with no project
+restriction left is usable by every project of the organisation again; and an ``expression``
+restriction fails closed, so a job whose pipeline lacks a value the expression reads (a tag
+pipeline has no ``pipeline.git.branch``), or an expression that cannot be evaluated, does not get
+the context at all.
 
 httpx is imported when a client is built, never at module import.
 """
@@ -21,10 +29,14 @@ from urllib.parse import quote, urlsplit
 
 from wizard.circleci.errors import (
     SLUG_HELP,
+    CircleCIError,
     CircleCINotFound,
+    CircleCIRequestError,
     CircleCISlugError,
     for_status,
     network_error,
+    restriction_refused,
+    restrictions_forbidden,
     scrub,
 )
 
@@ -71,6 +83,77 @@ class MaskedEnvVar:
 class Context:
     id: str
     name: str
+
+
+#: The static AWS key variables the aws-cli orb reads (and prefers over OIDC when present).
+STATIC_KEY_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+
+PROJECT_RESTRICTION = "project"
+EXPRESSION_RESTRICTION = "expression"
+GROUP_RESTRICTION = "group"
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRestriction:
+    """One restriction of a context: ``type`` is project, expression or group; ``value`` the
+    project id, the expression, or the group id; ``name`` CircleCI's label (the project name)."""
+
+    id: str
+    type: str
+    value: str
+    name: str = ""
+
+    @property
+    def project_id(self) -> str | None:
+        return self.value if self.type == PROJECT_RESTRICTION else None
+
+    def describe(self) -> str:
+        if self.type == PROJECT_RESTRICTION:
+            return f"project {self.name} ({self.value})" if self.name else f"project {self.value}"
+        if self.type == EXPRESSION_RESTRICTION:
+            return f"the expression {self.value}"
+        return f"{self.type} {self.name or self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class StaticKeyVariables:
+    """Static AWS key variables found in a project and a context (names; project values masked)."""
+
+    project_slug: str | None = None
+    project: tuple[MaskedEnvVar, ...] = ()
+    context_id: str | None = None
+    context: tuple[str, ...] = ()
+
+    @property
+    def found(self) -> bool:
+        return bool(self.project or self.context)
+
+    def describe(self) -> str:
+        """One sentence naming where each variable is (never a value)."""
+        places = []
+        if self.project:
+            names = ", ".join(f"{v.name} ({v.masked})" for v in self.project)
+            places.append(f"project {self.project_slug} has {names}")
+        if self.context:
+            places.append(f"context {self.context_id} has {', '.join(self.context)}")
+        if not places:
+            return "No static AWS key variables were found."
+        return "Static AWS keys are still stored: " + "; ".join(places) + "."
+
+
+def branch_expression(branch: str) -> str:
+    """``pipeline.git.branch == "<branch>"`` for an expression restriction.
+
+    CircleCI's string literals take ``\\"`` and ``\\\\`` escapes only, so control characters are
+    refused. The expression fails closed: pipelines without a branch (tags) do not get the context.
+    """
+    name = branch.strip()
+    if name.startswith("refs/heads/"):
+        name = name[len("refs/heads/") :]
+    if not name or any(ord(ch) < 32 for ch in name):
+        raise ValueError(f"Branch {branch!r} cannot be used in a context expression restriction.")
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'pipeline.git.branch == "{escaped}"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,11 +285,13 @@ class CircleCIClient:
         params: dict[str, str] | None = None,
         idempotent: bool = True,
         project_slug: str | None = None,
+        refusals: Mapping[int, Callable[[str], CircleCIError]] | None = None,
     ) -> httpx.Response:
         """One API call with bounded retries; returns a 2xx response or raises a sentence.
 
         ``idempotent=False`` (creating a context) still retries 429 (CircleCI did not act) and
         connection failures (nothing was sent), but not 5xx or timeouts, which may have acted.
+        ``refusals`` maps a status to the sentence a caller knows better than the generic one.
         """
         import httpx
 
@@ -230,6 +315,8 @@ class CircleCIClient:
             if status >= 500 and idempotent and attempt < self._max_attempts:
                 self._sleep(self._backoff * 2 ** (attempt - 1))
                 continue
+            if refusals and status in refusals:
+                raise refusals[status](self._server_message(response))
             raise for_status(
                 status,
                 host=self.host,
@@ -289,6 +376,19 @@ class CircleCIClient:
             project_slug=key,
         ).json()
         return [MaskedEnvVar(item["name"], item["value"]) for item in body.get("items", [])]
+
+    def get_project_envvar(self, slug: str, name: str) -> MaskedEnvVar | None:
+        """One project variable by name (masked), or None when the project has no such one."""
+        key = slug.strip().strip("/")
+        try:
+            body = self._request(
+                "GET",
+                self._project_path(slug, "envvar", name),
+                what=f"variable {name} of project {key}",
+            ).json()
+        except CircleCINotFound:
+            return None
+        return MaskedEnvVar(body["name"], body["value"])
 
     def set_project_envvar(self, slug: str, name: str, value: str) -> MaskedEnvVar:
         """Create or overwrite a project variable; returns CircleCI's masked echo."""
@@ -395,3 +495,104 @@ class CircleCIClient:
         except CircleCINotFound:
             return False
         return True
+
+    # -- context restrictions ------------------------------------------------------------
+
+    @staticmethod
+    def _restrictions_path(context_id: str, *rest: str) -> str:
+        tail = "".join(f"/{quote(part, safe='')}" for part in rest)
+        return f"/context/{quote(context_id, safe='')}/restrictions{tail}"
+
+    def list_context_restrictions(self, context_id: str) -> list[ContextRestriction]:
+        """The context's project, expression and group restrictions (members may read them)."""
+        items = self._paged(
+            self._restrictions_path(context_id),
+            f"the restrictions of context {context_id}",
+            {},
+        )
+        return [
+            ContextRestriction(item["id"], item["restriction_type"], item["restriction_value"],
+                               item.get("name") or "")
+            for item in items
+        ]
+
+    def add_context_restriction(
+        self, context_id: str, restriction_type: str, value: str
+    ) -> ContextRestriction:
+        """Restrict the context; adding one it already has returns that one (no duplicate).
+
+        Organisation admins only: a 403 says so. CircleCI answers 409 to a restriction the
+        context already has; the existing restriction is then looked up and returned, which is
+        also what makes a retry after a lost answer harmless.
+        """
+        wanted = ContextRestriction("", restriction_type, value)
+        what = f"the restrictions of context {context_id}"
+        refusals: dict[int, Callable[[str], CircleCIError]] = {
+            403: lambda said: restrictions_forbidden(context_id, said),
+            400: lambda said: restriction_refused(context_id, wanted.describe(), said),
+        }
+        try:
+            body = self._request(
+                "POST",
+                self._restrictions_path(context_id),
+                what=what,
+                json={"restriction_type": restriction_type, "restriction_value": value},
+                refusals=refusals,
+            ).json()
+        except CircleCIRequestError as exc:
+            if exc.status != 409:
+                raise
+            existing = next((r for r in self.list_context_restrictions(context_id)
+                             if r.type == restriction_type and r.value == value), None)
+            if existing is None:
+                raise
+            return existing
+        return ContextRestriction(body["id"], body["restriction_type"],
+                                  body["restriction_value"], body.get("name") or "")
+
+    def restrict_context_to_project(self, context_id: str, project_id: str) -> ContextRestriction:
+        """Only workflows of ``project_id`` may use the context (add one per project)."""
+        return self.add_context_restriction(context_id, PROJECT_RESTRICTION, project_id)
+
+    def restrict_context_to_branch(self, context_id: str, branch: str) -> ContextRestriction:
+        """Only pipelines on ``branch`` may use the context; fails closed (see the module)."""
+        return self.add_context_restriction(context_id, EXPRESSION_RESTRICTION,
+                                            branch_expression(branch))
+
+    def delete_context_restriction(self, context_id: str, restriction_id: str) -> bool:
+        """Remove one restriction; False when it was not there. Organisation admins only.
+
+        Removing the last project restriction makes the context usable by every project again.
+        """
+        try:
+            self._request(
+                "DELETE",
+                self._restrictions_path(context_id, restriction_id),
+                what=f"restriction {restriction_id} of context {context_id}",
+                refusals={403: lambda said: restrictions_forbidden(context_id, said)},
+            )
+        except CircleCINotFound:
+            return False
+        return True
+
+    # -- static AWS keys -----------------------------------------------------------------
+
+    def find_static_aws_keys(
+        self, slug: str | None = None, context_id: str | None = None
+    ) -> StaticKeyVariables:
+        """The ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY`` variables left in the project and
+        the context: names only (project values come back masked, context values never).
+
+        A move from keys to OIDC must remove them: the aws-cli orb uses static keys when it finds
+        them, so OIDC would silently not be used.
+        """
+        project: tuple[MaskedEnvVar, ...] = ()
+        if slug:
+            project = tuple(v for v in self.list_project_envvars(slug)
+                            if v.name in STATIC_KEY_VARS)
+        context: tuple[str, ...] = ()
+        if context_id:
+            context = tuple(n for n in self.list_context_envvars(context_id)
+                            if n in STATIC_KEY_VARS)
+        return StaticKeyVariables(slug.strip().strip("/") if slug else None, project,
+                                  context_id, context)

@@ -1,17 +1,30 @@
 """A ready ``.circleci/config.yml`` that uses the setup: the aws-cli orb, then ``aws s3``.
 
 With OIDC the orb's ``aws-cli/setup`` gets ``role_arn`` and assumes the role with the job's
-``$CIRCLE_OIDC_TOKEN_V2`` (no key anywhere); with keys it reads the project's (or context's)
-``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``. The command matches the access level the policy
-grants: ``sync`` up for read-write, ``cp --recursive`` for upload-only (nothing to compare or
-delete), ``sync`` down for read-only. Every value is written as a YAML double-quoted (JSON) string,
-so odd bucket or branch names cannot break the document.
+``$CIRCLE_OIDC_TOKEN_V2`` (no key anywhere), as session ``role_session_name`` for
+``session_duration`` seconds (the orb's parameters; its defaults are ``${CIRCLE_JOB}`` and
+``"3600"``, and the duration may not exceed the role's MaxSessionDuration). With keys it reads the
+project's (or context's) ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``. The command matches the
+access level the policy grants: ``sync`` up for read-write, ``cp --recursive`` for upload-only
+(nothing to compare or delete), ``sync`` down for read-only.
+
+Comments in the workflow say what the YAML cannot: with OIDC, the context the job must use
+(CircleCI gives OIDC tokens to jobs that use a context, and the wizard delivers ``AWS_ROLE_ARN``
+to one), and in both modes the forked-pull-request setting, which would hand forks the token or
+the key. Every value, in comments too, is written as a YAML double-quoted (JSON) string, so odd
+bucket, context or branch names cannot break the document.
 """
 
 from __future__ import annotations
 
 import json
 
+from wizard.circleci.oidc import (
+    DEFAULT_ROLE_SESSION_NAME,
+    DEFAULT_SESSION_DURATION,
+    check_role_session_name,
+    check_session_duration,
+)
 from wizard.config import AccessLevel, AuthMode, SetupConfig
 
 #: The circleci/aws-cli orb major.minor the snippet was written against (``setup`` with
@@ -39,8 +52,48 @@ def s3_command(config: SetupConfig) -> tuple[str, str]:
     return "Upload to S3", f'aws s3 sync {LOCAL_DIR} "{url}"'
 
 
-def config_yml(config: SetupConfig, role_arn: str | None = None) -> str:
-    """The whole ``.circleci/config.yml`` text for this setup."""
+FORK_SETTING = "Pass secrets to builds from forked pull requests"
+
+
+def _workflow_comments(config: SetupConfig) -> list[str]:
+    """What the job must run with, and the fork warning, as YAML comment lines."""
+    oidc = config.auth is AuthMode.OIDC
+    lines: list[str] = []
+    if oidc and config.circleci_context:
+        lines += [
+            f"      # The job must use context {_q(config.circleci_context)}: CircleCI gives OIDC "
+            "tokens",
+            "      # ($CIRCLE_OIDC_TOKEN_V2) only to jobs that use a context.",
+        ]
+    elif oidc:
+        lines += [
+            "      # No context chosen: give this job one (context: \"<name>\"). CircleCI gives "
+            "OIDC",
+            "      # tokens ($CIRCLE_OIDC_TOKEN_V2) only to jobs that use a context.",
+        ]
+    what = ("forks get OIDC tokens for this project too" if oidc
+            else "a fork's code can read the AWS key")
+    lines += [
+        f"      # Forked pull requests: keep \"{FORK_SETTING}\" off",
+        f"      # (Project Settings > Advanced); with it on, {what}.",
+    ]
+    return lines
+
+
+def config_yml(
+    config: SetupConfig,
+    role_arn: str | None = None,
+    *,
+    role_session_name: str = DEFAULT_ROLE_SESSION_NAME,
+    session_duration: int | str = DEFAULT_SESSION_DURATION,
+    max_session_duration: int = DEFAULT_SESSION_DURATION,
+) -> str:
+    """The whole ``.circleci/config.yml`` text for this setup.
+
+    ``role_session_name`` and ``session_duration`` are the orb's OIDC parameters; a duration
+    above ``max_session_duration`` (the role's MaxSessionDuration) or a session name STS would
+    refuse raises ValueError with the sentence to show.
+    """
     region = config.region or "${AWS_REGION}"
     step_name, command = s3_command(config)
     oidc = config.auth is AuthMode.OIDC
@@ -48,7 +101,7 @@ def config_yml(config: SetupConfig, role_arn: str | None = None) -> str:
         "OIDC: the job assumes the role with a short-lived token; no AWS key is stored."
         if oidc
         else "Access key: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY come from "
-        + (f"context {config.circleci_context}." if config.circleci_context
+        + (f"context {_q(config.circleci_context)}." if config.circleci_context
            else "the project's environment variables.")
     )
     lines = [
@@ -72,10 +125,10 @@ def config_yml(config: SetupConfig, role_arn: str | None = None) -> str:
         lines += [
             f"          role_arn: {_q(role_arn or '${AWS_ROLE_ARN}')}",
             f"          region: {_q(region)}",
+            f"          role_session_name: {_q(check_role_session_name(role_session_name))}",
+            "          session_duration: "
+            + _q(str(check_session_duration(session_duration, max_session_duration))),
         ]
-        if not config.circleci_context:
-            lines.append("          # If no OIDC token is found, give the job a context: some "
-                         "CircleCI setups issue tokens only then.")
     else:
         lines += [
             f"          aws_access_key_id: {_q('${AWS_ACCESS_KEY_ID}')}",
@@ -90,6 +143,7 @@ def config_yml(config: SetupConfig, role_arn: str | None = None) -> str:
         "workflows:",
         "  deploy:",
         "    jobs:",
+        *_workflow_comments(config),
     ]
     options: list[str] = []
     if config.circleci_context:

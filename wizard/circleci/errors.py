@@ -126,6 +126,36 @@ def for_status(
     )
 
 
+RESTRICTIONS_ADMIN_ONLY = (
+    "Only organisation admins can add or remove context restrictions: ask one to run this step, "
+    "or to add the restriction at Organization Settings > Contexts."
+)
+
+
+def restrictions_forbidden(context: str, server_message: str = "") -> CircleCIPermissionError:
+    """403 on a context's restrictions: almost always a token whose user is not an org admin."""
+    said = f" CircleCI said: {server_message.rstrip('.')}." if server_message else ""
+    return CircleCIPermissionError(
+        f"CircleCI refused to change the restrictions of context {context}: the token's user is "
+        f"not an organisation admin.{said}",
+        status=403,
+        hint=RESTRICTIONS_ADMIN_ONLY,
+    )
+
+
+def restriction_refused(
+    context: str, restriction: str, server_message: str = ""
+) -> CircleCIRequestError:
+    """400 on adding a restriction: an unknown project, or a rule CircleCI will not take."""
+    said = f" CircleCI said: {server_message.rstrip('.')}." if server_message else ""
+    return CircleCIRequestError(
+        f"CircleCI refused to restrict context {context} to {restriction}.{said}",
+        status=400,
+        hint="A project restriction needs a project of the context's own organisation that the "
+        "token's user can see; an expression must follow CircleCI's expression syntax.",
+    )
+
+
 def network_error(host: str, what: str, reason: str, attempts: int) -> CircleCINetworkError:
     """CircleCI could not be reached; ``reason`` is the transport error's class name only."""
     return CircleCINetworkError(
