@@ -12,18 +12,15 @@ import pytest
 import yaml
 
 from wizard.circleci.config_snippet import config_yml
-from wizard.circleci.delivery_step import (
-    CONTEXT_MARKER,
-    CircleCIDeliveryStep,
-    manual_instructions,
-)
+from wizard.circleci.delivery_step import CONTEXT_MARKER, manual_instructions
 from wizard.circleci.oidc import evaluate_trust
-from wizard.circleci.oidc_steps import OidcProviderStep, OidcRoleStep
+from wizard.answers import build_config
 from wizard.config import IAM_PATH, AccessLevel, AuthMode, SetupConfig
 from wizard.context import RunContext
-from wizard.errors import ConflictError
+from wizard.engine import Engine, NeedsConsent
+from wizard.model import Action
+from wizard.registry import info
 from wizard.secret_store import AccessKey
-from wizard.steps.base import Action
 
 SLUG = "gh/acme/site"
 USER = "circleci_service"
@@ -32,8 +29,13 @@ USER = "circleci_service"
 class MemoryStore:
     """Just enough of SecretStore for delivery: the access key of a user."""
 
+    service = "memory"
+
     def __init__(self) -> None:
         self.keys: dict[str, AccessKey] = {}
+
+    def ensure_usable(self) -> None:
+        return None
 
     def load_access_key(self, user: str) -> AccessKey | None:
         return self.keys.get(user)
@@ -54,9 +56,30 @@ def client(circleci_standin):
 
 
 def keys_ctx(aws_session, client, store, **changes) -> RunContext:
-    config = SetupConfig(bucket="acme-builds", circleci_project=SLUG, region="eu-west-1",
-                         user=USER).with_changes(**changes)
-    return RunContext(config, aws_session, secrets=store, circleci=client)
+    answers = {"bucket": "acme-builds", "circleci_projects": [SLUG], "region": "eu-west-1",
+               "user": USER, **changes}
+    return RunContext(build_config(answers).config, aws_session, secrets=store, circleci=client)
+
+
+def check(ctx, key="circleci"):
+    """The step's plan, read afresh (as a new run would)."""
+    return Engine(ctx.with_config(ctx.config)).plan_step(key)
+
+
+def run(ctx, key="circleci", *, consent=False):
+    fresh = ctx.with_config(ctx.config)
+    engine = Engine(fresh)
+    return engine.apply_step(engine.plan_step(key), consent=consent)
+
+
+def plan_destroy(ctx, key="circleci"):
+    return info(key).step().plan_destroy(ctx.with_config(ctx.config))
+
+
+def undo(ctx, key="circleci"):
+    fresh = ctx.with_config(ctx.config)
+    step = info(key).step()
+    return step.destroy(fresh, step.plan_destroy(fresh))
 
 
 def real_key(ctx: RunContext, store: MemoryStore) -> AccessKey:
@@ -80,11 +103,10 @@ def test_keys_mode_sets_reads_back_and_is_idempotent(aws_session, circleci_stand
                                                       client):
     store = MemoryStore()
     ctx = keys_ctx(aws_session, client, store)
-    step = CircleCIDeliveryStep()
-    assert step.check(ctx).action is Action.CREATE  # plan before the key exists
+    assert check(ctx).action is Action.CREATE  # plan before the key exists
     key = real_key(ctx, store)
 
-    result = step.apply(ctx)
+    result = run(ctx)
     assert result.action is Action.CREATE
     assert circleci_standin.env(SLUG) == {
         "AWS_ACCESS_KEY_ID": key.access_key_id,
@@ -93,13 +115,13 @@ def test_keys_mode_sets_reads_back_and_is_idempotent(aws_session, circleci_stand
         "AWS_DEFAULT_REGION": "eu-west-1",
     }
     assert "read them back" in result.detail
-    shown = f"{result.detail} {result.outputs} {step.check(ctx)}"
+    shown = f"{result.detail} {result.outputs} {check(ctx)}"
     assert key.secret_access_key not in shown and key.secret_access_key[-4:] not in shown
 
     writes = posts(circleci_standin)
-    check = step.check(ctx)
-    assert check.action is Action.EXISTS and "last four" in check.detail
-    assert step.apply(ctx).action is Action.EXISTS
+    planned = check(ctx)
+    assert planned.action is Action.EXISTS and "last four" in planned.detail
+    assert run(ctx).action is Action.EXISTS
     assert posts(circleci_standin) == writes  # nothing rewritten
 
 
@@ -108,35 +130,34 @@ def test_a_new_key_is_an_update_that_needs_consent(aws_session, circleci_standin
     store = MemoryStore()
     ctx = keys_ctx(aws_session, client, store)
     real_key(ctx, store)
-    step = CircleCIDeliveryStep()
-    step.apply(ctx)
+    run(ctx)
     new = ctx.client("iam").create_access_key(UserName=USER)["AccessKey"]
     store.keys[USER] = AccessKey(new["AccessKeyId"], new["SecretAccessKey"])
 
-    check = step.check(ctx)
-    assert check.action is Action.UPDATE
-    assert check.difference == "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY differ"
-    with pytest.raises(ConflictError):
-        step.apply(ctx)
-    assert step.apply(ctx, allow_update=True).action is Action.UPDATE
+    planned = check(ctx)
+    assert planned.action is Action.UPDATE
+    assert planned.differences == ("AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY differ",)
+    with pytest.raises(NeedsConsent):
+        run(ctx)
+    assert run(ctx, consent=True).action is Action.UPDATE
     assert circleci_standin.env(SLUG)["AWS_SECRET_ACCESS_KEY"] == new["SecretAccessKey"]
-    assert step.check(ctx).action is Action.EXISTS
+    assert check(ctx).action is Action.EXISTS
 
 
 def test_undo_removes_only_the_wizards_variables(aws_session, circleci_standin, project, client):
     store = MemoryStore()
     ctx = keys_ctx(aws_session, client, store)
     real_key(ctx, store)
-    step = CircleCIDeliveryStep()
-    step.apply(ctx)
+    run(ctx)
     client.set_project_envvar(SLUG, "NPM_TOKEN", "npm_abcdefgh")
 
-    plan = step.plan_destroy(ctx)
-    assert plan.action is Action.DELETE
-    assert "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_DEFAULT_REGION" in plan.detail
-    assert step.undo(ctx).action is Action.DELETE
+    removal = plan_destroy(ctx)
+    assert removal.action is Action.DELETE
+    assert "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_DEFAULT_REGION" in \
+        removal.detail
+    assert undo(ctx).action is Action.DELETE
     assert circleci_standin.env(SLUG) == {"NPM_TOKEN": "npm_abcdefgh"}
-    assert step.undo(ctx).action is Action.ABSENT
+    assert undo(ctx).action is Action.ABSENT
 
 
 def test_undo_keeps_an_aws_key_that_is_not_the_wizards(aws_session, circleci_standin, project,
@@ -148,11 +169,10 @@ def test_undo_keeps_an_aws_key_that_is_not_the_wizards(aws_session, circleci_sta
               "AWS_REGION": "eu-west-1"}
     for name, value in theirs.items():
         client.set_project_envvar(SLUG, name, value)
-    step = CircleCIDeliveryStep()
-    assert step.check(ctx).action is Action.UPDATE  # the wizard would overwrite: ask first
-    plan = step.plan_destroy(ctx)
-    assert plan.action is Action.KEEP and "do not match" in plan.detail
-    assert step.undo(ctx).action is Action.KEEP
+        assert check(ctx).action is Action.UPDATE  # the wizard would overwrite: ask first
+    removal = plan_destroy(ctx)
+    assert removal.action is Action.KEEP and "do not match" in removal.detail
+    assert undo(ctx).action is Action.KEEP
     assert circleci_standin.env(SLUG) == theirs
 
 
@@ -160,9 +180,8 @@ def test_keys_in_a_new_context(aws_session, circleci_standin, project, client):
     store = MemoryStore()
     ctx = keys_ctx(aws_session, client, store, circleci_context="s3-deploy")
     key = real_key(ctx, store)
-    step = CircleCIDeliveryStep()
-    assert step.check(ctx).action is Action.CREATE
-    result = step.apply(ctx)
+    assert check(ctx).action is Action.CREATE
+    result = run(ctx)
     assert result.action is Action.CREATE and "context: s3-deploy" in result.detail
     context = circleci_standin.context_named("s3-deploy")
     assert context["owner_id"] == project["organization_id"]
@@ -175,11 +194,11 @@ def test_keys_in_a_new_context(aws_session, circleci_standin, project, client):
     }
     assert circleci_standin.env(SLUG) == {}
     # Context values cannot be read back, so a present variable is an UPDATE, never EXISTS.
-    assert step.check(ctx).action is Action.UPDATE
+    assert check(ctx).action is Action.UPDATE
 
-    plan = step.plan_destroy(ctx)
-    assert plan.action is Action.DELETE and "Delete context s3-deploy" in plan.detail
-    assert step.undo(ctx).action is Action.DELETE
+    removal = plan_destroy(ctx)
+    assert removal.action is Action.DELETE and "Delete context s3-deploy" in removal.detail
+    assert undo(ctx).action is Action.DELETE
     assert circleci_standin.context_named("s3-deploy") is None
 
 
@@ -191,10 +210,9 @@ def test_an_operators_context_keeps_its_other_variables_and_itself(aws_session,
     real_key(ctx, store)
     cid = circleci_standin.add_context(project["organization_id"], "shared",
                                        {"SLACK_WEBHOOK": "https://hooks.example/x"})
-    step = CircleCIDeliveryStep()
-    assert step.check(ctx).action is Action.CREATE
-    step.apply(ctx)
-    assert step.undo(ctx).action is Action.DELETE
+    assert check(ctx).action is Action.CREATE
+    run(ctx)
+    assert undo(ctx).action is Action.DELETE
     left = circleci_standin.contexts[cid]["vars"]
     assert sorted(left) == ["AWS_DEFAULT_REGION", "AWS_REGION", "SLACK_WEBHOOK"]
 
@@ -204,11 +222,10 @@ def test_a_wizard_context_the_operator_added_to_is_kept(aws_session, circleci_st
     store = MemoryStore()
     ctx = keys_ctx(aws_session, client, store, circleci_context="s3-deploy")
     real_key(ctx, store)
-    step = CircleCIDeliveryStep()
-    step.apply(ctx)
+    run(ctx)
     context = circleci_standin.context_named("s3-deploy")
     client.set_context_envvar(context["id"], "EXTRA", "added-later")
-    assert step.undo(ctx).action is Action.DELETE
+    assert undo(ctx).action is Action.DELETE
     left = circleci_standin.contexts[context["id"]]["vars"]
     assert sorted(left) == sorted([CONTEXT_MARKER, "EXTRA"])
 
@@ -219,14 +236,15 @@ def test_a_wizard_context_the_operator_added_to_is_kept(aws_session, circleci_st
 def test_without_a_token_it_skips_and_says_where_to_paste(aws_session):
     store = MemoryStore()
     ctx = keys_ctx(aws_session, None, store)
-    check = CircleCIDeliveryStep().check(ctx)
-    assert check.action is Action.SKIP and "No CircleCI token" in check.detail
+    planned = check(ctx)
+    assert planned.action is Action.SKIP and "No CircleCI token" in planned.detail
     text = manual_instructions(ctx.config, "AKIA_EXAMPLE_KEY_1234", region="eu-west-1")
     assert "project gh/acme/site" in text
     assert "Project Settings > Environment Variables" in text
     assert "Add Environment Variable" in text
     for line in ("AWS_ACCESS_KEY_ID      AKIA_EXAMPLE_KEY_1234", "AWS_REGION             eu-west-1",
-                 "AWS_DEFAULT_REGION     eu-west-1", "AWS_SECRET_ACCESS_KEY  the secret from"):
+                 "AWS_DEFAULT_REGION     eu-west-1",
+                 "AWS_SECRET_ACCESS_KEY  from your keyring: `circleci-s3-wizard credential-process"):
         assert line in text
     in_context = manual_instructions(ctx.config.with_changes(circleci_context="s3-deploy"),
                                      "AKIA_EXAMPLE_KEY_1234")
@@ -234,33 +252,31 @@ def test_without_a_token_it_skips_and_says_where_to_paste(aws_session):
     oidc = manual_instructions(ctx.config.with_changes(auth=AuthMode.OIDC),
                                role_arn="arn:aws:iam::1:role/r")
     assert "AWS_ROLE_ARN" in oidc and "AWS_SECRET_ACCESS_KEY" not in oidc
-    assert CircleCIDeliveryStep().plan_destroy(ctx).action is Action.KEEP
+    assert plan_destroy(ctx).action is Action.KEEP
 
 
 def test_without_a_project_it_skips(aws_session, client):
-    ctx = keys_ctx(aws_session, client, MemoryStore(), circleci_project=None)
-    assert CircleCIDeliveryStep().check(ctx).action is Action.SKIP
+    ctx = keys_ctx(aws_session, client, MemoryStore(), circleci_projects=None)
+    assert check(ctx).action is Action.SKIP
 
 
 def test_an_unknown_project_blocks_with_the_slug_advice(aws_session, circleci_standin, client):
     ctx = keys_ctx(aws_session, client, MemoryStore())
-    check = CircleCIDeliveryStep().check(ctx)
-    assert check.action is Action.BLOCKED
-    assert "no project gh/acme/site" in check.detail and "HTTP 404" in check.detail
+    planned = check(ctx)
+    assert planned.action is Action.BLOCKED
+    assert "no project gh/acme/site" in planned.detail and "HTTP 404" in planned.detail
 
 
 # -- OIDC mode, end to end -----------------------------------------------------------------------
 
 
 def test_oidc_end_to_end_and_destroy(aws_session, circleci_standin, project, client):
-    from wizard.steps.policy_step import PolicyStep
-
-    config = SetupConfig(bucket="acme-builds", auth=AuthMode.OIDC, circleci_project=SLUG,
-                         region="us-east-2")
+    config = build_config({"bucket": "acme-builds", "auth": "oidc", "circleci_projects": [SLUG],
+                           "region": "us-east-2"}).config
     ctx = RunContext(config, aws_session, secrets=None, circleci=client)
-    steps = [PolicyStep(), OidcProviderStep(), OidcRoleStep(), CircleCIDeliveryStep()]
-    assert [s.check(ctx).action for s in steps] == [Action.CREATE] * 4
-    results = [s.apply(ctx) for s in steps]
+    keys = ["policy", "oidc_provider", "oidc_role", "circleci"]
+    assert [check(ctx, k).action for k in keys] == [Action.CREATE] * 4
+    results = [run(ctx, k) for k in keys]
     assert [r.action for r in results] == [Action.CREATE] * 4
 
     iam = ctx.client("iam")
@@ -280,7 +296,7 @@ def test_oidc_end_to_end_and_destroy(aws_session, circleci_standin, project, cli
               "sub": f"org/{org}/project/{pid}/user/11111111-2222-4333-8444-555555555555"}
     assert evaluate_trust(trust, claims)
     assert not evaluate_trust(trust, {**claims, "sub": claims["sub"].replace(pid, org)})
-    assert [s.check(ctx).action for s in steps] == [Action.EXISTS] * 4
+    assert [check(ctx, k).action for k in keys] == [Action.EXISTS] * 4
     assert iam.list_users()["Users"] == []  # no IAM user, no access key
 
     snippet = yaml.safe_load(config_yml(config, role["Arn"]))
@@ -288,9 +304,9 @@ def test_oidc_end_to_end_and_destroy(aws_session, circleci_standin, project, cli
     assert setup == {"role_arn": role["Arn"], "region": "us-east-2",
                      "role_session_name": "${CIRCLE_JOB}", "session_duration": "3600"}
 
-    for step in reversed(steps[1:]):
-        assert step.plan_destroy(ctx).action is Action.DELETE
-        assert step.undo(ctx).action is Action.DELETE
+    for key in reversed(keys[1:]):
+        assert plan_destroy(ctx, key).action is Action.DELETE
+        assert undo(ctx, key).action is Action.DELETE
     assert circleci_standin.env(SLUG) == {}
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     assert config.role_name not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
@@ -300,7 +316,7 @@ def test_oidc_end_to_end_and_destroy(aws_session, circleci_standin, project, cli
 
 
 def test_snippet_for_keys_uploads_with_sync():
-    config = SetupConfig(bucket="acme-builds", prefix="builds/", circleci_project=SLUG)
+    config = SetupConfig(bucket="acme-builds", prefix="builds/", circleci_projects=(SLUG,))
     doc = yaml.safe_load(config_yml(config))
     assert doc["version"] == 2.1
     assert doc["orbs"] == {"aws-cli": "circleci/aws-cli@5.1"}

@@ -35,11 +35,14 @@ from wizard.circleci.oidc import (
     trust_policy_length,
     trust_policy_size_problem,
 )
-from wizard.circleci.oidc_steps import OidcProviderStep, OidcRoleStep, project_ids
-from wizard.config import IAM_PATH, AuthMode, SetupConfig
+from wizard.answers import build_config
+from wizard.circleci.oidc_steps import project_ids
+from wizard.config import IAM_PATH
 from wizard.context import RunContext
-from wizard.errors import ConflictError
-from wizard.steps.base import Action
+from wizard.engine import Engine, NeedsConsent
+from wizard.errors import WizardError
+from wizard.model import Action
+from wizard.registry import info
 
 ORG = "0f1b8e6c-8d0c-4bd3-9df2-2f4f3c9d1a11"
 OTHER_ORG = "9e8d7c6b-5a49-4838-a726-151413121110"
@@ -357,30 +360,43 @@ def test_the_trust_policy_size_is_checked_against_the_quota():
 
 
 def make_ctx(aws_session, circleci=None, **changes) -> RunContext:
-    config = SetupConfig(
-        bucket="acme-builds",
-        auth=AuthMode.OIDC,
-        circleci_project=f"circleci/{ORG}/{PROJECT}",
-        region="us-east-1",
-    ).with_changes(**changes)
-    return RunContext(config, aws_session, circleci=circleci)
+    answers = {"bucket": "acme-builds", "auth": "oidc", "region": "us-east-1",
+               "circleci_projects": [f"circleci/{ORG}/{PROJECT}"], **changes}
+    return RunContext(build_config(answers).config, aws_session, circleci=circleci)
+
+
+def plan(ctx, key):
+    return Engine(ctx).plan_step(key)
+
+
+def apply(ctx, key, *, consent=False):
+    engine = Engine(ctx)
+    return engine.apply_step(engine.plan_step(key), consent=consent)
+
+
+def plan_destroy(ctx, key):
+    return info(key).step().plan_destroy(ctx)
+
+
+def destroy(ctx, key):
+    step = info(key).step()
+    return step.destroy(ctx, step.plan_destroy(ctx))
 
 
 def make_policy(ctx):
-    from wizard.steps.policy_step import PolicyStep
-
-    assert PolicyStep().apply(ctx).action is Action.CREATE
+    assert apply(ctx, "policy").action is Action.CREATE
 
 
 def test_ids_come_from_a_circleci_slug_without_a_token(aws_session):
     ids = project_ids(make_ctx(aws_session))
-    assert (ids.org_id, ids.project_id, ids.issuer_host) == (ORG, PROJECT, "oidc.circleci.com")
+    assert (ids.org_id, ids.project_ids, ids.issuer_host) == (ORG, (PROJECT,),
+                                                              "oidc.circleci.com")
 
 
 def test_a_gh_slug_without_a_token_is_blocked_with_advice(aws_session):
-    ctx = make_ctx(aws_session, circleci_project="gh/acme/site")
-    for step in (OidcProviderStep(), OidcRoleStep()):
-        check = step.check(ctx)
+    ctx = make_ctx(aws_session, circleci_projects=["gh/acme/site"])
+    for key in ("oidc_provider", "oidc_role"):
+        check = plan(ctx, key)
         assert check.action is Action.BLOCKED
         assert "CIRCLE_TOKEN" in check.detail and "circleci/<organization-id>" in check.detail
 
@@ -388,52 +404,81 @@ def test_a_gh_slug_without_a_token_is_blocked_with_advice(aws_session):
 def test_ids_come_from_the_api_with_a_token(aws_session, circleci_standin):
     project = circleci_standin.add_project("gh/acme/site")
     with circleci_standin.client() as client:
-        ctx = make_ctx(aws_session, client, circleci_project="gh/acme/site")
+        ctx = make_ctx(aws_session, client, circleci_projects=["gh/acme/site"])
         ids = project_ids(ctx)
         project_ids(ctx)
-    assert (ids.org_id, ids.project_id) == (project["organization_id"], project["id"])
+    assert (ids.org_id, ids.project_ids) == (project["organization_id"], (project["id"],))
     assert len(circleci_standin.requests) == 1
+
+
+def test_projects_of_two_organisations_are_refused(aws_session):
+    ctx = make_ctx(aws_session, circleci_projects=[f"circleci/{ORG}/{PROJECT}",
+                                                   f"circleci/{OTHER_ORG}/{OTHER_PROJECT}"])
+    check = plan(ctx, "oidc_role")
+    assert check.action is Action.BLOCKED and "different CircleCI organisations" in check.detail
 
 
 def test_provider_and_role_are_created_tagged_and_idempotent(aws_session):
     ctx = make_ctx(aws_session)
     make_policy(ctx)
     iam = ctx.client("iam")
-    provider, role = OidcProviderStep(), OidcRoleStep()
-    assert provider.check(ctx).action is Action.CREATE
-    assert role.check(ctx).action is Action.CREATE
+    assert plan(ctx, "oidc_provider").action is Action.CREATE
+    assert plan(ctx, "oidc_role").action is Action.CREATE
 
-    made = provider.apply(ctx)
+    made = apply(ctx, "oidc_provider")
     arn = made.outputs["provider_arn"]
     assert arn == ctx.iam_arn("oidc-provider", f"oidc.circleci.com/org/{ORG}")
     got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
     assert got["ClientIDList"] == [ORG]
+    assert not got.get("ThumbprintList")  # optional since 2024: AWS checks the issuer itself
     tags = iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn)["Tags"]
     assert {"Key": "managed-by", "Value": "circleci-s3-wizard"} in tags
 
-    result = role.apply(ctx)
+    result = apply(ctx, "oidc_role")
     assert result.action is Action.CREATE
     assert result.outputs["role_arn"] == ctx.iam_arn("role", "circleci_s3_builds", IAM_PATH)
     stored = iam.get_role(RoleName="circleci_s3_builds")["Role"]
     assert stored["Path"] == IAM_PATH
-    assert stored["AssumeRolePolicyDocument"] == trust_policy(arn, ORG, PROJECT)
+    assert stored["AssumeRolePolicyDocument"] == project_trust_policy(arn, ORG, [PROJECT])
     attached = iam.list_attached_role_policies(RoleName="circleci_s3_builds")["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [
         ctx.iam_arn("policy", ctx.config.policy_name, IAM_PATH)
     ]
-    assert evaluate_trust(stored["AssumeRolePolicyDocument"], token())
-    assert not evaluate_trust(stored["AssumeRolePolicyDocument"], token(project=OTHER_PROJECT))
+    doc = stored["AssumeRolePolicyDocument"]
+    assert evaluate_trust(doc, token())
+    assert not evaluate_trust(doc, token(project=OTHER_PROJECT))
+    assert not evaluate_trust(doc, token(claimed_project=OTHER_PROJECT))  # sub and claim differ
 
-    assert provider.check(ctx).action is Action.EXISTS
-    assert role.check(ctx).action is Action.EXISTS
-    assert role.apply(ctx).action is Action.EXISTS
+    again = make_ctx(aws_session)
+    assert plan(again, "oidc_provider").action is Action.EXISTS
+    assert plan(again, "oidc_role").action is Action.EXISTS
+    assert apply(again, "oidc_role").action is Action.EXISTS
     assert len(iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 1
 
 
-def test_keys_mode_skips_both(aws_session):
-    ctx = make_ctx(aws_session, auth=AuthMode.KEYS)
-    assert OidcProviderStep().check(ctx).action is Action.SKIP
-    assert OidcRoleStep().check(ctx).action is Action.SKIP
+def test_several_projects_share_one_role_and_adding_one_is_a_shown_update(aws_session):
+    ctx = make_ctx(aws_session)
+    make_policy(ctx)
+    apply(ctx, "oidc_provider")
+    apply(ctx, "oidc_role")
+    both = make_ctx(aws_session, circleci_projects=[f"circleci/{ORG}/{PROJECT}",
+                                                    f"circleci/{ORG}/{OTHER_PROJECT}"])
+    check = plan(both, "oidc_role")
+    assert check.action is Action.UPDATE
+    assert any(line.startswith("+ project") and OTHER_PROJECT in line
+               for line in check.differences)
+    with pytest.raises(NeedsConsent):
+        apply(both, "oidc_role")
+    apply(both, "oidc_role", consent=True)
+    doc = ctx.client("iam").get_role(RoleName="circleci_s3_builds")["Role"][
+        "AssumeRolePolicyDocument"]
+    assert evaluate_trust(doc, token()) and evaluate_trust(doc, token(project=OTHER_PROJECT))
+    assert not evaluate_trust(doc, token(project=THIRD_PROJECT))
+
+    removed = plan(make_ctx(aws_session), "oidc_role")
+    assert removed.action is Action.UPDATE
+    assert any(line.startswith("- project") and OTHER_PROJECT in line
+               for line in removed.differences)
 
 
 def test_a_provider_made_elsewhere_is_reused_and_kept(aws_session):
@@ -441,12 +486,11 @@ def test_a_provider_made_elsewhere_is_reused_and_kept(aws_session):
     iam = ctx.client("iam")
     arn = iam.create_open_id_connect_provider(Url=issuer_url(ORG), ClientIDList=[ORG])[
         "OpenIDConnectProviderArn"]
-    step = OidcProviderStep()
-    check = step.check(ctx)
+    check = plan(ctx, "oidc_provider")
     assert check.action is Action.EXISTS and "made outside the wizard" in check.detail
-    assert step.apply(ctx).outputs["provider_arn"] == arn
-    assert step.plan_destroy(ctx).action is Action.KEEP
-    assert step.undo(ctx).action is Action.KEEP
+    assert apply(ctx, "oidc_provider").outputs["provider_arn"] == arn
+    assert plan_destroy(ctx, "oidc_provider").action is Action.KEEP
+    assert destroy(ctx, "oidc_provider").action is Action.KEEP
     assert iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["ClientIDList"] == [ORG]
 
 
@@ -458,19 +502,15 @@ def test_a_provider_without_our_audience_is_an_update(aws_session):
     arn = iam.create_open_id_connect_provider(
         Url=issuer_url(ORG), ClientIDList=["sts.amazonaws.com"]
     )["OpenIDConnectProviderArn"]
-    step = OidcProviderStep()
-    check = step.check(ctx)
-    assert check.action is Action.UPDATE and ORG in check.difference
-    with pytest.raises(ConflictError):
-        step.apply(ctx)
-    current = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    check = plan(ctx, "oidc_provider")
+    assert check.action is Action.UPDATE and any(ORG in d for d in check.differences)
+    with pytest.raises(NeedsConsent):
+        Engine(ctx).apply_step(check)
     # moto lacks AddClientIDToOpenIDConnectProvider: prove the exact call with a Stubber.
     with Stubber(iam) as stub:
-        stub.add_response("get_open_id_connect_provider", current,
-                          {"OpenIDConnectProviderArn": arn})
         stub.add_response("add_client_id_to_open_id_connect_provider", {},
                           {"OpenIDConnectProviderArn": arn, "ClientID": ORG})
-        result = step.apply(ctx, allow_update=True)
+        result = Engine(ctx).apply_step(check, consent=True)
         stub.assert_no_pending_responses()
     assert result.action is Action.UPDATE
 
@@ -478,20 +518,21 @@ def test_a_provider_without_our_audience_is_an_update(aws_session):
 def test_role_with_another_trust_is_updated_only_with_consent(aws_session):
     ctx = make_ctx(aws_session)
     make_policy(ctx)
-    OidcProviderStep().apply(ctx)
-    role = OidcRoleStep()
-    role.apply(ctx)
+    apply(ctx, "oidc_provider")
+    apply(ctx, "oidc_role")
     branch_ctx = make_ctx(aws_session, circleci_branch="main")
-    check = role.check(branch_ctx)
+    check = plan(branch_ctx, "oidc_role")
     assert check.action is Action.UPDATE and "branch main" in check.detail
-    with pytest.raises(ConflictError):
-        role.apply(branch_ctx)
-    assert role.apply(branch_ctx, allow_update=True).action is Action.UPDATE
+    assert any("branch" in d for d in check.differences)
+    with pytest.raises(NeedsConsent):
+        Engine(branch_ctx).apply_step(check)
+    assert Engine(branch_ctx).apply_step(check, consent=True).action is Action.UPDATE
     stored = ctx.client("iam").get_role(RoleName="circleci_s3_builds")["Role"]
     doc = stored["AssumeRolePolicyDocument"]
     assert evaluate_trust(doc, token(ref="refs/heads/main"))
     assert not evaluate_trust(doc, token(ref="refs/heads/develop"))
-    assert role.check(branch_ctx).action is Action.EXISTS
+    assert plan(make_ctx(aws_session, circleci_branch="main"), "oidc_role").action is \
+        Action.EXISTS
 
 
 def test_a_role_not_made_by_the_wizard_is_a_conflict_and_kept(aws_session):
@@ -499,11 +540,11 @@ def test_a_role_not_made_by_the_wizard_is_a_conflict_and_kept(aws_session):
     iam = ctx.client("iam")
     iam.create_role(RoleName="circleci_s3_builds", AssumeRolePolicyDocument=json.dumps(
         trust_policy(PROVIDER_ARN, ORG, PROJECT)))
-    role = OidcRoleStep()
-    assert role.check(ctx).action is Action.CONFLICT
-    with pytest.raises(ConflictError):
-        role.apply(ctx)
-    assert role.undo(ctx).action is Action.KEEP
+    check = plan(ctx, "oidc_role")
+    assert check.action is Action.CONFLICT
+    with pytest.raises(WizardError):
+        Engine(ctx).apply_step(check)
+    assert destroy(ctx, "oidc_role").action is Action.KEEP
     assert iam.get_role(RoleName="circleci_s3_builds")["Role"]["Path"] == "/"
 
 
@@ -511,34 +552,34 @@ def test_undo_removes_role_then_provider_but_keeps_a_provider_others_trust(aws_s
     ctx = make_ctx(aws_session)
     make_policy(ctx)
     iam = ctx.client("iam")
-    provider, role = OidcProviderStep(), OidcRoleStep()
-    arn = provider.apply(ctx).outputs["provider_arn"]
-    role.apply(ctx)
+    arn = apply(ctx, "oidc_provider").outputs["provider_arn"]
+    apply(ctx, "oidc_role")
     iam.create_role(RoleName="someone-elses", AssumeRolePolicyDocument=json.dumps(
         trust_policy(arn, ORG, OTHER_PROJECT)))
 
-    assert provider.plan_destroy(ctx).action is Action.KEEP  # someone-elses still trusts it
-    assert role.plan_destroy(ctx).action is Action.DELETE
-    assert role.undo(ctx).action is Action.DELETE
-    kept = provider.undo(ctx)
+    assert plan_destroy(ctx, "oidc_provider").action is Action.KEEP  # someone-elses trusts it
+    assert plan_destroy(ctx, "oidc_role").action is Action.DELETE
+    assert destroy(ctx, "oidc_role").action is Action.DELETE
+    kept = destroy(ctx, "oidc_provider")
     assert kept.action is Action.KEEP and "someone-elses" in kept.detail
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == [{"Arn": arn}]
 
     iam.delete_role(RoleName="someone-elses")
-    assert provider.plan_destroy(ctx).action is Action.DELETE
-    assert provider.undo(ctx).action is Action.DELETE
+    fresh = make_ctx(aws_session)
+    assert plan_destroy(fresh, "oidc_provider").action is Action.DELETE
+    assert destroy(fresh, "oidc_provider").action is Action.DELETE
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     names = [r["RoleName"] for r in iam.list_roles()["Roles"]]
     assert "circleci_s3_builds" not in names
-    assert role.undo(ctx).action is Action.ABSENT
-    assert provider.undo(ctx).action is Action.ABSENT
+    again = make_ctx(aws_session)
+    assert destroy(again, "oidc_role").action is Action.ABSENT
+    assert destroy(again, "oidc_provider").action is Action.ABSENT
 
 
 def test_plan_destroy_predicts_the_provider_goes_after_our_role(aws_session):
     ctx = make_ctx(aws_session)
     make_policy(ctx)
-    OidcProviderStep().apply(ctx)
-    OidcRoleStep().apply(ctx)
+    apply(ctx, "oidc_provider")
+    apply(ctx, "oidc_role")
     # Our own role still trusts it now, but destroy removes that role first.
-    assert OidcProviderStep().plan_destroy(ctx).action is Action.DELETE
-
+    assert plan_destroy(make_ctx(aws_session), "oidc_provider").action is Action.DELETE

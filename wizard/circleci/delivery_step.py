@@ -114,10 +114,12 @@ def manual_instructions(
     return "\n".join(lines)
 
 
-def project(ctx: RunContext) -> Project:
-    """The configured project as CircleCI describes it (asked once per run)."""
-    assert ctx.circleci is not None and ctx.config.circleci_project
-    slug = ctx.config.circleci_project
+def project(ctx: RunContext, slug: str | None = None) -> Project:
+    """A project as CircleCI describes it (asked once per run); the first configured one by
+    default, which is the one variables are set on."""
+    assert ctx.circleci is not None
+    slug = slug or ctx.config.circleci_project
+    assert slug
     return ctx.reads.once(("circleci_project", slug), lambda: ctx.circleci.get_project(slug))
 
 

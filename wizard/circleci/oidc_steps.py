@@ -31,7 +31,13 @@ from wizard.aws import (
     managed_tags,
 )
 from wizard.circleci.client import HOST_ENV, parse_slug
-from wizard.circleci.oidc import issuer_host_for, issuer_url, provider_host, trust_policy
+from wizard.circleci.oidc import (
+    issuer_host_for,
+    issuer_url,
+    project_trust_policy,
+    provider_host,
+    trust_diff,
+)
 from wizard.config import IAM_PATH
 from wizard.context import RunContext
 from wizard.errors import WizardError, explain
@@ -44,11 +50,20 @@ from wizard.steps.group_step import adopt_own
 
 @dataclass(frozen=True, slots=True)
 class ProjectIds:
-    """What OIDC trust is built from."""
+    """What OIDC trust is built from: one organisation, every project the role trusts."""
 
     org_id: str
-    project_id: str
+    project_ids: tuple[str, ...]
     issuer_host: str
+    #: (project id, slug) pairs, to name projects in a plan.
+    slugs: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def project_id(self) -> str:
+        return self.project_ids[0]
+
+    def names(self) -> dict[str, str]:
+        return dict(self.slugs)
 
 
 def _is_uuid(text: str) -> bool:
@@ -60,22 +75,17 @@ def _is_uuid(text: str) -> bool:
 
 
 def project_ids(ctx: RunContext) -> ProjectIds:
-    """The organisation and project ids of ``--circleci-project``, asked once per run."""
-    return ctx.reads.once(("circleci_ids", ctx.config.circleci_project), lambda: _ids(ctx))
+    """The organisation and project ids of every ``--circleci-project``, asked once per run."""
+    return ctx.reads.once(("circleci_ids", ctx.config.circleci_projects), lambda: _ids(ctx))
 
 
-def _ids(ctx: RunContext) -> ProjectIds:
-    slug = ctx.config.circleci_project
-    if not slug:
-        raise WizardError(
-            "OIDC needs the CircleCI project, to trust only its tokens.",
-            hint="Pass --circleci-project (e.g. gh/my-org/my-repo).",
-        )
+def _one(ctx: RunContext, slug: str) -> tuple[str, str, str]:
+    """(organisation id, project id, issuer host) of one project slug."""
     if ctx.circleci is not None:
         from wizard.circleci.delivery_step import project
 
-        found = project(ctx)
-        return ProjectIds(found.organization_id, found.id, issuer_host_for(ctx.circleci.host))
+        found = project(ctx, slug)
+        return found.organization_id, found.id, issuer_host_for(ctx.circleci.host)
     parts = parse_slug(slug)
     if not (parts.vcs == "circleci" and _is_uuid(parts.org) and _is_uuid(parts.repo)):
         raise WizardError(
@@ -85,7 +95,28 @@ def _ids(ctx: RunContext) -> ProjectIds:
             "circleci/<organization-id>/<project-id> (Organization Settings > Overview and "
             "Project Settings > Overview show both ids).",
         )
-    return ProjectIds(parts.org, parts.repo, issuer_host_for(os.environ.get(HOST_ENV)))
+    return parts.org, parts.repo, issuer_host_for(os.environ.get(HOST_ENV))
+
+
+def _ids(ctx: RunContext) -> ProjectIds:
+    slugs = ctx.config.circleci_projects
+    if not slugs:
+        raise WizardError(
+            "OIDC needs the CircleCI project, to trust only its tokens.",
+            hint="Pass --circleci-project (e.g. gh/my-org/my-repo).",
+        )
+    from wizard.graph import at_once
+
+    found = at_once(*(lambda s=s: _one(ctx, s) for s in slugs))
+    orgs = {org for org, _, _ in found}  # type: ignore[misc]
+    if len(orgs) > 1:
+        raise WizardError(
+            "The projects belong to different CircleCI organisations; one role trusts one "
+            "organisation's tokens (its audience).",
+            hint="Run the wizard once per organisation, with another --role-name.")
+    org, _, host = found[0]  # type: ignore[misc]
+    ids = tuple(pid for _, pid, _ in found)  # type: ignore[misc]
+    return ProjectIds(org, ids, host, tuple(zip(ids, slugs, strict=True)))
 
 
 def provider_arn(ctx: RunContext, ids: ProjectIds) -> str:
@@ -98,10 +129,12 @@ def role_arn(ctx: RunContext) -> str:
 
 
 def wanted_trust(ctx: RunContext, ids: ProjectIds) -> dict[str, Any]:
-    return trust_policy(
+    """Only this organisation's tokens (audience), only from these projects (the project-id
+    key where STS has it, and ``sub``), only from the branch when one is pinned."""
+    return project_trust_policy(
         provider_arn(ctx, ids),
         ids.org_id,
-        ids.project_id,
+        list(ids.project_ids),
         ctx.config.circleci_branch or None,
         ids.issuer_host,
     )
@@ -284,7 +317,8 @@ class OidcRoleStep(Step):
         except (WizardError, ValueError) as exc:
             return self.planned(Action.BLOCKED, str(exc))
         c = ctx.config
-        scope = f"project {ids.project_id}" + (
+        names = ids.names()
+        scope = ", ".join(f"project {names.get(p, p)}" for p in ids.project_ids) + (
             f" on branch {c.circleci_branch}" if c.circleci_branch else "")
         role = read_role(ctx)
         if role is None:
@@ -301,15 +335,16 @@ class OidcRoleStep(Step):
         from wizard.steps.iam_reads import policy_arn
 
         attached = policy_arn(ctx) in role_policies(ctx)
-        if not same_policy(role.get("AssumeRolePolicyDocument") or {}, wanted):
+        current = role.get("AssumeRolePolicyDocument") or {}
+        if not same_policy(current, wanted):
+            diff = trust_diff(current, wanted).lines(names)
             return self.planned(
                 Action.UPDATE,
                 f"Role {c.role_name} exists with a different trust policy; updating makes it "
                 f"trust only {scope}.",
                 calls=("iam:UpdateAssumeRolePolicy",) + (() if attached else
                                                          ("iam:AttachRolePolicy",)),
-                differences=("the trust policy differs from the one for this project",),
-                facts=(ids, role))
+                differences=tuple(diff), facts=(ids, role))
         if not attached:
             return self.planned(
                 Action.REPAIR, f"Role {c.role_name} exists; attach policy {c.policy_name} to it.",
@@ -335,8 +370,8 @@ class OidcRoleStep(Step):
                     RoleName=c.role_name,
                     Path=IAM_PATH,
                     AssumeRolePolicyDocument=trust,
-                    Description=f"CircleCI project {c.circleci_project} (OIDC), made by "
-                    "circleci-s3-wizard",
+                    Description=(f"CircleCI {', '.join(c.circleci_projects)} (OIDC), made "
+                                 "by circleci-s3-wizard")[:1000],
                     MaxSessionDuration=3600,
                     Tags=managed_tags(),
                 )["Role"]
