@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.display",
     "tests.fixtures.engine",
     "tests.fixtures.circleci_standin",
+    "tests.fixtures.faults",
 ]
 
 _AWS_VARS = (

@@ -1,133 +1,25 @@
-"""Shared pieces of the benchmarks: a moto server that counts requests, and a private keyring.
+"""Shared pieces of the benchmarks: a private keyring, a clean environment, timing a process.
 
 Not collected by pytest (no ``test_`` names); run the ``bench_*.py`` scripts directly.
 """
 
 from __future__ import annotations
 
-import io
-import logging
 import os
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script: make ``tests`` and ``wizard`` importable
     sys.path.insert(0, str(ROOT))
-
-_SERVICE_IN_AUTH = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
-_READ_VERBS = ("Get", "List", "Describe", "Head", "Simulate")
-
-
-class RequestLog:
-    """Every AWS request the server answered, as ``service:Operation`` (or ``s3:METHOD /path``)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.calls: list[tuple[str, str, bool]] = []
-
-    def add(self, service: str, operation: str, mutating: bool) -> None:
-        with self._lock:
-            self.calls.append((service, operation, mutating))
-
-    def clear(self) -> None:
-        with self._lock:
-            self.calls.clear()
-
-    def snapshot(self) -> list[tuple[str, str, bool]]:
-        with self._lock:
-            return list(self.calls)
-
-
-_S3_VERB = {"PUT": "Put", "GET": "Get", "HEAD": "Head", "DELETE": "Delete", "POST": "Post"}
-
-
-def _s3_operation(method: str, path: str, query: str) -> str:
-    """S3's REST request as its API operation name (path-style, as boto3 uses with an endpoint)."""
-    has_key = len(path.lstrip("/").split("/", 1)) == 2
-    sub = query.split("=", 1)[0].split("&", 1)[0]
-    verb = _S3_VERB.get(method, method)
-    if path in ("", "/"):
-        return "ListBuckets"
-    if sub and sub not in ("list-type", "prefix", "delimiter"):
-        return f"{verb}{'Object' if has_key else 'Bucket'}{sub[0].upper()}{sub[1:]}"
-    if has_key:
-        return f"{verb}Object"
-    return {"PUT": "CreateBucket", "GET": "ListObjects", "HEAD": "HeadBucket",
-            "DELETE": "DeleteBucket"}.get(method, f"{verb}Bucket")
-
-
-def _classify(environ: dict[str, Any], body: bytes) -> tuple[str, str, bool] | None:
-    path = environ.get("PATH_INFO", "")
-    if path.startswith("/moto-api"):
-        return None
-    method = environ.get("REQUEST_METHOD", "GET")
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    found = _SERVICE_IN_AUTH.search(auth)
-    service = found.group(1) if found else "unknown"
-    if service == "s3":
-        return service, _s3_operation(method, path, environ.get("QUERY_STRING", "")), \
-            method in {"PUT", "POST", "DELETE"}
-    action = parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
-    target = environ.get("HTTP_X_AMZ_TARGET")
-    operation = action if action != "?" else (target or f"{method} {path}")
-    name = operation.rsplit(".", 1)[-1]
-    return service, operation, not name.startswith(_READ_VERBS)
-
-
-def _counting(app: Callable, log: RequestLog) -> Callable:
-    def counted(environ: dict[str, Any], start_response: Callable) -> Any:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        seen = _classify(environ, body)
-        if seen is not None:
-            log.add(*seen)
-        return app(environ, start_response)
-
-    return counted
-
-
-@contextmanager
-def counting_moto_server() -> Iterator[tuple[str, RequestLog]]:
-    """moto's real server (as ``ThreadedMotoServer`` builds it) behind a request counter."""
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
-    from werkzeug.serving import make_server
-
-    for name in ("werkzeug", "moto"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    log = RequestLog()
-    app = _counting(DomainDispatcherApplication(create_backend_app), log)
-    server = make_server("127.0.0.1", 0, app, True, request_handler=MotoRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
-    try:
-        yield f"http://{host}:{port}", log
-    finally:
-        server.shutdown()
-        thread.join()
-
-
-def reset_moto(endpoint: str) -> None:
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
 
 
 @contextmanager
@@ -172,26 +64,20 @@ def venv_tool(name: str) -> str:
     return found
 
 
-def timed(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, str]:
-    """Wall time of one process, and its stdout; a failure stops the benchmark loudly."""
+def timed(argv: list[str], env: dict[str, str], cwd: Path | None = None,
+          show_stdout: bool = True) -> tuple[float, str]:
+    """Wall time of one process, and its stdout; a failure stops the benchmark loudly (without
+    the stdout when it may hold a secret)."""
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=300)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"{argv} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        out = done.stdout if show_stdout else "(stdout not shown)"
+        raise SystemExit(f"{argv} failed ({done.returncode}):\n{out}\n{done.stderr}")
     return elapsed, done.stdout
 
 
 def summary(samples: list[float]) -> str:
     return f"{statistics.median(samples):7.3f} s (min {min(samples):.3f})"
 
-
-def mutating(calls: list[tuple[str, str, bool]]) -> Counter[str]:
-    """How often each mutating operation was called."""
-    return Counter(f"{service}:{operation}" for service, operation, write in calls if write)
-
-
-def reads(calls: list[tuple[str, str, bool]]) -> Counter[str]:
-    """How often each read-only operation was called."""
-    return Counter(f"{service}:{operation}" for service, operation, write in calls if not write)

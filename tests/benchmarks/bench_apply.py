@@ -1,13 +1,22 @@
-"""Benchmark: headless ``apply`` of the whole setup vs. the same steps as an AWS CLI script.
+"""Benchmark: headless ``apply`` vs. the closest peer (s3-credentials) and an AWS CLI script.
 
-Both run against one local moto server (started here, behind a request counter), in the same
-run, with a new bucket each time. Ours is the installed ``circleci-s3-wizard apply --yes --json
---create-bucket`` storing the secret in a real GNOME Keyring on a private D-Bus session; the
-script is one ``aws`` process per step, as the tutorial would be automated by hand.
+All three run in the same run against one local moto server behind the fault proxy
+(``tests/fixtures/faults.py``), which names and times every request, with a new bucket each time:
 
-    uv run --group bench python tests/benchmarks/bench_apply.py [--runs N]
+- ``circleci-s3-wizard apply --yes --json --create-bucket --bucket B``, storing the secret in a
+  real GNOME Keyring on a private D-Bus session; then the same command again (it should change
+  nothing);
+- ``s3-credentials create B --prefix builds/ --create-bucket`` (simonw's tool: bucket, user,
+  inline policy, access key printed to stdout);
+- the tutorial's ten creating calls as a shell script, one ``aws`` process per step.
 
-Target: ours at least 4x faster. Not a pytest test (no ``test_`` names).
+Each tool runs as a user gets it: the wizard from a wheel built here, the peers from PyPI, each
+installed in its own fresh venv with compiled bytecode (``_fresh_install.py``). Every request
+can be delayed (``--latency``) to turn loopback into a realistic round trip to IAM.
+
+    uv run --group bench python tests/benchmarks/bench_apply.py [--runs 3] [--latency 0.08 ...]
+
+It prints the targets as pass/fail and asserts nothing. Not a pytest test (no ``test_`` names).
 """
 
 from __future__ import annotations
@@ -17,26 +26,28 @@ import json
 import statistics
 import sys
 import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import (  # noqa: E402
-    clean_env,
-    counting_moto_server,
-    mutating,
-    private_keyring,
-    reads,
-    reset_moto,
-    summary,
-    timed,
-    venv_tool,
-)
+from _fresh_install import fresh_venv, locked_constraints, wizard_wheel  # noqa: E402
+from _support import clean_env, private_keyring, timed  # noqa: E402
 
+from tests.fixtures.faults import FaultProxy  # noqa: E402
 from wizard.config import DEFAULT_GROUP, DEFAULT_POLICY_NAME, DEFAULT_USER, IAM_PATH  # noqa: E402
 from wizard.policy import build_policy, policy_json  # noqa: E402
+from wizard.secret_store import SERVICE  # noqa: E402
 
-TARGET = 4.0
+LOOPBACK, ROUND_TRIP = 0.0, 0.08
+#: Minimum speed-up of the wizard over each peer (peer's median / wizard's median), by latency.
+TARGETS = {
+    LOOPBACK: {"aws-cli": 6.0, "s3-credentials": 0.8},
+    ROUND_TRIP: {"aws-cli": 4.0, "s3-credentials": 1.5},
+}
+MAX_MUTATING = 10  #: the wizard's first apply; its second apply should make none
 
 #: The tutorial's steps, one ``aws`` process each, doing what the wizard's apply does.
 AWS_CLI_SCRIPT = """\
@@ -61,86 +72,199 @@ test -n "$SECRET"
 """
 
 
-def run_ours(endpoint: str, bucket: str, home: Path, bus: str) -> tuple[float, dict]:
-    env = clean_env(home, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing",
-                    AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1",
-                    DBUS_SESSION_BUS_ADDRESS=bus)
-    argv = [venv_tool("circleci-s3-wizard"), "apply", "--yes", "--json", "--create-bucket",
-            "--bucket", bucket]
-    elapsed, out = timed(argv, env)
-    answer = json.loads(out)
-    created = [s["key"] for s in answer["steps"] if s["action"] == "create"]
-    if not answer["ok"] or len(created) != 7:
-        raise SystemExit(f"apply did not create the whole setup: {answer['steps']}")
-    return elapsed, answer
+@dataclass
+class Sample:
+    """One timed run and the shape of its requests, from the proxy's log."""
+
+    seconds: float
+    requests: int
+    mutating: int
+    in_flight: int  #: the most requests in flight at once
+    rounds: int  #: sequential round trips on the critical path
+    operations: Counter[str] = field(default_factory=Counter)
 
 
-def run_script(endpoint: str, bucket: str, home: Path, work: Path) -> float:
-    policy_file = work / "policy.json"
-    policy_file.write_text(policy_json(build_policy(bucket, "builds/")))
-    script = work / "tutorial.sh"
-    script.write_text(AWS_CLI_SCRIPT.format(group=DEFAULT_GROUP, policy=DEFAULT_POLICY_NAME,
-                                            user=DEFAULT_USER, path=IAM_PATH))
-    env = clean_env(home, AWS=venv_tool("aws"), ENDPOINT=endpoint, BUCKET=bucket,
-                    POLICY_FILE=str(policy_file), AWS_ACCESS_KEY_ID="testing",
-                    AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
-    elapsed, _ = timed(["bash", str(script)], env)
-    return elapsed
+@dataclass
+class Row:
+    label: str
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(s.seconds for s in self.samples)
+
+
+class Bench:
+    """The three tools, their venvs, one keyring, and the proxy of the latency being measured."""
+
+    def __init__(self, bins: dict[str, Path], keyring, work: Path) -> None:
+        self.bins, self.keyring, self.work = bins, keyring, work
+        self.proxy: FaultProxy | None = None
+
+    def env(self, home: str, **extra: str) -> dict[str, str]:
+        assert self.proxy is not None
+        return clean_env(self.work / home, AWS_ENDPOINT_URL=self.proxy.endpoint,
+                         AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                         AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1", **extra)
+
+    def sample(self, seconds: float) -> Sample:
+        p = self.proxy
+        calls = p.calls()
+        return Sample(seconds, len(calls), len(p.mutating()), p.max_in_flight(), p.rounds(),
+                      Counter(c.operation for c in calls))
+
+    def has_one_key(self, bucket: str, user: str) -> None:
+        """The outcome, read through the inspector: the bucket, and one key for the user."""
+        peek = self.proxy.inspector_session()
+        peek.client("s3").head_bucket(Bucket=bucket)
+        keys = peek.client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"]
+        if len(keys) != 1:
+            raise SystemExit(f"{user} has {len(keys)} access keys after the run, not 1")
+
+    # -- the tools -------------------------------------------------------------------------
+
+    def wizard(self, bucket: str) -> tuple[Sample, Sample]:
+        """First apply, then the same apply again; each must succeed and keep one secret."""
+        env = self.env("home-wizard", DBUS_SESSION_BUS_ADDRESS=self.keyring.address)
+        argv = [str(self.bins["wizard"] / "circleci-s3-wizard"), "apply", "--yes", "--json",
+                "--create-bucket", "--bucket", bucket]
+        samples = []
+        for _ in range(2):
+            self.proxy.clear_log()
+            seconds, out = timed(argv, env)
+            if not json.loads(out).get("ok"):
+                raise SystemExit(f"apply did not succeed: {out}")
+            samples.append(self.sample(seconds))
+            self.has_one_key(bucket, DEFAULT_USER)
+        if self.keyring.delete_items(SERVICE) != 1:
+            raise SystemExit("apply did not leave exactly one secret in the keyring")
+        return samples[0], samples[1]
+
+    def s3_credentials(self, bucket: str) -> Sample:
+        argv = [str(self.bins["s3-credentials"] / "s3-credentials"), "create", bucket,
+                "--prefix", "builds/", "--create-bucket"]
+        seconds, out = timed(argv, self.env("home-s3-credentials"), show_stdout=False)
+        if "SecretAccessKey" not in json.loads(out):
+            raise SystemExit("s3-credentials printed no secret access key")
+        sample = self.sample(seconds)
+        self.has_one_key(bucket, f"s3.read-write.{bucket}")
+        return sample
+
+    def aws_cli(self, bucket: str) -> Sample:
+        policy_file = self.work / "policy.json"
+        policy_file.write_text(policy_json(build_policy(bucket, "builds/")))
+        script = self.work / "tutorial.sh"
+        script.write_text(AWS_CLI_SCRIPT.format(group=DEFAULT_GROUP, policy=DEFAULT_POLICY_NAME,
+                                                user=DEFAULT_USER, path=IAM_PATH))
+        env = self.env("home-aws-cli", AWS=str(self.bins["aws-cli"] / "aws"),
+                       ENDPOINT=self.proxy.endpoint, BUCKET=bucket,
+                       POLICY_FILE=str(policy_file))
+        seconds, _ = timed(["bash", str(script)], env)
+        sample = self.sample(seconds)
+        self.has_one_key(bucket, DEFAULT_USER)
+        return sample
+
+    def measure(self, latency: float, runs: int) -> dict[str, Row]:
+        rows = {key: Row(label) for key, label in (
+            ("wizard", "circleci-s3-wizard apply"), ("wizard-again", "  the same apply again"),
+            ("s3-credentials", "s3-credentials create"),
+            ("aws-cli", "AWS CLI script (1 aws per step)"))}
+
+        def wizard(bucket: str) -> None:
+            first, again = self.wizard(bucket)
+            rows["wizard"].samples.append(first)
+            rows["wizard-again"].samples.append(again)
+
+        def peer(key: str, run: Callable[[str], Sample]) -> Callable[[str], None]:
+            return lambda bucket: rows[key].samples.append(run(bucket))
+
+        order = [("wizard", wizard), ("s3c", peer("s3-credentials", self.s3_credentials)),
+                 ("cli", peer("aws-cli", self.aws_cli))]
+        with FaultProxy(latency=latency) as self.proxy:
+            for key, run in order:  # one unmeasured round each: warm disk caches alike
+                self.proxy.reset()
+                run(f"bench-warm-{key}")
+            for row in rows.values():
+                row.samples.clear()
+            for i in range(runs):
+                for key, run in order[i % 3:] + order[:i % 3]:  # rotate who goes first
+                    self.proxy.reset()
+                    run(f"bench-{key}-{i}")
+        self.proxy = None
+        return rows
+
+
+def report(results: dict[float, dict[str, Row]], runs: int) -> None:
+    verdicts: list[str] = []
+    for latency, rows in results.items():
+        where = "loopback" if latency == 0 else f"+{latency * 1000:.0f} ms per request"
+        print(f"\n## apply against moto, {where}, {runs} run(s) of each\n")
+        print(f"| {'tool':34} | {'median':>8} | {'min':>8} | requests | mutating "
+              f"| max in flight | rounds |")
+        print(f"|{'-' * 36}|{'-' * 9}:|{'-' * 9}:|{'-' * 9}:|{'-' * 9}:|{'-' * 14}:|{'-' * 7}:|")
+        for row in rows.values():
+            last, fastest = row.samples[-1], min(s.seconds for s in row.samples)
+            print(f"| {row.label:34} | {row.median:6.3f} s | {fastest:6.3f} s "
+                  f"| {last.requests:8} | {last.mutating:8} | {last.in_flight:13} "
+                  f"| {last.rounds:6} |")
+        wizard = rows["wizard"].median
+        print()
+        for key in ("aws-cli", "s3-credentials"):
+            ratio = rows[key].median / wizard
+            target = TARGETS.get(latency, {}).get(key)
+            line = f"wizard vs {rows[key].label.split(' (')[0]}: {ratio:.2f}x"
+            if target is not None:
+                verdict = "pass" if ratio >= target else "FAIL"
+                line += f" (target >= {target}x: {verdict})"
+                verdicts.append(f"{where}: {line}")
+            print(line)
+        first = max(s.mutating for s in rows["wizard"].samples)
+        again = max(s.mutating for s in rows["wizard-again"].samples)
+        for text, ok in ((f"wizard fresh apply: {first} mutating requests (target <= "
+                          f"{MAX_MUTATING})", first <= MAX_MUTATING),
+                         (f"wizard second apply: {again} mutating requests (target 0)",
+                          again == 0)):
+            line = f"{text}: {'pass' if ok else 'FAIL'}"
+            print(line)
+            verdicts.append(f"{where}: {line}")
+
+    rows = next(iter(results.values()))
+    print("\n## requests made by circleci-s3-wizard apply (first apply, then the second)\n")
+    for key in ("wizard", "wizard-again"):
+        print(f"{rows[key].label.strip()}:")
+        for name, count in sorted(rows[key].samples[-1].operations.items()):
+            print(f"  {count} x {name}")
+    print("\n## targets\n")
+    for line in verdicts:
+        print(f"- {line}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="runs of each (median reported)")
+    parser.add_argument("--latency", type=float, action="append", metavar="SECONDS",
+                        help="added before every answer; repeatable (default: 0 and 0.08)")
     args = parser.parse_args(argv)
+    latencies = args.latency or [LOOPBACK, ROUND_TRIP]
 
-    from wizard.secret_store import SERVICE
-
-    ours: list[float] = []
-    script: list[float] = []
-    ours_calls: list = []
-    script_calls: list = []
-    with (counting_moto_server() as (endpoint, log), private_keyring() as keyring,
-          tempfile.TemporaryDirectory(prefix="bench-apply-") as tmp):
+    with tempfile.TemporaryDirectory(prefix="bench-apply-") as tmp, private_keyring() as keyring:
         work = Path(tmp)
-        # One unmeasured round each, so disk caches are warm for both alike.
-        run_ours(endpoint, "bench-warm-ours", work / "home-ours", keyring.address)
-        reset_moto(endpoint)
-        run_script(endpoint, "bench-warm-script", work / "home-script", work)
-        for i in range(args.runs):
-            reset_moto(endpoint)
-            keyring.delete_items(SERVICE)
-            log.clear()
-            elapsed, _ = run_ours(endpoint, f"bench-ours-{i}", work / "home-ours",
-                                  keyring.address)
-            ours.append(elapsed)
-            ours_calls = log.snapshot()
-
-            reset_moto(endpoint)
-            log.clear()
-            script.append(run_script(endpoint, f"bench-script-{i}", work / "home-script", work))
-            script_calls = log.snapshot()
-        keyring.delete_items(SERVICE)
-
-    ratio = statistics.median(script) / statistics.median(ours)
-    ours_writes, script_writes = mutating(ours_calls), mutating(script_calls)
-    print(f"\nHeadless apply vs. AWS CLI script, local moto server, {args.runs} runs each "
-          "(median)\n")
-    print(f"{'':34} {'wall time':>28} {'AWS requests':>13} {'mutating':>9}")
-    print(f"{'circleci-s3-wizard apply':34} {summary(ours):>28} {len(ours_calls):>13} "
-          f"{sum(ours_writes.values()):>9}")
-    print(f"{'AWS CLI script (1 aws per step)':34} {summary(script):>28} "
-          f"{len(script_calls):>13} {sum(script_writes.values()):>9}")
-    verdict = "meets" if ratio >= TARGET else "MISSES"
-    print(f"\nratio: {ratio:.1f}x faster ({verdict} the {TARGET:.0f}x target)")
-    print("\nmutating calls made by circleci-s3-wizard apply:")
-    for name, count in sorted(ours_writes.items()):
-        print(f"  {count} x {name}")
-    print("read-only calls made by circleci-s3-wizard apply (the plan, then each step's check):")
-    for name, count in sorted(reads(ours_calls).items()):
-        print(f"  {count} x {name}")
-    extra = set(ours_writes) ^ set(script_writes)
-    if extra:
-        print(f"\ndiffering mutating calls between the two: {sorted(extra)}")
+        print("installing each tool in a fresh venv (wheel, PyPI, compiled bytecode)...",
+              file=sys.stderr, flush=True)
+        constraints = locked_constraints(work)
+        bins = {
+            "wizard": fresh_venv(work / "venv-wizard", wizard_wheel(work), constraints),
+            "s3-credentials": fresh_venv(work / "venv-s3-credentials", "s3-credentials",
+                                         constraints),
+            "aws-cli": fresh_venv(work / "venv-aws-cli", "awscli", constraints),
+        }
+        bench = Bench(bins, keyring, work)
+        results = {}
+        for latency in latencies:
+            print(f"measuring with {latency * 1000:.0f} ms per request...", file=sys.stderr,
+                  flush=True)
+            results[latency] = bench.measure(latency, args.runs)
+    report(results, args.runs)
     return 0
 
 
