@@ -205,3 +205,15 @@ def build_config(
         raise BadAnswers(problems)
     config = config.with_changes(prefix=normalise_prefix(config.prefix))
     return Built(config, tuple(p for p in problems if p.severity == "warning"))
+
+
+def build_from_options(options: Mapping[str, Any], *, bucket_required: bool = True) -> Built:
+    """:func:`build_config` for parsed command-line options (every other key is ignored);
+    bad answers become :class:`~wizard.errors.BadInput` naming each option and its rule."""
+    from wizard.errors import BadInput
+
+    try:
+        return build_config({name: options.get(name) for name in FIELDS},
+                            bucket_required=bucket_required)
+    except BadAnswers as bad:
+        raise BadInput(bad.for_cli()) from None

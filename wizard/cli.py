@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from wizard import __version__
-from wizard.answers import FIELDS, BadAnswers, Built, build_config
+from wizard.answers import FIELDS, build_from_options
 from wizard.config import (
     DEFAULT_GROUP,
     DEFAULT_POLICY_NAME,
@@ -142,22 +142,6 @@ def build_parser() -> argparse.ArgumentParser:
                    "verify, destroy, the wizard) share it. Prints the variables to export for "
                    "the AWS CLI or other tools.")
     return parser
-
-
-# --- turning arguments into a validated SetupConfig -------------------------------------------
-
-
-def answers_of(args: argparse.Namespace) -> dict[str, Any]:
-    """The setup answers given on the command line, by ``SetupConfig`` field."""
-    return {name: getattr(args, name, None) for name in FIELDS}
-
-
-def built_from(args: argparse.Namespace, *, bucket_required: bool = True) -> Built:
-    """The validated configuration, or :class:`BadInput` naming each option and its rule."""
-    try:
-        return build_config(answers_of(args), bucket_required=bucket_required)
-    except BadAnswers as bad:
-        raise BadInput(bad.for_cli()) from None
 
 
 # --- commands without AWS ------------------------------------------------------------------
@@ -289,7 +273,7 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
 
 def _run_tui(args: argparse.Namespace) -> int:
     """Start the Textual wizard with what the options prefilled (validated as typed)."""
-    built = built_from(args, bucket_required=False)
+    built = build_from_options(vars(args), bucket_required=False)
     from screens.app import run_tui
 
     return run_tui(built.config, sandbox=args.sandbox)

@@ -1,4 +1,4 @@
-"""Writes as a dependency graph: independent chains at once, each step waiting only for what it needs.
+"""Writes as a dependency graph: independent chains at once, each waiting only for what it needs.
 
 ``apply`` runs every step that has something to do in its own thread. A step waits for the
 milestones it needs (:meth:`Work.need`: "the user exists", "the bucket exists") and announces its

@@ -1,4 +1,4 @@
-"""The headless commands (plan, apply, destroy, verify, rotate): the engine's results as text or JSON.
+"""The headless commands (plan, apply, destroy, verify, rotate): the engine's results as text/JSON.
 
 The same plans and results the TUI shows, printed instead. Progress goes to stderr and the result
 to stdout, so ``--json`` output can be piped straight into ``jq``. Nothing is decided here: what
@@ -17,7 +17,7 @@ import sys
 from contextlib import ExitStack
 from typing import Any, TextIO
 
-from wizard.cli import built_from
+from wizard.answers import build_from_options
 from wizard.connect import open_run
 from wizard.context import RunContext
 from wizard.engine import Engine, NeedsConsent, PlanRefused
@@ -151,7 +151,7 @@ def print_report(report: Report, heading: str, out: TextIO) -> None:
 
 
 def run_command(args: argparse.Namespace, out: TextIO) -> int:
-    built = built_from(args)
+    built = build_from_options(vars(args))
     json_mode = bool(args.json)
     with ExitStack() as stack:
         opened = open_run(built.config, sandbox=bool(getattr(args, "sandbox", False)),

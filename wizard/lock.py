@@ -10,6 +10,7 @@ with a note of who holds it, so a waiting run can say plainly what it waits for.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -89,8 +90,6 @@ def run_lock(kind: str, name: str, *, sandbox: bool = False, command: str = "",
                        "started": time.time()}, handle)
         yield
     finally:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(note_path)
-        except OSError:
-            pass
         lock.release()

@@ -7,9 +7,8 @@ paste and the config file itself rather than pointing at a screen it does not ha
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from wizard.model import Action, NextStep, Report, StepResult
 

@@ -1,9 +1,10 @@
-"""Staged key rotation: every destination checked first, the old key retired only once the new works.
+"""Staged key rotation: every destination checked first; the old key retired once the new works.
 
 1. **Check** (nothing changes): the keyring works; the user exists; CircleCI's token is valid and
    the project (or context) reachable, when CircleCI holds the key; there is room for a second
    key (orphans are deleted first, they only take a slot).
-2. **Create** the new key (never retried blindly, see :func:`~wizard.steps.access_key_step.create_key`).
+2. **Create** the new key (never retried blindly: see
+   :func:`~wizard.steps.access_key_step.create_key`).
 3. **Store** it in the keyring, in place of the old one.
 4. **Deliver** it to CircleCI.
 5. **Prove** it works: a live call signed with it, waiting out IAM's propagation delay (bounded).

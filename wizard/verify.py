@@ -98,8 +98,9 @@ def invariant_checks(ctx: RunContext) -> list[VerifyCheck]:
     bucket = read_bucket(ctx)
     if bucket.state == "exists" and (bucket.managed or c.create_bucket):
         if not bucket.block_readable:
-            checks.append(VerifyCheck("Block Public Access on the bucket", "allowed", "unproven",
-                                      "your identity cannot read it (s3:GetBucketPublicAccessBlock)"))
+            checks.append(VerifyCheck(
+                "Block Public Access on the bucket", "allowed", "unproven",
+                "your identity cannot read it (s3:GetBucketPublicAccessBlock)"))
         else:
             checks.append(VerifyCheck(
                 "Block Public Access on the bucket", "allowed",

@@ -35,6 +35,7 @@ from wizard.circleci.errors import (
     CircleCISlugError,
     for_status,
     network_error,
+    not_json,
     restriction_refused,
     restrictions_forbidden,
     scrub,
@@ -161,6 +162,14 @@ class ProjectSlug:
     vcs: str
     org: str
     repo: str
+
+
+def _is_json(response: httpx.Response) -> bool:
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
 
 
 def parse_slug(slug: str) -> ProjectSlug:
@@ -308,6 +317,8 @@ class CircleCIClient:
                 raise network_error(self.host, what, type(exc).__name__, attempt) from None
             status = response.status_code
             if status < 400:
+                if response.content and not _is_json(response):
+                    raise not_json(self.host, what, response.headers.get("content-type", ""))
                 return response
             if status == 429 and attempt < self._max_attempts:
                 self._sleep(self._retry_after(response, attempt - 1))

@@ -82,6 +82,9 @@ def for_status(
     project_slug: str | None = None,
 ) -> CircleCIError:
     """The error for an HTTP ``status`` met while working on ``what`` (e.g. "project gh/a/b")."""
+    from wizard.urls import shown
+
+    host = shown(host)  # CIRCLE_HOST may carry user:password@; messages never do
     said = f" CircleCI said: {server_message.rstrip('.')}." if server_message else ""
     if status == 401:
         return CircleCIAuthError(
@@ -158,8 +161,23 @@ def restriction_refused(
 
 def network_error(host: str, what: str, reason: str, attempts: int) -> CircleCINetworkError:
     """CircleCI could not be reached; ``reason`` is the transport error's class name only."""
+    from wizard.urls import shown
+
+    host = shown(host)
     return CircleCINetworkError(
         f"Could not reach CircleCI at {host} while working on {what} ({reason}, "
         f"{attempts} attempts).",
         hint="Check the network connection, any proxy settings, and CIRCLE_HOST.",
     )
+
+
+def not_json(host: str, what: str, content_type: str) -> CircleCIRequestError:
+    """CircleCI's address answered with a web page (or anything else that is not the API)."""
+    from wizard.urls import shown
+
+    kind = content_type.split(";")[0].strip() or "no content type"
+    return CircleCIRequestError(
+        f"{shown(host)} answered the request for {what} with something that is not CircleCI's "
+        f"API ({kind}).",
+        hint="Check CIRCLE_HOST: it is the address of CircleCI itself (https://circleci.com, or "
+        "your CircleCI server's), not of a web page or a proxy's login page.")

@@ -133,9 +133,11 @@ class PolicyStep(Step):
             # The answer was lost: did the new version become the default?
             ctx.reads.forget(("policy", name))
             again = iam_reads.policy(ctx, name)
-            if again is None or not same_policy(_default_document(ctx, again), wanted_document(ctx)):
+            done = again is not None and same_policy(_default_document(ctx, again),
+                                                     wanted_document(ctx))
+            if not done:
                 raise explain(exc, f"updating policy {name}", "iam:CreatePolicyVersion") from exc
-            version = again["DefaultVersionId"]
+            version = again["DefaultVersionId"]  # type: ignore[index]
         ctx.reads.forget(("policy", name))
         work.did(f"Updated policy {name} (new default version {version}).")
         return self.result(Action.UPDATE, " ".join(work.done), policy_arn=arn)
