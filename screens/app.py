@@ -25,6 +25,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
+from screens.clipboard_exit import ClipboardExitGuard, quit_note
 from screens.commands import WizardCommands
 from screens.confirm_screen import ConfirmScreen
 from screens.flow import PAGE_KEYS, QUIT, following, jump
@@ -116,10 +117,13 @@ class WizardApp(App[int]):
         self._ctx: RunContext | None = None
         self._steps: dict[str, Step] = {}
         self._copy_once: dict[str, Any] = {}
+        #: Wipes a copied secret from the clipboard on quit, crash and exit signals.
+        self.clipboard_guard = ClipboardExitGuard(self)
 
     # -- start-up --------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.clipboard_guard.start()
         self.screen_change_signal.subscribe(self, self._first_page_shown)
         self.run_flow()
 
@@ -373,11 +377,16 @@ class WizardApp(App[int]):
             if yes:
                 self.exit(0)
 
-        self.push_screen(ConfirmScreen("Quit the wizard?", self.quit_warning(),
-                                       yes="Quit", no="Stay"), answered)
+        warning = " ".join(filter(None, (self.quit_warning(), quit_note())))
+        self.push_screen(ConfirmScreen("Quit the wizard?", warning, yes="Quit", no="Stay"),
+                         answered)
 
     def quit_warning(self) -> str:
-        """What quitting now means, in this run's terms (the sandbox forgets everything)."""
+        """What quitting now means, in this run's terms (the sandbox forgets everything).
+
+        The dialog adds :func:`screens.clipboard_exit.quit_note` when a copied secret is still
+        on the clipboard.
+        """
         if self.sandbox is not None:
             return ("Quitting ends the sandbox: everything made in it vanishes, and nothing was "
                     "ever created in AWS.")
@@ -403,6 +412,7 @@ class WizardApp(App[int]):
         self._close_messages_no_wait()
 
     def on_unmount(self) -> None:
+        self.clipboard_guard.stop()
         if self.sandbox is not None:
             self.sandbox.stop()
 

@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 import threading
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.clipboard_support import alive, copy_as_operator, eventually, holds, xclip_servers
 from wizard.clipboard import (
     CLEAR_AFTER_SECONDS,
     AlreadyCopied,
     ClipboardUnavailable,
     CopyOnce,
     SystemClipboard,
+    clear_pending,
+    pending_copies,
+    pending_on_clipboard,
 )
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_pending() -> Iterator[None]:
+    """Each test starts and ends with no copied secret owed a clear in this process."""
+    clear_pending()
+    yield
+    clear_pending()
 
 
 @pytest.fixture
@@ -26,6 +42,11 @@ def display(x_display: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("DISPLAY", x_display)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     return x_display
+
+
+def fake_secret() -> str:
+    """A throwaway value that looks like no real credential."""
+    return f"not-a-real-secret-{uuid.uuid4().hex}"
 
 
 def _xclip_out() -> str:
@@ -181,3 +202,131 @@ def test_these_engine_modules_import_neither_textual_nor_keyring():
         check=True,
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_copied_secret_is_pending_until_a_clear_looked(display):
+    clipboard = SystemClipboard()
+    once = CopyOnce(fake_secret)
+    assert not once.pending and pending_copies() == ()
+    once.copy(clipboard)
+    assert once.pending and pending_copies() == (once,)
+    assert once.on_clipboard() and pending_on_clipboard() == 1
+    copy_as_operator("the operator's own text")
+    assert not once.on_clipboard() and pending_on_clipboard() == 0
+    assert once.pending  # nobody has looked yet
+    assert once.clear_if_unchanged() is False  # the clipboard it went to, by default
+    assert not once.pending and pending_copies() == ()
+
+
+def test_clear_pending_wipes_only_secrets_still_on_the_clipboard(display):
+    clipboard = SystemClipboard()
+    replaced, kept = CopyOnce(fake_secret), CopyOnce(fake_secret)
+    replaced.copy(clipboard)
+    copy_as_operator("the operator's own text")
+    assert clear_pending() == 0
+    assert _xclip_out() == "the operator's own text"
+    assert pending_copies() == ()
+
+    kept.copy(clipboard)
+    assert clear_pending() == 1
+    assert _xclip_out() == ""
+    assert clear_pending() == 0  # idempotent: nothing is pending any more
+    assert not kept.pending
+
+
+@pytest.mark.parametrize("tool", ["xclip", "xsel"])
+def test_a_clear_ends_the_server_that_held_the_secret_and_leaves_none(display, tool, tmp_path,
+                                                                      monkeypatch):
+    only = tmp_path / "bin"
+    only.mkdir()
+    (only / tool).symlink_to(shutil.which(tool))
+    monkeypatch.setenv("PATH", str(only))
+    clipboard = SystemClipboard()
+    assert clipboard.name == tool
+    secret = fake_secret()
+    CopyOnce(lambda: secret).copy(clipboard)
+    servers = _servers(tool, display)
+    assert len(servers) == 1, servers
+    assert clear_pending() == 1
+    assert eventually(lambda: not alive(servers[0])), f"{tool} still serves the secret"
+    assert eventually(lambda: _servers(tool, display) == []), "a clear left a server behind"
+    monkeypatch.setenv("PATH", os.environ["PATH"] + os.pathsep + "/usr/bin")
+    assert _xclip_out() == ""
+
+
+def _servers(tool: str, display: str) -> list[int]:
+    """Running ``tool`` processes on ``display`` (xclip's or xsel's selection servers)."""
+    if tool == "xclip":
+        return xclip_servers(display)
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == tool and \
+                    f"DISPLAY={display}".encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return [pid for pid in found if alive(pid)]
+
+
+def test_clear_pending_is_bounded_when_xclip_hangs(display, tmp_path, monkeypatch):
+    clipboard = SystemClipboard()
+    once = CopyOnce(fake_secret)
+    once.copy(clipboard)
+    # From now on "xclip" hangs, as it does when the X server stops answering.
+    hung = tmp_path / "hung"
+    hung.mkdir()
+    (hung / "xclip").write_text("#!/bin/sh\necho $$ >> \"$0.pids\"\nexec sleep 60\n")
+    (hung / "xclip").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{hung}{os.pathsep}{os.environ['PATH']}")
+    started = time.monotonic()
+    assert clear_pending(timeout=0.5) == 0
+    assert time.monotonic() - started < 1.5
+    assert once.pending  # still owed: the clipboard could not be read
+    pids = [int(p) for p in (hung / "xclip.pids").read_text().split()]
+    assert pids and not any(alive(pid) for pid in pids)  # the hung tool was killed
+    monkeypatch.setenv("PATH", os.environ["PATH"].split(os.pathsep, 1)[1])
+    assert clear_pending() == 1  # and the next exit path clears it
+
+
+class _GoneTerminal:
+    """An OSC 52 adapter after its app has gone: every call raises RuntimeError, until back."""
+
+    def __init__(self) -> None:
+        self.gone = False
+        self.text = ""
+
+    def copy(self, text: str) -> None:
+        if self.gone:
+            raise RuntimeError("App is not running")
+        self.text = text
+
+    def paste(self) -> str:
+        if self.gone:
+            raise RuntimeError("App is not running")
+        return self.text
+
+
+def test_clear_pending_never_raises():
+    terminal = _GoneTerminal()
+    once = CopyOnce(fake_secret)
+    once.copy(terminal)
+    terminal.gone = True
+    assert clear_pending() == 0
+    assert pending_on_clipboard() == 0
+    assert once.pending
+    terminal.gone = False
+    assert pending_on_clipboard() == 1
+    assert clear_pending() == 1 and terminal.text == ""
+
+
+def test_a_program_that_exits_without_clearing_still_clears(display):
+    """The atexit hook: a script that copies and returns leaves nothing on the clipboard."""
+    code = ("import os; from wizard.clipboard import CopyOnce, SystemClipboard; "
+            "CopyOnce(lambda: os.environ['TEST_SECRET']).copy(SystemClipboard())")
+    secret = fake_secret()
+    subprocess.run([sys.executable, "-c", code], env={**os.environ, "TEST_SECRET": secret},
+                   capture_output=True, timeout=30, check=True)
+    still_there = holds(secret)
+    assert not still_there, "the secret outlived the program"
+    assert eventually(lambda: xclip_servers(display) == [])

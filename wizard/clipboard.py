@@ -14,10 +14,21 @@ selection server keeps a capturing parent waiting forever and their errors land 
 terminal Textual is drawing on. A copy is read back before it counts, because with a dead
 ``DISPLAY`` these tools fail without raising. Anything with ``copy(text)`` and ``paste()``
 (the :class:`Clipboard` protocol) works with :class:`CopyOnce`, e.g. the screens' OSC 52 adapter.
+
+A copied secret must not outlive the program: a timer dies with the process, but the tool's
+selection server (an orphaned ``xclip``) would go on serving the secret. So every copied secret
+stays *pending* (:func:`pending_copies`) until a clear has looked at its clipboard, and
+:func:`clear_pending` wipes each one still there; the UI calls it on every way out, and it is also
+an ``atexit`` hook. Clearing gives up the selection instead of serving an empty text forever: the
+old server exits when it loses the selection, and ``xclip -loops 1`` (or ``xsel --clear``) leaves
+no process behind. :func:`clear_pending` is bounded in time: the tools we run get the time left
+(a hung ``xclip`` is killed), and waiting for a clear already under way stops at the deadline.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import hmac
 import os
@@ -25,10 +36,13 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 CLEAR_AFTER_SECONDS = 30
+#: Seconds :func:`clear_pending` may take at exit, whatever the clipboard tools do.
+EXIT_CLEAR_SECONDS = 3.0
 
 #: Seconds a clipboard tool may take before it counts as not working.
 _TOOL_TIMEOUT = 5
@@ -56,13 +70,20 @@ _PYPERCLIP_NAMES = {
 }
 
 # The tools we run ourselves: (copy argv, clear argv or None to copy "", paste argv).
+# A clear takes the selection from the server holding the text (which then exits) and leaves
+# none behind: xclip serves the empty text to one reader (the check that follows) and exits;
+# xsel and wl-copy give the selection up.
 _OWN_TOOLS: dict[str, tuple[list[str], list[str] | None, list[str]]] = {
     "xclip": (
         ["xclip", "-selection", "clipboard"],
-        None,
+        ["xclip", "-selection", "clipboard", "-loops", "1"],
         ["xclip", "-selection", "clipboard", "-o"],
     ),
-    "xsel": (["xsel", "--clipboard", "--input"], None, ["xsel", "--clipboard", "--output"]),
+    "xsel": (
+        ["xsel", "--clipboard", "--input"],
+        ["xsel", "--clipboard", "--clear"],
+        ["xsel", "--clipboard", "--output"],
+    ),
     "wl-clipboard": (["wl-copy"], ["wl-copy", "--clear"], ["wl-paste", "--no-newline"]),
 }
 
@@ -81,6 +102,30 @@ class Clipboard(Protocol):
     def copy(self, text: str) -> None: ...
 
     def paste(self) -> str: ...
+
+
+#: When set (by :func:`clear_pending`, in its own context), the monotonic time by which every
+#: clipboard call made in this context must be done.
+_DEADLINE: ContextVar[float | None] = ContextVar("clipboard_deadline", default=None)
+
+
+def _time_left(limit: float) -> float:
+    """``limit`` seconds, or less if a deadline is set (never below a few milliseconds)."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return limit
+    return max(0.01, min(limit, deadline - time.monotonic()))
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[float]:
+    deadline = time.monotonic() + seconds
+    current = _DEADLINE.get()
+    token = _DEADLINE.set(deadline if current is None else min(current, deadline))
+    try:
+        yield deadline
+    finally:
+        _DEADLINE.reset(token)
 
 
 def _where() -> str:
@@ -106,7 +151,7 @@ class _Tool:
                     input=text.encode("utf-8"),
                     stdout=subprocess.DEVNULL,
                     stderr=err,
-                    timeout=_TOOL_TIMEOUT,
+                    timeout=_time_left(_TOOL_TIMEOUT),
                     check=False,
                 )
             except (OSError, subprocess.SubprocessError) as exc:
@@ -123,7 +168,11 @@ class _Tool:
     def paste(self) -> str:
         try:
             done = subprocess.run(
-                self._paste_argv, capture_output=True, timeout=_TOOL_TIMEOUT, check=False
+                self._paste_argv,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=_time_left(_TOOL_TIMEOUT),
+                check=False,
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise ClipboardUnavailable(
@@ -177,7 +226,7 @@ class SystemClipboard:
             raise ClipboardUnavailable(f"{name} failed ({type(exc).__name__}). {_FIX}") from None
         # xsel and wl-copy fork before they own the selection, so the text may show up a moment
         # after the command returns: poll briefly before calling the copy lost.
-        deadline = time.monotonic() + _SETTLE_SECONDS
+        deadline = time.monotonic() + _time_left(_SETTLE_SECONDS)
         while self.paste() != text:
             if time.monotonic() >= deadline:
                 raise ClipboardUnavailable(
@@ -201,21 +250,52 @@ def _digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
+# The copied secrets not yet cleared (or found replaced), oldest first, and whether the
+# atexit hook is in place. Guarded by _PENDING_LOCK: copies and clears run in threads.
+_PENDING: dict[int, CopyOnce] = {}
+_PENDING_LOCK = threading.Lock()
+_atexit_registered = False
+
+
+def _add_pending(once: CopyOnce) -> None:
+    global _atexit_registered
+    with _PENDING_LOCK:
+        _PENDING[id(once)] = once
+        if not _atexit_registered:
+            atexit.register(clear_pending)
+            _atexit_registered = True
+
+
+def _drop_pending(once: CopyOnce) -> None:
+    with _PENDING_LOCK:
+        _PENDING.pop(id(once), None)
+
+
 class CopyOnce:
     """A secret that may be copied to a clipboard one time, and wiped from it afterwards.
 
     ``secret`` is called only when copying, so the value need not sit in this object; after
-    the copy only its SHA-256 is kept, to recognise it on the clipboard later.
+    the copy only its SHA-256 is kept, to recognise it on the clipboard later, with the
+    clipboard it went to, until a clear has looked there (:attr:`pending`).
     """
 
     def __init__(self, secret: Callable[[], str]) -> None:
         self._secret = secret
         self._digest: bytes | None = None
+        #: Where the secret was copied to, while a clear is still owed there.
+        self._clipboard: Clipboard | None = None
+        self._lock = threading.Lock()  # one clear at a time (the timer's and the exit's)
 
     @property
     def used(self) -> bool:
         """True once the secret has been copied."""
         return self._digest is not None
+
+    @property
+    def pending(self) -> bool:
+        """True from the copy until a clear found the clipboard holding something else or
+        emptied it; a clipboard that could not be read leaves it pending."""
+        return self._clipboard is not None
 
     def copy(self, clipboard: Clipboard) -> None:
         """Copy the secret. A failed copy may be retried (e.g. via OSC 52); a second may not."""
@@ -227,23 +307,48 @@ class CopyOnce:
         value = self._secret()
         clipboard.copy(value)
         self._digest = _digest(value)
+        self._clipboard = clipboard
+        _add_pending(self)
 
-    def clear_if_unchanged(self, clipboard: Clipboard) -> bool:
-        """Empty the clipboard if it still holds the secret; True if it did.
-
-        Never raises ClipboardUnavailable: it runs from timers, where an exception would only
-        spoil the screen. A clipboard that cannot be read is left as it is.
-        """
-        if self._digest is None:
+    def on_clipboard(self) -> bool:
+        """True if the clipboard the secret went to still holds it (False if unreadable)."""
+        clipboard = self._clipboard
+        if self._digest is None or clipboard is None:
             return False
         try:
-            current = clipboard.paste()
-            if not hmac.compare_digest(_digest(current or ""), self._digest):
-                return False
-            clipboard.copy("")
+            return hmac.compare_digest(_digest(clipboard.paste() or ""), self._digest)
         except ClipboardUnavailable:
             return False
-        return True
+
+    def clear_if_unchanged(self, clipboard: Clipboard | None = None) -> bool:
+        """Empty the clipboard if it still holds the secret; True if it did.
+
+        ``clipboard`` defaults to the one the secret was copied to. Never raises
+        ClipboardUnavailable: it runs from timers, where an exception would only spoil the
+        screen. A clipboard that cannot be read is left as it is (and the clear stays pending).
+        """
+        clipboard = clipboard if clipboard is not None else self._clipboard
+        if self._digest is None or clipboard is None:
+            return False
+        deadline = _DEADLINE.get()
+        wait = -1 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._lock.acquire(timeout=wait):
+            return False  # another clear is under way and the time is up
+        try:
+            current = clipboard.paste()
+            if hmac.compare_digest(_digest(current or ""), self._digest):
+                clipboard.copy("")
+                cleared = True
+            else:
+                cleared = False
+        except ClipboardUnavailable:
+            return False
+        finally:
+            self._lock.release()
+        if clipboard is self._clipboard:
+            self._clipboard = None
+            _drop_pending(self)
+        return cleared
 
     def schedule_clear(
         self,
@@ -254,10 +359,49 @@ class CopyOnce:
         """Start a timer that calls :meth:`clear_if_unchanged` after ``seconds``; return it.
 
         The timer is a daemon thread where the factory allows it, so it never holds the program
-        open; the CLI should ``join()`` it if it wants the wipe to happen before it exits.
+        open; the CLI should ``join()`` it if it wants the wipe to happen before it exits (or
+        rely on :func:`clear_pending`, which runs at exit).
         """
         timer = timer_factory(seconds, lambda: self.clear_if_unchanged(clipboard))
         if hasattr(timer, "daemon"):
             timer.daemon = True
         timer.start()
         return timer
+
+
+def pending_copies() -> tuple[CopyOnce, ...]:
+    """The secrets copied in this process whose clipboard may still hold them, oldest first."""
+    with _PENDING_LOCK:
+        return tuple(_PENDING.values())
+
+
+def pending_on_clipboard(timeout: float = 1.0) -> int:
+    """How many copied secrets their clipboard still holds (read within ``timeout`` s).
+
+    Never raises; a clipboard that cannot be read in time counts as not holding it.
+    """
+    held = 0
+    with _deadline(timeout) as deadline:
+        for once in pending_copies():
+            if time.monotonic() >= deadline:
+                break
+            with contextlib.suppress(Exception):
+                held += once.on_clipboard()
+    return held
+
+
+def clear_pending(timeout: float = EXIT_CLEAR_SECONDS) -> int:
+    """Wipe every pending secret still on its clipboard; how many were wiped.
+
+    For every exit path: idempotent (a wiped or replaced secret is no longer pending), never
+    raises, and returns within about ``timeout`` seconds even if a clipboard tool hangs (the
+    tool is killed). What the operator copied since is left alone (compared by digest).
+    """
+    cleared = 0
+    with contextlib.suppress(Exception), _deadline(timeout) as deadline:
+        for once in pending_copies():
+            if time.monotonic() >= deadline:
+                break
+            with contextlib.suppress(Exception):
+                cleared += once.clear_if_unchanged()
+    return cleared

@@ -1,0 +1,65 @@
+"""A real wizard process for the clipboard exit tests, left holding a freshly copied secret.
+
+    python -m tests.clipboard_exit_driver PIDFILE
+
+It starts the sandbox (moto's server, in this process), has the engine make everything up to
+the IAM user, then runs the app from ``screens.app.make_app`` in the terminal it was started in
+(a tmux pane in the tests) with the real keyring from the environment and the default clipboard
+(xclip on the test's X server). Textual's auto-pilot, the supported way to drive an app, goes to
+the access key page, presses Enter to create the key and ``s`` to copy its secret once, as an
+operator would; then the app waits, within its 30 seconds, for the test to end it.
+
+SIGUSR1 makes a handler raise, as a bug would, so the app ends through its crash path. The
+process id is written to PIDFILE; nothing secret is written anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _bug() -> None:
+    raise RuntimeError("a bug in a handler")
+
+
+async def _drive(pilot: Any) -> None:
+    from tests.tui_support import wait_for, wait_page
+
+    app = pilot.app
+    await wait_for(pilot, lambda: app.connection == "ready", timeout=60, what="the connection")
+    app.jump_to("access_key")
+    await wait_page(pilot, "access_key", timeout=60)
+    screen = app.screen
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: screen.state == "applied", timeout=60, what="the key")
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, app.call_later, _bug)
+    await pilot.press("s")
+
+
+def main(pidfile: str) -> int:
+    from screens.app import make_app
+    from tests.test_tui_flow import BUCKET, prepare_user
+    from wizard.config import SetupConfig
+    from wizard.headless import SANDBOX_SERVICE
+    from wizard.sandbox import Sandbox
+    from wizard.secret_store import SecretStore
+
+    with Sandbox() as sandbox:
+        sandbox.activate()
+        session = sandbox.session()
+        store = SecretStore(service=SANDBOX_SERVICE)
+        asyncio.run(prepare_user(session, store))
+        app = make_app(SetupConfig(bucket=BUCKET), session_factory=lambda _: session,
+                       secret_store=store)
+        Path(pidfile).write_text(str(os.getpid()))
+        app.run(auto_pilot=_drive)
+        return int(app.return_code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
