@@ -235,3 +235,43 @@ def test_access_key_repr_hides_the_secret():
     assert SECRET not in repr(KEY)
     assert SECRET not in str(KEY)
     assert KEY.access_key_id in repr(KEY)
+
+
+def test_the_os_keyring_is_chosen_without_scanning_every_package(secret_service, monkeypatch,
+                                                                 tmp_path):
+    from wizard.secret_store import choose_backend
+
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", secret_service.address)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no keyringrc.cfg
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    import keyring.backend
+
+    scanned = []
+    monkeypatch.setattr(keyring.backend, "get_all_keyring",
+                        lambda: scanned.append(1) or [])
+    assert isinstance(choose_backend(), SecretService.Keyring)
+    assert scanned == []  # the entry-point scan was never needed
+
+
+def test_what_the_operator_configured_for_keyring_wins(secret_service, monkeypatch, tmp_path):
+    from wizard.secret_store import choose_backend
+
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", secret_service.address)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    chosen = choose_backend()
+    assert type(chosen).__name__ == "PlaintextKeyring"  # honoured, then refused:
+    with pytest.raises(InsecureKeyring):
+        SecretStore(chosen).ensure_usable()
+
+
+def test_without_an_os_keyring_keyrings_own_discovery_decides(monkeypatch, tmp_path):
+    from wizard.secret_store import choose_backend
+
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    chosen = choose_backend()
+    assert not isinstance(chosen, SecretService.Keyring)
+    with pytest.raises(KeyringUnavailable):  # keyrings.alt's file: refused out loud
+        SecretStore(chosen).ensure_usable()

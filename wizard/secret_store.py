@@ -99,6 +99,43 @@ def _is_insecure(backend: object) -> str | None:
     return None
 
 
+#: The operating system's own keyring, by platform: ``module:Class`` under keyring.backends.
+_NATIVE = {
+    "linux": "SecretService:Keyring",
+    "darwin": "macOS:Keyring",
+    "win32": "Windows:WinVaultKeyring",
+}
+
+
+def choose_backend() -> Any:
+    """The backend keyring's configuration names, else the OS keyring, else keyring's choice.
+
+    What the operator configured for keyring (``PYTHON_KEYRING_BACKEND`` or ``keyringrc.cfg``)
+    always wins, through keyring's own loaders. Otherwise the operating system's own keyring is
+    tried first, directly: keyring's general discovery scans every installed package's entry
+    points, which costs a tenth of a second on each run, and the wizard wants the OS keyring
+    anyway. Only when that is not available does keyring discover what else is installed.
+    """
+    import keyring
+    import keyring.core
+
+    configured = keyring.core.load_env() or keyring.core.load_config()
+    if configured is not None:
+        return configured
+    native = _NATIVE.get(sys.platform if sys.platform != "linux2" else "linux")
+    if native is not None:
+        from importlib import import_module
+
+        module, name = native.split(":")
+        try:
+            candidate = getattr(import_module(f"keyring.backends.{module}"), name)()
+            if candidate.priority > 0:  # raises, or is <= 0, when it cannot be used here
+                return candidate
+        except Exception:  # noqa: BLE001 - not available: let keyring look further
+            pass
+    return keyring.get_keyring()
+
+
 def _describe(backend: object) -> str:
     return f"{_module_of(backend)}.{type(backend).__name__}"
 
@@ -122,12 +159,10 @@ class SecretStore:
 
     @property
     def backend(self) -> Any:
-        """The keyring backend in use (resolving keyring's default the first time)."""
+        """The keyring backend in use (resolved the first time: see :func:`choose_backend`)."""
         if self._backend is None:
-            import keyring
-
             try:
-                self._backend = keyring.get_keyring()
+                self._backend = choose_backend()
             except Exception as exc:  # any failure here means "no keyring"
                 raise KeyringUnavailable(
                     f"The keyring library could not choose a backend ({type(exc).__name__}: "
