@@ -117,15 +117,58 @@ class RunContext:
         def ask() -> Identity:
             from wizard.aws import aws_call
 
+            sts = self.client("sts")
             with aws_call("asking AWS who you are", "sts:GetCallerIdentity"):
-                answer = self.client("sts").get_caller_identity()
-            return Identity(answer["Account"], answer["Arn"], answer["UserId"])
+                answer = sts.get_caller_identity()
+            identity = Identity(answer["Account"], answer["Arn"], answer["UserId"])
+            credential = self._credential()
+            if credential is not None:
+                from wizard.state import remember_account
+
+                remember_account(*credential, identity.account)
+            return identity
 
         return self.reads.once("identity", ask)
+
+    def _credential(self) -> tuple[str, str] | None:
+        """(endpoint, access key id) the run signs with: what an account guess is keyed by."""
+        try:
+            credentials = self.session.get_credentials()
+            key_id = credentials.access_key if credentials is not None else None
+        except Exception:  # noqa: BLE001 - no guess is fine; the real call will explain
+            return None
+        if not key_id:
+            return None
+        return str(self.client("sts").meta.endpoint_url), str(key_id)
+
+    @property
+    def account_guess(self) -> str | None:
+        """The account these credentials had last time: lets reads that need the account (a
+        policy's ARN) start before STS has answered. Always checked against :attr:`identity`."""
+
+        def guess() -> str | None:
+            from wizard.state import known_account
+
+            credential = self._credential()
+            return known_account(*credential) if credential is not None else None
+
+        return self.reads.once("account_guess", guess)
 
     @property
     def partition(self) -> str:
         return self.identity.partition
+
+    @property
+    def partition_guess(self) -> str:
+        """The partition, from the identity once known, else from the region's name."""
+        if self.reads.known("identity"):
+            return self.identity.partition
+        region = self.region
+        if region.startswith("cn-"):
+            return "aws-cn"
+        if region.startswith("us-gov-"):
+            return "aws-us-gov"
+        return "aws"
 
     def iam_arn(self, kind: str, name: str, path: str = "/") -> str:
         """``arn:<partition>:iam::<account>:<kind><path><name>``."""

@@ -88,18 +88,28 @@ class Engine:
         return [f.result() for f in futures]
 
     def _warm_up(self) -> list[Callable[[], Any]]:
-        """What a plan needs besides the steps' reads, fetched alongside them."""
+        """What a plan needs besides the steps' reads, fetched alongside them.
+
+        The caller's identity goes out first: its answer is awaited by every ARN, and while it
+        is in flight the other clients are built (parsing their service models is work for
+        the processor, the identity's round trip is not).
+        """
         ctx = self.ctx
         warm: list[Callable[[], Any]] = [lambda: ctx.identity]
         if ctx.config.keys and ctx.secrets is not None:
             warm.append(lambda: _quietly(ctx.secrets.backend_name))
         return warm
 
+    def _first_client(self) -> None:
+        """The STS client before anything else, so the identity is the first request sent."""
+        self.ctx.client("sts")
+
     def plan(self, *, warnings: tuple[str, ...] = ()) -> Plan:
         """What apply would do, every step at once. Only reads."""
         infos = self.infos
         calls = [lambda i=i: self._guarded(i, "planning", lambda: i.step().plan(self.ctx))
                  for i in infos]
+        self._first_client()
         answers = self._all_at_once(self._warm_up() + calls)
         steps = tuple(answers[len(answers) - len(infos):])
         return Plan("setup", self.ctx.config, self.ctx.identity, self.ctx.region, steps,

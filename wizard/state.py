@@ -19,3 +19,52 @@ def state_dir() -> Path:
     path = user_state_path(APP, appauthor=False)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+def _account_file() -> Path:
+    return state_dir() / "accounts.json"
+
+
+def _credential_key(endpoint: str, access_key_id: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{endpoint}|{access_key_id}".encode()).hexdigest()[:24]
+
+
+def known_account(endpoint: str, access_key_id: str) -> str | None:
+    """The account these credentials belonged to last time, or None (a guess to verify).
+
+    Only a hash of the endpoint and access key id is kept, next to the account id: no key
+    material, and an account id is an identifier, not a secret.
+    """
+    import json
+
+    try:
+        known = json.loads(_account_file().read_text(encoding="utf-8"))
+        return str(known[_credential_key(endpoint, access_key_id)])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remember_account(endpoint: str, access_key_id: str, account: str) -> None:
+    """Keep the account for :func:`known_account`; never fails the run."""
+    import json
+    import os
+
+    path = _account_file()
+    try:
+        try:
+            known = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+        key = _credential_key(endpoint, access_key_id)
+        if known.get(key) == account:
+            return
+        known[key] = account
+        if len(known) > 50:  # a small file: the oldest entries go
+            known = dict(list(known.items())[-50:])
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(known), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass

@@ -17,7 +17,7 @@ from typing import Any
 from wizard.aws import delete, outcome_unknown
 from wizard.context import RunContext
 from wizard.errors import WizardError, error_code, explain
-from wizard.graph import Work
+from wizard.graph import Work, at_once
 from wizard.keys import IAM_KEYS_PER_USER, Holder, KeyState, read_keys
 from wizard.model import Action, SecretHandoff, StepPlan, StepResult
 from wizard.steps import iam_reads
@@ -137,15 +137,19 @@ class AccessKeyStep(Step):
 
     def plan(self, ctx: RunContext) -> StepPlan:
         user = ctx.config.user
-        problem = keyring_problem(ctx)
+        # The keyring (local D-Bus calls) and the user's keys (AWS) are asked at the same time;
+        # listing the keys of a user that does not exist is a quick "none".
+        problem, _, exists = at_once(lambda: keyring_problem(ctx),
+                                     lambda: iam_reads.access_keys(ctx, user),
+                                     lambda: iam_reads.user(ctx, user) is not None)
         if problem:
-            return self.planned(Action.BLOCKED, problem)
+            return self.planned(Action.BLOCKED, str(problem))
         try:
             stored = stored_key(ctx)
         except Exception as exc:  # a malformed entry or a keyring that failed on read
             return self.planned(Action.BLOCKED, str(exc))
         backend = ctx.secrets.backend_name()
-        if iam_reads.user(ctx, user) is None:
+        if not exists:
             return self.planned(Action.CREATE, f"Create an access key for {user} and store its "
                                 f"secret in the OS keyring ({backend}).",
                                 calls=("iam:CreateAccessKey",), facts=KeyState((), stored))

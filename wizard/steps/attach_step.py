@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wizard.aws import aws_call, delete, is_managed
 from wizard.context import RunContext
-from wizard.graph import Work
+from wizard.graph import Work, at_once
 from wizard.model import Action, StepPlan, StepResult
 from wizard.steps import iam_reads
 from wizard.steps.base import Step
@@ -15,7 +15,10 @@ class AttachStep(Step):
 
     def plan(self, ctx: RunContext) -> StepPlan:
         c = ctx.config
-        if iam_reads.policy_arn(ctx) in iam_reads.group_policies(ctx, c.group):
+        # Both questions at once: the policy's ARN needs the account, the list does not.
+        arn, attached = at_once(lambda: iam_reads.policy_arn(ctx),
+                                lambda: iam_reads.group_policies(ctx, c.group))
+        if arn in attached:  # type: ignore[operator]
             return self.planned(Action.EXISTS, f"Policy {c.policy_name} is attached to {c.group}.")
         return self.planned(Action.CREATE, f"Attach policy {c.policy_name} to group {c.group}.",
                             calls=("iam:AttachGroupPolicy",))

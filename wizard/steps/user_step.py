@@ -12,7 +12,7 @@ from wizard.aws import already_exists, aws_call, delete, is_managed, managed_tag
 from wizard.config import IAM_PATH
 from wizard.context import RunContext
 from wizard.errors import explain
-from wizard.graph import Work
+from wizard.graph import Work, at_once
 from wizard.model import Action, StepPlan, StepResult
 from wizard.steps import iam_reads
 from wizard.steps.base import Step
@@ -28,11 +28,13 @@ class UserStep(Step):
         if user is None:
             return self.planned(Action.CREATE, f"Create programmatic IAM user {c.user} in group "
                                 f"{c.group}.", calls=("iam:CreateUser", "iam:AddUserToGroup"))
-        if iam_reads.has_console_password(ctx, c.user):
+        console, groups = at_once(lambda: iam_reads.has_console_password(ctx, c.user),
+                                  lambda: iam_reads.user_groups(ctx, c.user))
+        if console:
             return self.planned(Action.CONFLICT, f"IAM user {c.user} exists and has a console "
                                 "password; a CI identity must be programmatic only. Choose "
                                 "another --user or remove its console access.", facts=user)
-        if c.group in iam_reads.user_groups(ctx, c.user):
+        if c.group in groups:  # type: ignore[operator]
             return self.planned(Action.EXISTS, f"IAM user {c.user} exists and is in {c.group}.",
                                 facts=user)
         action = Action.REPAIR if is_managed(user) else Action.CREATE
