@@ -27,10 +27,9 @@ def _modules_after(code: str) -> set[str]:
     return set(out.split())
 
 
-@pytest.mark.parametrize("module", ENGINE_MODULES)
-def test_engine_module_does_not_import_textual(module):
-    loaded = _modules_after(f"import {module}")
-    assert not {m for m in loaded if m == "textual" or m.startswith("textual.")}
+def test_no_engine_module_imports_textual():
+    loaded = _modules_after("\n".join(f"import {m}" for m in ENGINE_MODULES))
+    assert {m.split(".")[0] for m in loaded} & {"textual", "screens"} == set()
 
 
 def test_cli_start_up_imports_neither_boto3_nor_moto_nor_textual():
@@ -45,3 +44,23 @@ def test_policy_command_needs_no_aws_sdk():
         "with contextlib.redirect_stdout(io.StringIO()): main(['policy', '--bucket', 'b-1'])"
     )
     assert "boto3" not in loaded and "botocore" not in loaded
+
+
+def test_a_headless_apply_loads_only_what_it_uses(aws_endpoint, secret_store, tmp_path):
+    """No UI, no sandbox, no CircleCI client when there is no CircleCI project."""
+    import os
+
+    listing = tmp_path / "modules.txt"
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(listing)!r}, 'w').write('\\n'.join(sys.modules)))\n"
+        "from wizard.cli import main\n"
+        "sys.exit(main(['apply', '--bucket', 'hygiene-builds', '--create-bucket', '--yes',"
+        " '--json']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, env=os.environ.copy())
+    assert done.returncode == 0, done.stderr
+    loaded = {m.split(".")[0] for m in listing.read_text().split()}
+    assert "boto3" in loaded and "keyring" in loaded  # it did the work
+    assert loaded & {"textual", "rich", "moto", "httpx", "screens", "policy_sentry"} == set()

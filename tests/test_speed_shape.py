@@ -1,0 +1,87 @@
+"""The shape of a run, measured against a deliberately slow AWS: how many requests, how many in a row.
+
+Speed itself is measured by the benchmarks (tests/benchmarks/); these tests pin what makes it:
+a plan asks all its questions at once (about one round trip when last run's account is known,
+two otherwise), a fresh apply writes in about two more, with exactly the ten writes the tutorial
+needs, and a second apply writes nothing. Each request here takes LATENCY seconds, far longer
+than the wizard's own work, so the counts are about the network, not the processor.
+"""
+
+from __future__ import annotations
+
+import time
+
+import boto3
+import pytest
+
+from tests.fixtures.engine import run_apply
+from wizard.answers import build_config
+from wizard.context import RunContext
+from wizard.engine import Engine
+
+LATENCY = 0.4
+
+FRESH_WRITES = {
+    "s3:CreateBucket", "s3:PutPublicAccessBlock", "s3:PutBucketTagging", "s3:PutObject",
+    "iam:CreateGroup", "iam:CreatePolicy", "iam:AttachGroupPolicy", "iam:CreateUser",
+    "iam:AddUserToGroup", "iam:CreateAccessKey",
+}
+
+
+@pytest.fixture
+def slow_aws(faulty_aws, secret_store):
+    faulty_aws.latency = LATENCY
+
+    def ctx() -> RunContext:
+        config = build_config({"bucket": "speed-builds", "create_bucket": True}).config
+        made = RunContext(config, boto3.Session(region_name="us-east-1"), secrets=secret_store)
+        # Clients are built first (the TUI does so while connecting), so that on a busy test
+        # machine the processor's share cannot pass for a round trip.
+        for service in ("sts", "iam", "s3"):
+            made.client(service)
+        made.client("iam", attempts=1)
+        return made
+
+    yield faulty_aws, ctx
+    faulty_aws.latency = 0.0
+
+
+def test_a_plan_asks_everything_at_once(slow_aws):
+    proxy, ctx = slow_aws
+    Engine(ctx()).plan()  # the first run on this machine: learns the account
+    proxy.clear_log()
+
+    engine = Engine(ctx())
+    started = time.monotonic()
+    plan = engine.plan()
+    took = time.monotonic() - started
+    assert plan.ok
+    assert proxy.rounds() == 1, [c.operation for c in proxy.calls()]
+    assert took < 1.8 * LATENCY
+    assert proxy.mutating() == []
+
+
+def test_without_a_known_account_the_plan_takes_two_round_trips(slow_aws, monkeypatch,
+                                                                tmp_path):
+    proxy, ctx = slow_aws
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))  # nothing remembered
+    plan = Engine(ctx()).plan()
+    assert plan.ok and proxy.rounds() == 2  # who am I; then the policy's ARN needs the account
+
+
+def test_a_fresh_apply_writes_exactly_the_tutorial_in_two_round_trips(slow_aws):
+    proxy, ctx = slow_aws
+    Engine(ctx()).plan()  # learn the account
+    proxy.clear_log()
+    report = run_apply(ctx())
+    assert report.ok
+    writes = [c.operation for c in proxy.calls() if c.mutating]
+    assert sorted(writes) == sorted(FRESH_WRITES)
+    assert proxy.rounds() == 3  # one for the plan, two for the writes
+    reads = [c.operation for c in proxy.calls() if not c.mutating]
+    assert len(reads) == len(set(reads)) + 1  # each question once (GetPolicy: both IAM paths)
+
+    proxy.clear_log()
+    again = run_apply(ctx())
+    assert again.ok and proxy.mutating() == []
+    assert proxy.rounds() <= 2  # re-runs also read what exists (versions, key owners)
