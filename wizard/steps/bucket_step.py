@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.aws import already_exists, aws_call, bucket_arn, has_managed_tag, managed_tags
+from wizard.aws import (
+    already_exists,
+    aws_call,
+    bucket_arn,
+    has_managed_tag,
+    is_denied,
+    is_not_found,
+    managed_tags,
+)
 from wizard.context import RunContext
 from wizard.errors import error_code, explain
 from wizard.graph import Work, at_once
@@ -24,8 +32,6 @@ BLOCK_ALL = {
     "BlockPublicPolicy": True,
     "RestrictPublicBuckets": True,
 }
-_MISSING = {"404", "NoSuchBucket", "NotFound"}
-_FORBIDDEN = {"403", "AccessDenied", "Forbidden"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +65,9 @@ def _read(ctx: RunContext) -> BucketFacts:
     try:
         answer = s3.head_bucket(Bucket=bucket)
     except Exception as exc:
-        code = error_code(exc)
-        if code in _MISSING:
+        if is_not_found(exc):
             return BucketFacts("missing")
-        if code in _FORBIDDEN:
+        if is_denied(exc):
             return BucketFacts("forbidden")
         with aws_call(f"looking up bucket {bucket}", "s3:ListBucket"):
             raise
@@ -76,7 +81,7 @@ def _read(ctx: RunContext) -> BucketFacts:
             code = error_code(exc)
             if code == "NoSuchPublicAccessBlockConfiguration":
                 return None, True
-            if code in _FORBIDDEN:
+            if is_denied(exc):
                 return None, False
             with aws_call(f"reading Block Public Access of {bucket}",
                           "s3:GetBucketPublicAccessBlock"):
@@ -90,7 +95,7 @@ def _read(ctx: RunContext) -> BucketFacts:
             code = error_code(exc)
             if code in ("NoSuchTagSet", "NoSuchTagSetError"):
                 return []
-            if code in _FORBIDDEN:
+            if is_denied(exc):
                 return None
             with aws_call(f"reading the tags of {bucket}", "s3:GetBucketTagging"):
                 raise

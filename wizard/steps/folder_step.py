@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.aws import aws_call
+from wizard.aws import aws_call, is_denied, is_not_found
 from wizard.context import RunContext
-from wizard.errors import error_code
 from wizard.graph import Work
 from wizard.model import Action, StepPlan, StepResult
 from wizard.steps.base import Step
-
-_MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
-_FORBIDDEN = {"403", "AccessDenied", "Forbidden"}
 
 
 def read_folder(ctx: RunContext) -> str:
@@ -23,9 +19,9 @@ def read_folder(ctx: RunContext) -> str:
         try:
             ctx.client("s3").head_object(Bucket=bucket, Key=prefix)
         except Exception as exc:
-            if error_code(exc) in _MISSING:
+            if is_not_found(exc):
                 return "missing"
-            if error_code(exc) in _FORBIDDEN:
+            if is_denied(exc):
                 return "unknown"
             with aws_call(f"looking for s3://{bucket}/{prefix}", "s3:GetObject"):
                 raise
