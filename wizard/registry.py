@@ -131,10 +131,13 @@ STEPS: tuple[StepInfo, ...] = (
         "circleci", "CircleCI", BOTH,
         "CircleCI's old 'AWS Permissions' page is gone: credentials now live in the project's "
         "environment variables or in a context. The wizard sets them through CircleCI's API and "
-        "reads them back, so nothing is pasted by hand (with OIDC there is not even a secret).",
+        "reads them back, so nothing is pasted by hand (with OIDC there is not even a secret). "
+        "A context is first restricted to the setup's projects (and, if asked, its branch), "
+        "since any project of the organisation could read an unrestricted one.",
         ("GET /project/{slug}", "GET /project/{slug}/envvar", "POST /project/{slug}/envvar",
          "GET /context", "POST /context", "GET /context/{id}/environment-variable",
-         "PUT /context/{id}/environment-variable/{name}"),
+         "PUT /context/{id}/environment-variable/{name}", "GET /context/{id}/restrictions",
+         "POST /context/{id}/restrictions"),
         ("access_key", "oidc_role"), "wizard.circleci.delivery_step:CircleCIDeliveryStep"),
 )
 
