@@ -139,6 +139,18 @@ STEPS: tuple[StepInfo, ...] = (
          "PUT /context/{id}/environment-variable/{name}", "GET /context/{id}/restrictions",
          "POST /context/{id}/restrictions"),
         ("access_key", "oidc_role"), "wizard.circleci.delivery_step:CircleCIDeliveryStep"),
+    StepInfo(
+        "retire_keys", "Retire static keys", OIDC,
+        "The aws-cli orb uses AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY whenever it finds "
+        "them, so a project moved from keys to OIDC keeps using its old key until they are gone. "
+        "This step removes the wizard's own key from CircleCI, then deactivates and deletes it in "
+        "IAM and drops it from your keyring; a key someone else made is only reported. The IAM "
+        "user and group stay (destroy --auth keys removes them).",
+        ("GET /project/{slug}/envvar", "DELETE /project/{slug}/envvar/{name}",
+         "GET /context/{id}/environment-variable",
+         "DELETE /context/{id}/environment-variable/{name}", "iam:ListAccessKeys",
+         "iam:UpdateAccessKey", "iam:DeleteAccessKey"),
+        ("circleci",), "wizard.circleci.retire_keys_step:RetireKeysStep"),
 )
 
 
