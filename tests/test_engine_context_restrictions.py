@@ -197,3 +197,25 @@ def test_restricting_a_context_other_projects_use_asks_first(ci_ctx, circleci_st
     run_destroy(ci_ctx(**answers))
     assert pairs(circleci_standin, cid) == [("project", org[APP]["id"])]
     assert "AWS_ROLE_ARN" not in circleci_standin.contexts[cid]["vars"]
+
+
+def test_rotation_replaces_the_key_in_a_context_without_needing_an_admin(
+        ci_ctx, circleci_standin, secret_store, org):
+    from wizard.rotate import Rotation
+
+    assert run_apply(ci_ctx(circleci_context="keys-ctx", create_bucket=True)).ok
+    context = circleci_standin.context_named("keys-ctx")
+    # As a setup made before contexts were restricted: no restriction, and no admin at hand.
+    with circleci_standin._lock:
+        context["restrictions"] = []
+    old = secret_store.load_access_key("circleci_service").access_key_id
+    circleci_standin.org_admin = False  # rotation must not newly need restriction rights
+
+    rotation = Rotation(ci_ctx(circleci_context="keys-ctx"), propagation_seconds=0)
+    outcome = rotation.run(rotation.check())
+    assert outcome.ok, outcome.error
+    new = secret_store.load_access_key("circleci_service")
+    assert new.access_key_id != old
+    assert circleci_standin.context_named("keys-ctx")["vars"]["AWS_ACCESS_KEY_ID"]["value"] == \
+        new.access_key_id
+    assert circleci_standin.restrictions_of(context["id"]) == []  # apply's change, not rotate's

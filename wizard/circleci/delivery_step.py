@@ -318,12 +318,16 @@ class CircleCIDeliveryStep(Step):
         return outputs
 
     def deliver(self, ctx: RunContext) -> str:
-        """Put the current values into CircleCI now (rotation uses this); the detail."""
+        """Put the current values into CircleCI now (rotation uses this); the detail.
+
+        The context's restrictions are left as they are: rotation replaces a key where it
+        already is, and restricting a context is apply's change, shown in its plan.
+        """
         values = _wanted_values(ctx)
         if values is None:
             raise WizardError(f"There is no access key of {ctx.config.user} in the keyring.")
-        detail = (self._deliver_to_context(ctx, values) if ctx.config.circleci_context
-                  else self._deliver_to_project(ctx, values))
+        detail = (self._deliver_to_context(ctx, values, restrict=False)
+                  if ctx.config.circleci_context else self._deliver_to_project(ctx, values))
         _forget(ctx)
         return detail
 
@@ -343,7 +347,8 @@ class CircleCIDeliveryStep(Step):
         return (f"Set {', '.join(values)} on project {slug} and read them back (last four "
                 "characters match).")
 
-    def _deliver_to_context(self, ctx: RunContext, values: dict[str, str]) -> str:
+    def _deliver_to_context(self, ctx: RunContext, values: dict[str, str], *,
+                            restrict: bool = True) -> str:
         client, name = ctx.circleci, ctx.config.circleci_context
         assert client is not None and name
         found = context(ctx)
@@ -352,7 +357,7 @@ class CircleCIDeliveryStep(Step):
             found = client.create_context(project(ctx).organization_id, name)
             client.set_context_envvar(found.id, CONTEXT_MARKER, CONTEXT_MARKER_VALUE)
         # Restricted before any value is written: no other project can ever read one.
-        added = restrictions.restrict(ctx, found)
+        added = restrictions.restrict(ctx, found) if restrict else []
         for var, value in values.items():
             client.set_context_envvar(found.id, var, value)
         back = set(client.list_context_envvars(found.id))
