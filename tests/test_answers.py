@@ -112,3 +112,35 @@ def test_answers_round_trip_and_every_field_has_an_option_and_a_label() -> None:
 def test_unknown_answers_are_a_programming_error() -> None:
     with pytest.raises(TypeError, match="not answers"):
         build_config({"bukket": "x"}, environ=ENV)
+
+
+def test_the_session_duration_is_seconds_within_what_sts_allows() -> None:
+    base = {"bucket": "devops-builds", "auth": "oidc", "circleci_projects": ["gh/a/b"]}
+    assert build_config(base, environ=ENV).config.session_duration == 3600
+    assert build_config({**base, "session_duration": " 7200 "},
+                        environ=ENV).config.session_duration == 7200
+    for bad, rule in (("1h", "whole number of seconds"), ("600", "between 900"),
+                      ("50000", "43200")):
+        with pytest.raises(BadAnswers) as caught:
+            build_config({**base, "session_duration": bad}, environ=ENV)
+        assert caught.value.for_cli().startswith("--session-duration: ")
+        assert rule in caught.value.for_cli()
+    keys = build_config({"bucket": "devops-builds", "session_duration": "7200"}, environ=ENV)
+    assert keys.warning_lines() == ["--session-duration: is only used with OIDC (the job's role "
+                                    "session); access keys do not expire"]
+
+
+def test_the_context_branch_restriction_needs_a_context_and_a_branch() -> None:
+    base = {"bucket": "devops-builds", "restrict_context_branch": True}
+    with pytest.raises(BadAnswers) as caught:
+        build_config({**base, "circleci_branch": "main"}, environ=ENV)
+    assert caught.value.for_cli() == (
+        "--restrict-context-branch: needs --circleci-context (the context to restrict) and "
+        "--circleci-branch (the branch whose pipelines may use it)")
+    built = build_config({**base, "circleci_branch": "main", "circleci_context": "deploy"},
+                         environ=ENV)
+    assert built.config.restrict_context_branch is True
+    # With keys, the branch now means something: the context's restriction. No warning.
+    assert built.warnings == ()
+    plain = build_config({"bucket": "devops-builds", "circleci_branch": "main"}, environ=ENV)
+    assert [p.field for p in plain.warnings] == ["circleci_branch"]

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from wizard.circleci.config_snippet import config_yml
+from wizard.circleci.context_restrictions import record_name
 from wizard.circleci.delivery_step import CONTEXT_MARKER, manual_instructions
 from wizard.circleci.oidc import evaluate_trust
 from wizard.answers import build_config
@@ -185,8 +186,12 @@ def test_keys_in_a_new_context(aws_session, circleci_standin, project, client):
     assert result.action is Action.CREATE and "context: s3-deploy" in result.detail
     context = circleci_standin.context_named("s3-deploy")
     assert context["owner_id"] == project["organization_id"]
+    # Restricted to the project before the key went in, and the restriction recorded as ours.
+    [restriction] = circleci_standin.restrictions_of(context["id"])
+    assert (restriction["type"], restriction["value"]) == ("project", project["id"])
     assert {n: v["value"] for n, v in context["vars"].items()} == {
         CONTEXT_MARKER: "circleci-s3-wizard",
+        record_name(restriction["id"]): "circleci-s3-wizard",
         "AWS_ACCESS_KEY_ID": key.access_key_id,
         "AWS_SECRET_ACCESS_KEY": key.secret_access_key,
         "AWS_REGION": "eu-west-1",
@@ -210,11 +215,22 @@ def test_an_operators_context_keeps_its_other_variables_and_itself(aws_session,
     real_key(ctx, store)
     cid = circleci_standin.add_context(project["organization_id"], "shared",
                                        {"SLACK_WEBHOOK": "https://hooks.example/x"})
-    assert check(ctx).action is Action.CREATE
-    run(ctx)
+    # Open to every project today: restricting it changes what other projects get, so it asks.
+    planned = check(ctx)
+    assert planned.action is Action.UPDATE
+    assert any("no project restriction yet" in w for w in planned.warnings)
+    with pytest.raises(NeedsConsent):
+        run(ctx)
+    run(ctx, consent=True)
+    [restriction] = circleci_standin.restrictions_of(cid)
+    removal = plan_destroy(ctx)
+    assert removal.action is Action.DELETE and "keeping the restriction" in removal.detail
     assert undo(ctx).action is Action.DELETE
     left = circleci_standin.contexts[cid]["vars"]
-    assert sorted(left) == ["AWS_DEFAULT_REGION", "AWS_REGION", "SLACK_WEBHOOK"]
+    # SLACK_WEBHOOK is guarded by the restriction now: removing it would open the webhook again.
+    assert sorted(left) == sorted(["AWS_DEFAULT_REGION", "AWS_REGION", "SLACK_WEBHOOK",
+                                   record_name(restriction["id"])])
+    assert circleci_standin.restrictions_of(cid) == [restriction]
 
 
 def test_a_wizard_context_the_operator_added_to_is_kept(aws_session, circleci_standin, project,
@@ -227,7 +243,8 @@ def test_a_wizard_context_the_operator_added_to_is_kept(aws_session, circleci_st
     client.set_context_envvar(context["id"], "EXTRA", "added-later")
     assert undo(ctx).action is Action.DELETE
     left = circleci_standin.contexts[context["id"]]["vars"]
-    assert sorted(left) == sorted([CONTEXT_MARKER, "EXTRA"])
+    [restriction] = circleci_standin.restrictions_of(context["id"])
+    assert sorted(left) == sorted([CONTEXT_MARKER, "EXTRA", record_name(restriction["id"])])
 
 
 # -- without a token, a project, or a reachable project ------------------------------------------

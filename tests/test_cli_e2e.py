@@ -500,3 +500,78 @@ def test_apply_delivers_to_circleci_and_rotate_replaces_the_key_everywhere(
     destroyed = wizard("destroy", *common)
     assert destroyed.code == 0, destroyed.err
     assert circleci_standin.env("gh/acme/app") == {}
+
+
+@pytest.fixture
+def circleci_env(circleci_standin, monkeypatch):
+    """The CLI pointed at the CircleCI stand-in, with project gh/acme/app."""
+    project = circleci_standin.add_project("gh/acme/app")
+    monkeypatch.setenv("CIRCLE_TOKEN", circleci_standin.token)
+    monkeypatch.setenv("CIRCLE_HOST", circleci_standin.url)
+    return project
+
+
+def test_plan_says_every_step_of_a_keys_to_oidc_move_and_apply_does_it(
+        wizard, aws, circleci_standin, circleci_env):
+    project = ("--bucket", "ci-builds", "--circleci-project", "gh/acme/app")
+    assert wizard("apply", "--create-bucket", *project, "--yes", "--json").code == 0
+    key_id = _keyring_entry()["AccessKeyId"]
+
+    planned = wizard("plan", "--auth", "oidc", *project)
+    assert planned.code == 0, planned.err
+    text = planned.out
+    move = text[text.index("update   Retire static keys"):text.index("\nThe policy, in words")]
+    assert "Move off static keys: delete AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY from " \
+           f"project gh/acme/app, then deactivate and delete access key {key_id} of " \
+           "circleci_service, then delete its keyring entry." in " ".join(move.split())
+    assert "aws-cli orb uses static keys whenever it finds them" in " ".join(move.split())
+    for line in ("- delete AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY from project gh/acme/app",
+                 f"- deactivate, then delete access key {key_id} of circleci_service (the user "
+                 "stays)",
+                 f"- delete the keyring entry of circleci_service (access key {key_id})"):
+        assert f"      {line}\n" in move
+    assert circleci_standin.env("gh/acme/app")["AWS_ACCESS_KEY_ID"] == key_id  # only a plan
+
+    refused = wizard("apply", "--auth", "oidc", *project)  # no terminal, no --yes
+    assert refused.code == 2 and "--yes" in refused.err
+    moved = wizard("apply", "--auth", "oidc", *project, "--yes", "--json")
+    assert moved.code == 0, moved.out + moved.err
+    steps = {s["key"]: s for s in moved.json()["steps"]}
+    assert steps["retire_keys"]["action"] == "update"
+    assert set(circleci_standin.env("gh/acme/app")) == {"AWS_ROLE_ARN", "AWS_REGION",
+                                                       "AWS_DEFAULT_REGION"}
+    assert aws.iam.list_access_keys(UserName=USER)["AccessKeyMetadata"] == []
+    assert _keyring_entry() is None
+    assert [u["UserName"] for u in aws.iam.list_users()["Users"]] == [USER]
+
+    gone = wizard("destroy", *project, "--yes", "--json")  # --auth keys: the user and group
+    assert gone.code == 0, gone.out + gone.err
+    assert aws.iam.list_users()["Users"] == [] and aws.iam.list_groups()["Groups"] == []
+    assert "circleci_s3_builds" in [r["RoleName"] for r in aws.iam.list_roles()["Roles"]]
+
+
+def test_context_restriction_and_session_options_reach_circleci_and_the_plan(
+        wizard, aws, circleci_standin, circleci_env):
+    oidc = ("--bucket", "ci-builds", "--auth", "oidc", "--circleci-project", "gh/acme/app")
+    too_long = wizard("plan", *oidc, "--session-duration", "7200")
+    assert too_long.code == 1
+    assert "7200 seconds is longer than the role's MaxSessionDuration of 3600" in too_long.out
+
+    not_seconds = wizard("plan", *oidc, "--session-duration", "2h")
+    assert not_seconds.code == 2 and "--session-duration: must be a whole number" in \
+        not_seconds.err
+    alone = wizard("plan", *oidc, "--restrict-context-branch")
+    assert alone.code == 2 and "--restrict-context-branch: needs --circleci-context" in alone.err
+
+    restricted = wizard("apply", "--create-bucket", *oidc, "--circleci-context", "s3-deploy",
+                        "--circleci-branch", "main", "--restrict-context-branch", "--yes")
+    assert restricted.code == 0, restricted.out + restricted.err
+    context = circleci_standin.context_named("s3-deploy")
+    assert sorted((r["type"], r["value"]) for r in circleci_standin.restrictions_of(
+        context["id"])) == [("expression", 'pipeline.git.branch == "main"'),
+                            ("project", circleci_env["id"])]
+    shown = wizard("plan", *oidc, "--circleci-context", "s3-deploy", "--circleci-branch",
+                   "main", "--restrict-context-branch")
+    assert f"= context s3-deploy is restricted to project app ({circleci_env['id']}) (added " \
+           "by the wizard)" in shown.out
+    assert "Expression restrictions fail closed" in shown.out

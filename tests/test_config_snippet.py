@@ -94,3 +94,13 @@ def test_odd_names_cannot_break_the_document():
     assert "key" not in doc and "injected" not in doc["workflows"]["deploy"]
     keys_text = config_yml(oidc(auth=AuthMode.KEYS, circleci_context=odd))
     assert yaml.safe_load(keys_text)["version"] == 2.1
+
+
+def test_the_setups_session_duration_is_the_snippets_unless_given():
+    config = oidc(session_duration=5400)
+    text = config_yml(config, ROLE_ARN, max_session_duration=7200)
+    setup = yaml.safe_load(text)["jobs"]["upload"]["steps"][1]["aws-cli/setup"]
+    assert setup["session_duration"] == "5400"
+    with pytest.raises(ValueError, match="5400 seconds is longer than the role's "
+                                         "MaxSessionDuration of 3600"):
+        config_yml(config, ROLE_ARN)

@@ -7,6 +7,7 @@ import pytest
 from tests.fixtures.engine import CallLog, actions, run_apply, run_destroy
 from wizard.circleci.oidc import evaluate_trust
 from wizard.config import IAM_PATH, AuthMode
+from wizard.engine import Engine, NeedsConsent, PlanRefused
 from wizard.model import Action
 
 SLUG = "gh/acme/app"
@@ -74,3 +75,99 @@ def test_oidc_destroy_leaves_a_keys_setup_alone(oidc_ctx, make_ctx, aws_session)
     assert [g["GroupName"] for g in iam.list_groups()["Groups"]] == ["circleci_devops"]
     assert "circleci_s3_builds" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+# -- the provider ---------------------------------------------------------------------------------
+
+
+def _issuer(standin, org_id: str) -> str:
+    """The stand-in is not circleci.com, so its OIDC issuer is its own host (a server install)."""
+    return f"https://{standin.url.removeprefix('http://')}/org/{org_id}"
+
+
+def test_the_provider_is_made_without_a_thumbprint(oidc_ctx, aws_session):
+    report = run_apply(oidc_ctx(create_bucket=True))
+    arn = report.outputs["provider_arn"]
+    provider = aws_session.client("iam").get_open_id_connect_provider(
+        OpenIDConnectProviderArn=arn)
+    assert provider["ClientIDList"] == [oidc_ctx.project["organization_id"]]
+    assert not provider.get("ThumbprintList")
+
+
+def test_an_existing_provider_for_the_issuer_is_reused_with_its_thumbprint(
+        oidc_ctx, aws_session, circleci_standin):
+    org_id = oidc_ctx.project["organization_id"]
+    iam = aws_session.client("iam")
+    theirs = iam.create_open_id_connect_provider(
+        Url=_issuer(circleci_standin, org_id), ClientIDList=[org_id],
+        ThumbprintList=["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"])["OpenIDConnectProviderArn"]
+    plan = Engine(oidc_ctx(create_bucket=True)).plan()
+    assert plan.step("oidc_provider").action is Action.EXISTS
+    assert "made outside the wizard" in plan.step("oidc_provider").detail
+    run_apply(oidc_ctx(create_bucket=True))
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == [{"Arn": theirs}]
+    trust = iam.get_role(RoleName="circleci_s3_builds")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Federated": theirs}
+    kept = run_destroy(oidc_ctx())
+    assert kept.result("oidc_provider").action is Action.KEEP
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == [{"Arn": theirs}]
+
+
+def test_a_provider_lacking_the_audience_makes_the_whole_apply_ask_first(
+        oidc_ctx, aws_session, circleci_standin):
+    org_id = oidc_ctx.project["organization_id"]
+    iam = aws_session.client("iam")
+    iam.create_open_id_connect_provider(Url=_issuer(circleci_standin, org_id),
+                                        ClientIDList=["sts.amazonaws.com"])
+    plan = Engine(oidc_ctx(create_bucket=True)).plan()
+    step = plan.step("oidc_provider")
+    assert step.action is Action.UPDATE
+    assert step.differences == (f"audience {org_id} is missing from its client id list",)
+    assert step.calls == ("iam:AddClientIDToOpenIDConnectProvider",)
+    with pytest.raises(NeedsConsent):
+        run_apply(oidc_ctx(create_bucket=True))
+    assert "circleci_s3_builds" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
+    # moto has no AddClientIDToOpenIDConnectProvider: the consented call itself is proven with
+    # botocore's Stubber in tests/test_oidc.py.
+
+
+# -- the session duration -------------------------------------------------------------------------
+
+
+def test_a_session_longer_than_the_new_roles_maximum_is_refused_in_the_plan(oidc_ctx,
+                                                                           aws_session):
+    plan = Engine(oidc_ctx(create_bucket=True, session_duration=7200)).plan()
+    role = plan.step("oidc_role")
+    assert role.action is Action.BLOCKED
+    assert "--session-duration 7200" in role.detail
+    assert "7200 seconds is longer than the role's MaxSessionDuration of 3600" in role.detail
+    with pytest.raises(PlanRefused):
+        run_apply(oidc_ctx(create_bucket=True, session_duration=7200))
+    assert aws_session.client("iam").list_roles()["Roles"] == []
+
+
+def test_an_existing_roles_maximum_is_read_and_reaches_the_snippet(oidc_ctx, aws_session):
+    import yaml
+
+    from wizard.circleci.config_snippet import config_yml
+    from wizard.circleci.oidc_steps import max_session_duration
+
+    first = run_apply(oidc_ctx(create_bucket=True))
+    assert first.result("oidc_role").outputs["max_session_duration"] == 3600
+    iam = aws_session.client("iam")
+    iam.update_role(RoleName="circleci_s3_builds", MaxSessionDuration=7200)
+
+    ctx = oidc_ctx(session_duration=7200)
+    plan = Engine(ctx).plan()
+    assert plan.step("oidc_role").action is Action.EXISTS
+    assert "sessions last 7200 seconds (the role allows up to 7200)" in \
+        plan.step("oidc_role").detail
+    arn = iam.get_role(RoleName="circleci_s3_builds")["Role"]["Arn"]
+    snippet = yaml.safe_load(config_yml(ctx.config, arn,
+                                        max_session_duration=max_session_duration(ctx)))
+    setup = snippet["jobs"]["upload"]["steps"][1]["aws-cli/setup"]
+    assert setup["session_duration"] == "7200" and setup["role_session_name"] == "${CIRCLE_JOB}"
+
+    longer = Engine(oidc_ctx(session_duration=10800)).plan().step("oidc_role")
+    assert longer.action is Action.BLOCKED
+    assert "10800" in longer.detail and "MaxSessionDuration of 7200" in longer.detail

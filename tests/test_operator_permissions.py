@@ -95,3 +95,22 @@ def test_every_call_the_registry_names_is_documented():
                                                                               "PUT", "DELETE"))}
     missing = {to_action(c.replace(":", ".", 1)) for c in calls} - documented()
     assert not missing, f"add to {DOC.name}: {sorted(missing)}"
+
+
+def test_the_keys_to_oidc_move_uses_only_documented_permissions(make_ctx, circleci_standin,
+                                                                oidc_project):
+    calls: set[str] = set()
+    with circleci_standin.client() as client:
+        keys = make_ctx(create_bucket=True, circleci_project="gh/acme/app")
+        keys.circleci = client
+        run_apply(keys)
+        moved = make_ctx(auth=AuthMode.OIDC, circleci_project="gh/acme/app",
+                         circleci_context="s3-deploy")
+        moved.circleci = client
+        log = CallLog().attach(moved)
+        report = run_apply(moved, consent=True)
+        calls |= set(log.calls)
+    assert actions(report)["retire_keys"].value == "update"
+    assert {"iam.UpdateAccessKey", "iam.DeleteAccessKey"} <= calls
+    missing = {to_action(c) for c in calls} - documented()
+    assert not missing, f"add to {DOC.name}: {sorted(missing)}"

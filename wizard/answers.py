@@ -23,6 +23,7 @@ from wizard.config import (
     DEFAULT_POLICY_NAME,
     DEFAULT_PREFIX,
     DEFAULT_ROLE,
+    DEFAULT_SESSION_DURATION,
     DEFAULT_USER,
     AccessLevel,
     AuthMode,
@@ -53,6 +54,9 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("circleci_projects", "--circleci-project", "Project slug"),
     Field("circleci_context", "--circleci-context", "Context"),
     Field("circleci_branch", "--circleci-branch", "Branch"),
+    Field("restrict_context_branch", "--restrict-context-branch",
+          "Restrict the context to the branch"),
+    Field("session_duration", "--session-duration", "Session duration (seconds)"),
     Field("region", "--region", "Region"),
     Field("profile", "--profile", "Profile"),
 )}
@@ -113,7 +117,9 @@ _DEFAULTS: dict[str, Any] = {
     "circleci_projects": (),
     "circleci_context": None,
     "circleci_branch": None,
+    "restrict_context_branch": False,
     "role_name": DEFAULT_ROLE,
+    "session_duration": DEFAULT_SESSION_DURATION,
     "region": None,
     "profile": None,
 }
@@ -131,6 +137,16 @@ def _projects(value: Any) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else list(value)
     # Given twice is given once: the order of first mention is kept.
     return tuple(dict.fromkeys(str(v).strip() for v in items if str(v).strip()))
+
+
+def _seconds(value: Any, problems: list[Problem]) -> int:
+    """A number of seconds as typed (``"7200"``) as an int; anything else is a problem."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit():
+        problems.append(Problem("session_duration",
+                                f"must be a whole number of seconds, such as 3600 (got {value!r})"))
+        return DEFAULT_SESSION_DURATION
+    return int(text)
 
 
 def _choice(value: Any, kind: type[AccessLevel | AuthMode], field: str,
@@ -182,6 +198,8 @@ def build_config(
     values["auth"] = _choice(values["auth"], AuthMode, "auth", problems)
     values["circleci_projects"] = _projects(values["circleci_projects"])
     values["create_bucket"] = bool(values["create_bucket"])
+    values["restrict_context_branch"] = bool(values["restrict_context_branch"])
+    values["session_duration"] = _seconds(values["session_duration"], problems)
     for name in ("circleci_context", "circleci_branch", "profile", "region"):
         if values[name] == "" and name != "circleci_context":
             values[name] = None

@@ -29,6 +29,7 @@ from wizard.config import (
     DEFAULT_POLICY_NAME,
     DEFAULT_PREFIX,
     DEFAULT_ROLE,
+    DEFAULT_SESSION_DURATION,
     DEFAULT_USER,
     AccessLevel,
     AuthMode,
@@ -75,9 +76,18 @@ def _setup_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
                     help="project slug: gh/org/repo, bb/org/repo or circleci/<org-id>/"
                     "<project-id>; OIDC: give it once per project the role trusts")
     ci.add_argument(o["circleci_context"], default=d(None), metavar="NAME",
-                    help="put the variables in this organisation context instead of the project")
+                    help="put the variables in this organisation context instead of the "
+                    "project; the wizard restricts the context to the --circleci-project(s) "
+                    "(CircleCI lets only organisation admins do that)")
     ci.add_argument(o["circleci_branch"], default=d(None), metavar="BRANCH",
                     help="OIDC: allow only jobs on this branch")
+    ci.add_argument(o["restrict_context_branch"], action="store_true", default=d(False),
+                    help="with --circleci-context and --circleci-branch: also restrict the "
+                    "context to pipelines on that branch (an expression restriction; it fails "
+                    "closed, so tag pipelines do not get the context; org admins only)")
+    ci.add_argument(o["session_duration"], default=d(None), metavar="SECONDS",
+                    help=f"OIDC: how long a job's AWS session lasts ({DEFAULT_SESSION_DURATION}; "
+                    "at most the role's MaxSessionDuration)")
     where = parser.add_argument_group("where (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL apply)")
     where.add_argument(o["profile"], default=d(None), help="AWS profile (SSO profiles work)")
     where.add_argument(o["region"], default=d(None), help="AWS region for a new bucket")

@@ -17,6 +17,9 @@ DEFAULT_POLICY_NAME = "s3_full_access_devops_builds"
 DEFAULT_USER = "circleci_service"
 DEFAULT_ROLE = "circleci_s3_builds"
 DEFAULT_REGION = "us-east-1"
+#: Seconds an OIDC job's session lasts: the aws-cli orb's default, and the MaxSessionDuration of
+#: the role the wizard makes.
+DEFAULT_SESSION_DURATION = 3600
 
 #: The IAM path the wizard puts everything it creates under. IAM groups cannot be tagged, so the
 #: path (together with the ``managed-by`` tag where IAM supports tags) is how ``destroy`` tells
@@ -56,7 +59,11 @@ class SetupConfig:
     circleci_projects: tuple[str, ...] = ()
     circleci_context: str | None = None
     circleci_branch: str | None = None
+    #: Also restrict the context to ``circleci_branch`` (an expression restriction).
+    restrict_context_branch: bool = False
     role_name: str = DEFAULT_ROLE
+    #: OIDC: the session length the config.yml asks for (at most the role's MaxSessionDuration).
+    session_duration: int = DEFAULT_SESSION_DURATION
     region: str | None = None
     profile: str | None = None
 

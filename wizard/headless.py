@@ -71,6 +71,8 @@ def print_plan(ctx: RunContext, plan: Plan, out: TextIO) -> None:
     width = max(len(s.title) for s in plan.steps)
     for s in plan.steps:
         print(f"  {_MARK[s.action]} {s.action.value:<8} {s.title:<{width}}  {s.detail}", file=out)
+        for difference in s.differences:
+            print(f"      {difference}", file=out)
         for warning in s.warnings:
             print(f"      warning: {warning}", file=out)
 

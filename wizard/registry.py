@@ -131,11 +131,26 @@ STEPS: tuple[StepInfo, ...] = (
         "circleci", "CircleCI", BOTH,
         "CircleCI's old 'AWS Permissions' page is gone: credentials now live in the project's "
         "environment variables or in a context. The wizard sets them through CircleCI's API and "
-        "reads them back, so nothing is pasted by hand (with OIDC there is not even a secret).",
+        "reads them back, so nothing is pasted by hand (with OIDC there is not even a secret). "
+        "A context is first restricted to the setup's projects (and, if asked, its branch), "
+        "since any project of the organisation could read an unrestricted one.",
         ("GET /project/{slug}", "GET /project/{slug}/envvar", "POST /project/{slug}/envvar",
          "GET /context", "POST /context", "GET /context/{id}/environment-variable",
-         "PUT /context/{id}/environment-variable/{name}"),
+         "PUT /context/{id}/environment-variable/{name}", "GET /context/{id}/restrictions",
+         "POST /context/{id}/restrictions"),
         ("access_key", "oidc_role"), "wizard.circleci.delivery_step:CircleCIDeliveryStep"),
+    StepInfo(
+        "retire_keys", "Retire static keys", OIDC,
+        "The aws-cli orb uses AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY whenever it finds "
+        "them, so a project moved from keys to OIDC keeps using its old key until they are gone. "
+        "This step removes the wizard's own key from CircleCI, then deactivates and deletes it in "
+        "IAM and drops it from your keyring; a key someone else made is only reported. The IAM "
+        "user and group stay (destroy --auth keys removes them).",
+        ("GET /project/{slug}/envvar", "DELETE /project/{slug}/envvar/{name}",
+         "GET /context/{id}/environment-variable",
+         "DELETE /context/{id}/environment-variable/{name}", "iam:ListAccessKeys",
+         "iam:UpdateAccessKey", "iam:DeleteAccessKey"),
+        ("circleci",), "wizard.circleci.retire_keys_step:RetireKeysStep"),
 )
 
 

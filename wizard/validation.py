@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from wizard.config import AccessLevel, AuthMode, SetupConfig
+from wizard.config import DEFAULT_SESSION_DURATION, AccessLevel, AuthMode, SetupConfig
 
 Severity = Literal["error", "warning"]
 IamKind = Literal["user", "group", "policy", "role"]
@@ -501,22 +501,53 @@ def validate_config(config: SetupConfig) -> list[Problem]:
         problems += _validate_plain_name(
             config.circleci_context, field="circleci_context", what="CircleCI context"
         )
+    restricts = config.restrict_context_branch and bool(config.circleci_context)
     if config.circleci_branch:
         problems += validate_branch(config.circleci_branch)
-        if config.auth != AuthMode.OIDC:
+        if config.auth != AuthMode.OIDC and not restricts:
             problems.append(
                 Problem(
                     "circleci_branch",
-                    "is only used with OIDC (in the role's trust policy); with access keys "
-                    "every branch can use the key",
+                    "is only used with OIDC (in the role's trust policy) or, with "
+                    "--restrict-context-branch, in the context's restriction; with access keys "
+                    "alone every branch can use the key",
                     severity="warning",
                 )
             )
+    if config.restrict_context_branch and not (config.circleci_context
+                                               and config.circleci_branch):
+        problems.append(
+            Problem(
+                "restrict_context_branch",
+                "needs --circleci-context (the context to restrict) and --circleci-branch (the "
+                "branch whose pipelines may use it)",
+            )
+        )
+    problems += validate_session_duration(config.session_duration, config.auth)
     if config.region:
         problems += validate_region(config.region)
     if config.profile is not None:
         problems += _validate_plain_name(config.profile, field="profile", what="AWS profile")
     return problems
+
+
+#: STS's floor for a session, and the most any role's MaxSessionDuration allows.
+_SESSION_RANGE = (900, 43200)
+
+
+def validate_session_duration(seconds: int, auth: AuthMode | str = AuthMode.OIDC
+                              ) -> list[Problem]:
+    """The aws-cli orb's ``session_duration`` as far as it can be judged without the role: what
+    STS accepts at all. The role's own MaxSessionDuration is checked in the plan."""
+    field = "session_duration"
+    low, high = _SESSION_RANGE
+    if not low <= seconds <= high:
+        return [Problem(field, f"must be between {low} seconds (STS's minimum) and {high} "
+                               f"seconds (the most any role allows), not {seconds}")]
+    if auth != AuthMode.OIDC and seconds != DEFAULT_SESSION_DURATION:
+        return [Problem(field, "is only used with OIDC (the job's role session); access keys "
+                               "do not expire", severity="warning")]
+    return []
 
 
 def _validate_choice(

@@ -85,15 +85,19 @@ def config_yml(
     role_arn: str | None = None,
     *,
     role_session_name: str = DEFAULT_ROLE_SESSION_NAME,
-    session_duration: int | str = DEFAULT_SESSION_DURATION,
+    session_duration: int | str | None = None,
     max_session_duration: int = DEFAULT_SESSION_DURATION,
 ) -> str:
     """The whole ``.circleci/config.yml`` text for this setup.
 
-    ``role_session_name`` and ``session_duration`` are the orb's OIDC parameters; a duration
-    above ``max_session_duration`` (the role's MaxSessionDuration) or a session name STS would
-    refuse raises ValueError with the sentence to show.
+    ``role_session_name`` and ``session_duration`` are the orb's OIDC parameters (the duration
+    is the setup's ``--session-duration`` unless given); a duration above
+    ``max_session_duration`` (the role's MaxSessionDuration:
+    :func:`wizard.circleci.oidc_steps.max_session_duration`) or a session name STS would refuse
+    raises ValueError with the sentence to show.
     """
+    if session_duration is None:
+        session_duration = config.session_duration
     region = config.region or "${AWS_REGION}"
     step_name, command = s3_command(config)
     oidc = config.auth is AuthMode.OIDC

@@ -19,13 +19,18 @@ What ``undo`` removes, conservatively, since CircleCI variables and contexts car
   wizard's role); the region variables go only together with those and only if they hold the
   run's region;
 * in a context, the same variable names; the context itself only if the wizard created it (it
-  then holds the marker variable :data:`CONTEXT_MARKER`) and nothing else is left in it.
+  then holds the marker variable :data:`CONTEXT_MARKER`) and nothing else is left in it; from a
+  context that stays, the restrictions the wizard recorded adding, after the values.
+
+A context is restricted to the setup's projects (and, if asked, its branch) before any value is
+written into it; :mod:`wizard.circleci.context_restrictions` holds those rules and caveats.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from wizard.circleci import context_restrictions as restrictions
 from wizard.circleci.client import (
     DEFAULT_HOST,
     HOST_ENV,
@@ -123,10 +128,11 @@ def project(ctx: RunContext, slug: str | None = None) -> Project:
     return ctx.reads.once(("circleci_project", slug), lambda: ctx.circleci.get_project(slug))
 
 
-def project_variables(ctx: RunContext) -> dict[str, MaskedEnvVar]:
-    """The configured project's variables by name, masked as CircleCI shows them."""
-    assert ctx.circleci is not None and ctx.config.circleci_project
-    slug = ctx.config.circleci_project
+def project_variables(ctx: RunContext, slug: str | None = None) -> dict[str, MaskedEnvVar]:
+    """A project's variables by name, masked as CircleCI shows them (asked once per run); the
+    first configured project's by default, which is the one variables are set on."""
+    slug = slug or ctx.config.circleci_project
+    assert ctx.circleci is not None and slug
     return ctx.reads.once(("circleci_envvars", slug), lambda: {
         v.name: v for v in ctx.circleci.list_project_envvars(slug)})
 
@@ -145,7 +151,8 @@ def context_variables(ctx: RunContext, context_id: str) -> list[str]:
 
 
 def _forget(ctx: RunContext) -> None:
-    ctx.reads.forget("circleci_envvars", "circleci_context", "circleci_context_vars")
+    ctx.reads.forget("circleci_envvars", "circleci_context", "circleci_context_vars",
+                     "circleci_restrictions")
 
 
 def _wanted_values(ctx: RunContext) -> dict[str, str] | None:
@@ -220,21 +227,7 @@ class CircleCIDeliveryStep(Step):
         values = _wanted_values(ctx)
         pending = "" if values is not None else " (from the access key the key step creates)"
         if c.circleci_context:
-            found = context(ctx)
-            if found is None:
-                return self.planned(Action.CREATE, f"Create context {c.circleci_context} in the "
-                                    f"organisation of {c.circleci_project} and set {listed} in "
-                                    f"it{pending}.", calls=("POST /context", "PUT env var"))
-            present = [n for n in names if n in context_variables(ctx, found.id)]
-            if not present:
-                return self.planned(Action.CREATE, f"Set {listed} in context "
-                                    f"{c.circleci_context}{pending}.", calls=("PUT env var",))
-            return self.planned(
-                Action.UPDATE,
-                f"Context {c.circleci_context} already holds {', '.join(present)}; CircleCI never "
-                "reveals context values, so they are rewritten with the current ones.",
-                calls=("PUT env var",),
-                differences=(f"{', '.join(present)} exist in the context with unknown values",))
+            return self._plan_context(ctx, names, pending)
         existing = project_variables(ctx)
         present = [n for n in names if n in existing]
         if values is None:
@@ -261,6 +254,41 @@ class CircleCIDeliveryStep(Step):
                                 f"{c.circleci_project}.", calls=("POST /project/{slug}/envvar",))
         return self.planned(Action.EXISTS, f"Project {c.circleci_project} already has {listed} "
                             "with the right values (checked by their last four characters).")
+
+    def _plan_context(self, ctx: RunContext, names: tuple[str, ...], pending: str) -> StepPlan:
+        """Setting the values in the context, restricted first to the setup's projects."""
+        c = ctx.config
+        name, listed = c.circleci_context, ", ".join(names)
+        found = context(ctx)
+        held = context_variables(ctx, found.id) if found is not None else []
+        rules = restrictions.plan_for(ctx, found, held)
+        adding = [w.label for w in rules.to_add]
+        restrict = f", restricted first to {', '.join(adding)}" if adding else ""
+        calls = (("POST /context/{id}/restrictions",) if adding else ()) + ("PUT env var",)
+        lines = tuple(rules.lines())
+        warnings = tuple(rules.warnings(ctx, names))
+        if found is None:
+            return self.planned(Action.CREATE, f"Create context {name} in the organisation of "
+                                f"{c.circleci_project}{restrict}, and set {listed} in it"
+                                f"{pending}.", calls=("POST /context", *calls),
+                                differences=lines, warnings=warnings)
+        present = [n for n in names if n in held]
+        if present:
+            return self.planned(
+                Action.UPDATE,
+                f"Context {name} already holds {', '.join(present)}; CircleCI never reveals "
+                f"context values, so they are rewritten with the current ones{restrict}.",
+                calls=calls, warnings=warnings,
+                differences=(f"{', '.join(present)} exist in the context with unknown values",
+                             *lines))
+        if rules.narrows:
+            return self.planned(
+                Action.UPDATE,
+                f"Context {name} exists and any project of the organisation can use it; "
+                f"updating restricts it to {', '.join(adding)}, then sets {listed} in it"
+                f"{pending}.", calls=calls, differences=lines, warnings=warnings)
+        return self.planned(Action.CREATE, f"Set {listed} in context {name}{restrict}{pending}.",
+                            calls=calls, differences=lines, warnings=warnings)
 
     def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
         c = ctx.config
@@ -290,12 +318,16 @@ class CircleCIDeliveryStep(Step):
         return outputs
 
     def deliver(self, ctx: RunContext) -> str:
-        """Put the current values into CircleCI now (rotation uses this); the detail."""
+        """Put the current values into CircleCI now (rotation uses this); the detail.
+
+        The context's restrictions are left as they are: rotation replaces a key where it
+        already is, and restricting a context is apply's change, shown in its plan.
+        """
         values = _wanted_values(ctx)
         if values is None:
             raise WizardError(f"There is no access key of {ctx.config.user} in the keyring.")
-        detail = (self._deliver_to_context(ctx, values) if ctx.config.circleci_context
-                  else self._deliver_to_project(ctx, values))
+        detail = (self._deliver_to_context(ctx, values, restrict=False)
+                  if ctx.config.circleci_context else self._deliver_to_project(ctx, values))
         _forget(ctx)
         return detail
 
@@ -315,7 +347,8 @@ class CircleCIDeliveryStep(Step):
         return (f"Set {', '.join(values)} on project {slug} and read them back (last four "
                 "characters match).")
 
-    def _deliver_to_context(self, ctx: RunContext, values: dict[str, str]) -> str:
+    def _deliver_to_context(self, ctx: RunContext, values: dict[str, str], *,
+                            restrict: bool = True) -> str:
         client, name = ctx.circleci, ctx.config.circleci_context
         assert client is not None and name
         found = context(ctx)
@@ -323,6 +356,8 @@ class CircleCIDeliveryStep(Step):
         if found is None:
             found = client.create_context(project(ctx).organization_id, name)
             client.set_context_envvar(found.id, CONTEXT_MARKER, CONTEXT_MARKER_VALUE)
+        # Restricted before any value is written: no other project can ever read one.
+        added = restrictions.restrict(ctx, found) if restrict else []
         for var, value in values.items():
             client.set_context_envvar(found.id, var, value)
         back = set(client.list_context_envvars(found.id))
@@ -331,8 +366,10 @@ class CircleCIDeliveryStep(Step):
             raise WizardError(f"CircleCI did not keep {', '.join(wrong)} in context {name} "
                               "(read back after setting them).")
         made = "Created context" if created else "Updated context"
-        return (f"{made} {name} with {', '.join(values)} (names read back; CircleCI does not "
-                "return context values). Give the job `context: " + name + "` in config.yml.")
+        restricted = f", restricted it to {', '.join(added)}," if added else ""
+        return (f"{made} {name}{restricted} with {', '.join(values)} (names read back; CircleCI "
+                "does not return context values). Give the job `context: " + name + "` in "
+                "config.yml.")
 
     # -- removing ------------------------------------------------------------------------
 
@@ -354,8 +391,10 @@ class CircleCIDeliveryStep(Step):
         owned += [n for n in REGION_VARS if n in existing and existing[n].last_four == region_four]
         return owned
 
-    def _destroy_plan(self, ctx: RunContext) -> tuple[StepPlan, list[str], Context | None, bool]:
-        """(plan, variable names to delete, context, delete the context too?)."""
+    def _destroy_plan(self, ctx: RunContext) -> tuple[StepPlan, list[str], Context | None,
+                                                     bool | restrictions.Removal]:
+        """(plan, variable names to delete, context, True to delete the context too, or what to
+        take out of its restrictions when it stays)."""
         c = ctx.config
         if not c.circleci_project:
             return self.planned(Action.ABSENT, "No CircleCI project was set up."), [], None, False
@@ -374,15 +413,19 @@ class CircleCIDeliveryStep(Step):
             # In a context the operator made, region variables may serve other jobs: keep them.
             removable = names if ours else [n for n in names if n not in REGION_VARS]
             remove = [n for n in removable if n in held]
-            drop_context = ours and set(held) - set(remove) == {CONTEXT_MARKER}
+            records = set(restrictions.record_names(held))
+            drop_context = ours and set(held) - set(remove) - records == {CONTEXT_MARKER}
             if drop_context:
                 return (self.planned(Action.DELETE, f"Delete context {c.circleci_context} (made "
-                                     "by the wizard, holding only its variables)."),
-                        remove, found, True)
+                                     "by the wizard, holding only its variables; its "
+                                     "restrictions go with it)."), remove, found, True)
             if remove:
+                # Only what the wizard recorded adding: a restriction the operator had is kept.
+                taken = restrictions.removal(ctx, found, held, remove)
                 kept = "" if ours else " (the context itself was not made by the wizard)"
+                also = f", {taken.words()}" if taken.words() else ""
                 return (self.planned(Action.DELETE, f"Remove {', '.join(remove)} from context "
-                                     f"{c.circleci_context}{kept}."), remove, found, False)
+                                     f"{c.circleci_context}{also}{kept}."), remove, found, taken)
             return (self.planned(Action.ABSENT, f"Context {c.circleci_context} holds none of "
                                  "the wizard's variables."), [], found, False)
         existing = project_variables(ctx)
@@ -413,11 +456,14 @@ class CircleCIDeliveryStep(Step):
         names, found, drop_context = plan.facts
         client = ctx.circleci
         assert client is not None
-        if found is not None and drop_context:
+        if found is not None and drop_context is True:
             client.delete_context(found.id)
         elif found is not None:
             for name in names:
                 client.delete_context_envvar(found.id, name)
+            # The values are gone before the restrictions that guarded them.
+            if isinstance(drop_context, restrictions.Removal):
+                restrictions.remove(ctx, found, drop_context)
         else:
             for name in names:
                 client.delete_project_envvar(str(ctx.config.circleci_project), name)

@@ -75,8 +75,9 @@ _SUB_PATTERN = re.compile(
 UNENFORCEABLE_CLAIMS: Mapping[str, str] = {
     "oidc.circleci.com/vcs-ref": (
         "Pin the branch with --circleci-branch instead: the trust then checks the ref through the "
-        "V2 sub, which carries it. For the context, add the expression restriction "
-        'pipeline.git.branch == "main"; in config.yml, a branch filter on the job.'
+        "V2 sub, which carries it. For the context, --restrict-context-branch adds the "
+        'expression restriction pipeline.git.branch == "main"; in config.yml, a branch filter '
+        "on the job."
     ),
     "oidc.circleci.com/vcs-origin": (
         "The trust already requires the project, which fixes the repository; forked pull "
@@ -85,8 +86,8 @@ UNENFORCEABLE_CLAIMS: Mapping[str, str] = {
     ),
     "oidc.circleci.com/context-ids": (
         "Restrict the context instead: a project restriction lets only this project's jobs use "
-        "it, and an expression restriction can add a branch (only organisation admins can add "
-        "either)."
+        "it (the wizard adds one for each --circleci-project), and an expression restriction "
+        "can add a branch (--restrict-context-branch; only organisation admins can add either)."
     ),
     "oidc.circleci.com/org-id": (
         "Nothing more is needed: the organisation is already pinned by the identity provider "

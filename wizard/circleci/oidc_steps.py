@@ -10,6 +10,17 @@ Ownership: the provider and the role carry the ``managed-by`` tag (the role also
 ``IAM_PATH``). ``undo`` deletes the role only if the wizard made it, and the provider only if the
 wizard made it and no role at all still trusts it, because one provider serves every role of the
 organisation in the account.
+
+The provider: IAM names a provider after its issuer URL, so the one the account already has for
+``oidc.circleci.com/org/<org-id>`` (made by anyone) is found by its ARN and reused; if it lacks
+the organisation id as an audience, adding it is an UPDATE (asked first, since other roles use
+the provider). A provider the wizard makes has no thumbprint: it is optional, and AWS checks the
+certificate of a well-known issuer itself.
+
+The session: the aws-cli orb asks STS for ``--session-duration`` seconds, which STS refuses at
+run time when it exceeds the role's MaxSessionDuration. The role step reads the existing role's
+maximum (or takes the one it would create the role with, :data:`ROLE_MAX_SESSION`) and is BLOCKED
+with both numbers when the duration is longer.
 """
 
 from __future__ import annotations
@@ -32,13 +43,14 @@ from wizard.aws import (
 )
 from wizard.circleci.client import HOST_ENV, parse_slug
 from wizard.circleci.oidc import (
+    check_session_duration,
     issuer_host_for,
     issuer_url,
     project_trust_policy,
     provider_host,
     trust_diff,
 )
-from wizard.config import IAM_PATH
+from wizard.config import DEFAULT_SESSION_DURATION, IAM_PATH
 from wizard.context import RunContext
 from wizard.errors import WizardError, explain
 from wizard.graph import Work
@@ -46,6 +58,10 @@ from wizard.model import Action, StepPlan, StepResult
 from wizard.policy import same_policy
 from wizard.steps.base import Step
 from wizard.steps.group_step import adopt_own
+
+#: The MaxSessionDuration of the role the wizard makes: IAM's default, and the aws-cli orb's
+#: default session (a longer ``--session-duration`` needs the role's maximum raised first).
+ROLE_MAX_SESSION = DEFAULT_SESSION_DURATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +154,19 @@ def wanted_trust(ctx: RunContext, ids: ProjectIds) -> dict[str, Any]:
         ctx.config.circleci_branch or None,
         ids.issuer_host,
     )
+
+
+def session_limit(role: dict[str, Any] | None) -> int:
+    """The role's MaxSessionDuration: what it says, or what the wizard gives a role it makes."""
+    if role is None:
+        return ROLE_MAX_SESSION
+    return int(role.get("MaxSessionDuration") or ROLE_MAX_SESSION)
+
+
+def max_session_duration(ctx: RunContext) -> int:
+    """The configured role's MaxSessionDuration (read once per run), for the config.yml snippet:
+    ``config_yml(config, arn, max_session_duration=max_session_duration(ctx))``."""
+    return session_limit(read_role(ctx))
 
 
 def roles_trusting(ctx: RunContext, arn: str) -> list[dict[str, Any]]:
@@ -321,17 +350,28 @@ class OidcRoleStep(Step):
         scope = ", ".join(f"project {names.get(p, p)}" for p in ids.project_ids) + (
             f" on branch {c.circleci_branch}" if c.circleci_branch else "")
         role = read_role(ctx)
-        if role is None:
-            return self.planned(
-                Action.CREATE,
-                f"Create role {c.role_name} that only {scope} of CircleCI organisation "
-                f"{ids.org_id} may assume, with policy {c.policy_name} attached.",
-                calls=("iam:CreateRole", "iam:AttachRolePolicy"), facts=(ids, None))
-        if not is_managed(role):
+        if role is not None and not is_managed(role):
             return self.planned(
                 Action.CONFLICT,
                 f"Role {c.role_name} exists and was not made by the wizard; it is left alone. "
                 "Choose another --role-name.")
+        limit = session_limit(role)
+        try:
+            check_session_duration(c.session_duration, limit)
+        except ValueError as exc:
+            made = (f" (the wizard makes role {c.role_name} with IAM's default maximum of "
+                    f"{limit} seconds; raise it in IAM once the role exists if jobs need longer)"
+                    if role is None else "")
+            return self.planned(Action.BLOCKED,
+                                f"--session-duration {c.session_duration}: {exc}{made}")
+        session = (f" Jobs' sessions last {c.session_duration} seconds (the role allows up to "
+                   f"{limit}).")
+        if role is None:
+            return self.planned(
+                Action.CREATE,
+                f"Create role {c.role_name} that only {scope} of CircleCI organisation "
+                f"{ids.org_id} may assume, with policy {c.policy_name} attached.{session}",
+                calls=("iam:CreateRole", "iam:AttachRolePolicy"), facts=(ids, None))
         from wizard.steps.iam_reads import policy_arn
 
         attached = policy_arn(ctx) in role_policies(ctx)
@@ -352,11 +392,14 @@ class OidcRoleStep(Step):
                 differences=(f"policy {c.policy_name} is not attached",), facts=(ids, role))
         return self.planned(
             Action.EXISTS,
-            f"Role {c.role_name} exists, trusts only {scope}, and has {c.policy_name} attached.",
+            f"Role {c.role_name} exists, trusts only {scope}, and has {c.policy_name} "
+            f"attached.{session}",
             facts=(ids, role))
 
     def outputs(self, ctx: RunContext, plan: StepPlan) -> dict[str, Any]:
-        return {"role_arn": role_arn(ctx)} if plan.facts else {}
+        if not plan.facts:
+            return {}
+        return {"role_arn": role_arn(ctx), "max_session_duration": session_limit(plan.facts[1])}
 
     def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
         iam, c = ctx.client("iam"), ctx.config
@@ -372,7 +415,7 @@ class OidcRoleStep(Step):
                     AssumeRolePolicyDocument=trust,
                     Description=(f"CircleCI {', '.join(c.circleci_projects)} (OIDC), made "
                                  "by circleci-s3-wizard")[:1000],
-                    MaxSessionDuration=3600,
+                    MaxSessionDuration=ROLE_MAX_SESSION,
                     Tags=managed_tags(),
                 )["Role"]
             except Exception as exc:
@@ -400,7 +443,8 @@ class OidcRoleStep(Step):
                 iam.attach_role_policy(RoleName=c.role_name, PolicyArn=arn)
             ctx.reads.forget(("role_policies", c.role_name))
             work.did(f"Attached policy {c.policy_name} to it.")
-        return self.result(plan.action, " ".join(work.done), role_arn=role["Arn"])
+        return self.result(plan.action, " ".join(work.done), role_arn=role["Arn"],
+                           max_session_duration=session_limit(role))
 
     def plan_destroy(self, ctx: RunContext) -> StepPlan:
         name = ctx.config.role_name
