@@ -1,8 +1,8 @@
 """What is left for the operator after a run, decided once for both views.
 
 The headless ``apply`` prints these and the TUI's Done page lists them: the same sentences, from
-the same report. Nothing here promises what the view cannot give: the CLI prints the values to
-paste and the config file itself rather than pointing at a screen it does not have.
+the same report. Nothing here promises what a view cannot give: the values to paste and the
+config file are given in full, not pointed at on a screen the CLI does not have.
 """
 
 from __future__ import annotations
@@ -47,6 +47,22 @@ def by_hand(ctx: RunContext, results: Mapping[str, StepResult], *,
                     "again):", tuple(text.splitlines()))
 
 
+def config_file(ctx: RunContext, role_arn: str | None = None) -> str:
+    """The ``.circleci/config.yml`` for this setup, as both views show it.
+
+    With OIDC the session length is checked against the role's own maximum (read from IAM when
+    the role exists), so the file never asks for a session the role would refuse.
+    """
+    from wizard.circleci.config_snippet import config_yml
+
+    if not ctx.config.oidc:
+        return config_yml(ctx.config)
+    from wizard.circleci.oidc_steps import max_session_duration, role_arn as wanted_role
+
+    return config_yml(ctx.config, role_arn or wanted_role(ctx),
+                      max_session_duration=max_session_duration(ctx))
+
+
 def next_steps(ctx: RunContext, results: Mapping[str, StepResult] | Report, *,
                secret_from: str = "cli") -> tuple[NextStep, ...]:
     """What is left to do after the steps in ``results`` (a report, or results by step key)."""
@@ -66,6 +82,11 @@ def next_steps(ctx: RunContext, results: Mapping[str, StepResult] | Report, *,
     manual = by_hand(ctx, results, secret_from=secret_from)
     if manual is not None:
         steps.append(manual)
+    if all(r.ok for r in results.values()):
+        outputs = {k: v for r in results.values() for k, v in r.outputs.items()}
+        steps.append(NextStep("Add this to your repository as .circleci/config.yml (or merge it "
+                              "into the one you have):",
+                              tuple(config_file(ctx, outputs.get("role_arn")).splitlines())))
     if c.keys:
         sandbox = " --sandbox" if ctx.sandbox else ""
         steps.append(NextStep("The secret is in your OS keyring, and only there. To use the key "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -156,19 +157,29 @@ class SecretStore:
         # the sandbox's fake keys live under their own so they never replace a real one.
         self._backend = backend
         self.service = service
+        # The engine reads in several threads at once; keyring backends make no promise about
+        # that (the Secret Service one opens a D-Bus session per call and may race an unlock),
+        # so calls into the backend take turns. Each takes milliseconds.
+        self._turn = threading.RLock()
 
     @property
     def backend(self) -> Any:
         """The keyring backend in use (resolved the first time: see :func:`choose_backend`)."""
         if self._backend is None:
-            try:
-                self._backend = choose_backend()
-            except Exception as exc:  # any failure here means "no keyring"
-                raise KeyringUnavailable(
-                    f"The keyring library could not choose a backend ({type(exc).__name__}: "
-                    f"{exc}). {_fix_sentence()}"
-                ) from None
+            with self._turn:
+                if self._backend is None:
+                    self._backend = self._choose()
         return self._backend
+
+    @staticmethod
+    def _choose() -> Any:
+        try:
+            return choose_backend()
+        except Exception as exc:  # any failure here means "no keyring"
+            raise KeyringUnavailable(
+                f"The keyring library could not choose a backend ({type(exc).__name__}: "
+                f"{exc}). {_fix_sentence()}"
+            ) from None
 
     def backend_name(self) -> str:
         """``module.Class`` of the backend, e.g. ``keyring.backends.SecretService.Keyring``."""
@@ -283,11 +294,12 @@ class SecretStore:
         The original exception is not chained (``from None``): backend frames hold the secret
         in their locals, and tracebacks that show locals must not print it.
         """
-        backend = self.backend
-        try:
-            return op(backend)
-        except Exception as exc:  # every backend failure means the same to us
-            error = exc
+        with self._turn:
+            backend = self.backend
+            try:
+                return op(backend)
+            except Exception as exc:  # every backend failure means the same to us
+                error = exc
         raise KeyringUnavailable(self._explain(doing, error, secrets)) from None
 
     def _explain(self, doing: str, exc: Exception, secrets: tuple[str, ...]) -> str:
