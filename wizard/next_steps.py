@@ -57,7 +57,8 @@ def config_file(ctx: RunContext, role_arn: str | None = None) -> str:
 
     if not ctx.config.oidc:
         return config_yml(ctx.config)
-    from wizard.circleci.oidc_steps import max_session_duration, role_arn as wanted_role
+    from wizard.circleci.oidc_steps import max_session_duration
+    from wizard.circleci.oidc_steps import role_arn as wanted_role
 
     return config_yml(ctx.config, role_arn or wanted_role(ctx),
                       max_session_duration=max_session_duration(ctx))
