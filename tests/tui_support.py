@@ -1,7 +1,11 @@
-"""Helpers for the TUI tests: an in-memory keyring stand-in and Pilot conveniences.
+"""Helpers for the TUI tests: an in-memory keyring stand-in, a readable clipboard, Pilot helpers,
+key counting, and what makes a screenshot safe and stable to keep.
 
-The fake store keeps secrets in a dict and behaves like :class:`wizard.secret_store.SecretStore`
-(same method names and answers); the real GNOME Keyring is used in one flow test instead.
+The fake store keeps secrets in a dict and answers like :class:`wizard.secret_store.SecretStore`
+(same methods); the real GNOME Keyring is used where the keyring itself is the point.
+Screenshots are made stable *here*, never in the app: moto's random ids are seeded through its
+own API (``POST /moto-api/seed``), and :func:`mask` hides what must not look real in a file (an
+access key id, a secret's last four characters, a local port).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import asyncio
 import html
 import io
 import re
+import urllib.request
 from collections import defaultdict
 from typing import Any
 
@@ -19,7 +24,9 @@ from wizard.secret_store import AccessKey
 
 
 class MemoryStore:
-    """A secure-looking keyring that lives in memory (what SecretStore would do, minus D-Bus)."""
+    """A keyring that lives in memory (what SecretStore would do, minus D-Bus)."""
+
+    service = "circleci-s3-wizard-tests"
 
     def __init__(self) -> None:
         self.entries: dict[str, str] = {}
@@ -70,6 +77,24 @@ class MemoryClipboard:
         return self.text
 
 
+def seed_moto(endpoint: str, seed: int = 42) -> None:
+    """Make moto's ids (access keys, secrets, policy ids) the same on every run."""
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/seed?a={seed}",
+                                                  method="POST")).close()
+
+
+_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
+_LAST_FOUR = re.compile(r"(•{16})[^\s•<]{4}")
+_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
+
+
+def mask(text: str) -> str:
+    """``text`` (an SVG or a screen) with nothing in it that looks like a real key or a port."""
+    text = _KEY_ID.sub(lambda m: m.group(1) + "*" * 16, text)
+    text = _LAST_FOUR.sub(lambda m: m.group(1) + "XXXX", text)
+    return _PORT.sub(lambda m: f"{m.group(1)}:PORT", text)
+
+
 _SVG_TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>')
 
 
@@ -88,25 +113,33 @@ def svg_rows(svg: str) -> list[str]:
     return lines
 
 
-def screen_text(app: Any) -> str:
-    """What the operator can read: the whole screen as rendered (the page scrolled through).
+def visible_rows(app: Any) -> list[str]:
+    """The terminal's rows as the operator sees them right now."""
+    return svg_rows(app.export_screenshot())
 
-    The terminal's visible rows come from a screenshot; the full text of every Static on the
-    page is added because the page may be taller than the terminal.
-    """
+
+def screen_text(app: Any) -> str:
+    """What the operator can read: every shown Static of the page (scrolled through), then the
+    visible rows (Footer included)."""
     from rich.console import Console
+    from textual.widget import Widget
     from textual.widgets import Static
 
     console = Console(width=200, record=True, file=io.StringIO(), color_system=None)
-    for widget in app.screen.query("*"):
-        if isinstance(widget, Static) and widget.display:
-            content = widget.content
-            try:
-                console.print(content)
-            except Exception:  # noqa: BLE001 - Textual-only markup: the plain text will do
-                console.print(str(content), markup=False)
-    parts = console.export_text()
-    return parts + "\n" + "\n".join(svg_rows(app.export_screenshot()))
+    for widget in app.screen.query(Static):
+        chain = [widget, *widget.ancestors]
+        if not all(node.display for node in chain if isinstance(node, Widget)):
+            continue
+        try:
+            console.print(widget.content)
+        except Exception:  # noqa: BLE001 - Textual-only content: the plain text will do
+            console.print(str(widget.content), markup=False)
+    return console.export_text() + "\n" + "\n".join(visible_rows(app))
+
+
+def flat(text: str) -> str:
+    """``text`` with all whitespace collapsed (wrapped lines join up again)."""
+    return " ".join(text.split())
 
 
 async def wait_for(pilot: Pilot, condition: Any, timeout: float = 15.0, what: str = "") -> None:
@@ -115,16 +148,55 @@ async def wait_for(pilot: Pilot, condition: Any, timeout: float = 15.0, what: st
     deadline = loop.time() + timeout
     while not condition():
         if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        await pilot.pause(0.05)
+            raise AssertionError(f"timed out waiting for {what or condition}; the screen "
+                                 f"shows:\n{screen_text(pilot.app)}")
+        await pilot.pause(0.02)
 
 
 async def wait_page(pilot: Pilot, key: str, timeout: float = 15.0) -> None:
-    """Wait until the driver shows page ``key`` and its first check has finished."""
+    """Wait until the driver shows page ``key`` and its plan (if a step page) is in."""
     app = pilot.app
     await wait_for(pilot, lambda: getattr(app.screen, "KEY", None) == key, timeout,
                    f"page {key}")
     screen = app.screen
-    if hasattr(screen, "state"):
-        await wait_for(pilot, lambda: screen.state != "checking", timeout,
-                       f"the check on {key}")
+    if hasattr(screen, "phase"):
+        await wait_for(pilot, lambda: screen.phase != "planning", timeout,
+                       f"the plan on {key}")
+
+
+async def connected(pilot: Pilot) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.connection in ("ready", "failed"), what="the connection")
+    assert app.connection == "ready", app.connection_error
+
+
+class KeyCounter:
+    """Presses keys through Pilot and counts them, as the newcomer's keystroke budget does."""
+
+    def __init__(self, pilot: Pilot) -> None:
+        self.pilot = pilot
+        self.count = 0
+
+    async def press(self, *keys: str) -> None:
+        self.count += len(keys)
+        await self.pilot.press(*keys)
+
+
+async def goto(pilot: Pilot, key: str) -> None:
+    """Jump to a page, as the command palette does."""
+    await connected(pilot)
+    pilot.app.jump_to(key)
+    await wait_page(pilot, key)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let every background job finish (not the page driver), and stop cursors blinking."""
+    from textual.widgets import Input
+
+    app = pilot.app
+    await wait_for(pilot, lambda: all(w.is_finished for w in app.workers if w.group != "flow"),
+                   what="background work")
+    for screen in app.screen_stack:
+        for box in screen.query(Input):
+            box.cursor_blink = False
+    await pilot.pause(0.05)
