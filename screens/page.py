@@ -38,6 +38,8 @@ class PageScreen(Screen[Nav]):
     """One page of the wizard; ``KEY`` is its key in :data:`wizard.registry.PAGES`."""
 
     KEY: ClassVar[str] = ""
+    #: The page puts the focus where it belongs itself, without scrolling the heading away.
+    AUTO_FOCUS = None
     #: What F1 adds to the registry's explanation of the step.
     HELP: ClassVar[str] = ""
 
@@ -99,6 +101,11 @@ class PageScreen(Screen[Nav]):
     def on_mount(self) -> None:
         self.shown = True
         self.query_one("#ran-before").display = self.ran_before is not None
+        # A choice scrolls itself into view when mounted; the page starts at its heading.
+        self.call_after_refresh(self._to_top)
+
+    def _to_top(self) -> None:
+        self.query_one("#page", VerticalScroll).scroll_home(animate=False)
 
     def heading(self) -> str:
         number = self.state.step_number(self.KEY)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from wizard.answers import BadAnswers, build_config
+from wizard.answers import BadAnswers, answers_of, build_config
 from wizard.config import SetupConfig
 from wizard.model import Action, SecretHandoff, StepPlan, StepResult
 from wizard.registry import StepInfo, info, missing_before, pages_for, steps_for
@@ -33,8 +33,8 @@ class RunState:
     """Answers, config, context, plans and results of one TUI run."""
 
     def __init__(self, answers: Mapping[str, Any]) -> None:
-        #: Every answer as the operator typed it (or the command line gave it).
-        self.answers: dict[str, Any] = dict(answers)
+        #: Every answer as the operator typed it (or the command line gave it; else the default).
+        self.answers: dict[str, Any] = {**answers_of(SetupConfig()), **answers}
         #: Errors and warnings of the latest build, each naming its answer.
         self.problems: tuple[Problem, ...] = ()
         #: The config for the answers, or None while one of them is wrong.

@@ -86,7 +86,7 @@ class StepScreen(PageScreen):
         self.refresh_page()
         fields = list(self.query(AnswerField))
         if fields:
-            fields[0].input.focus()
+            fields[0].input.focus(scroll_visible=False)
 
     # -- answers ---------------------------------------------------------------------------
 

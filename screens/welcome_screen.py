@@ -71,7 +71,7 @@ class WelcomeScreen(PageScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one(RadioSet).focus()
+        self.query_one(RadioSet).focus(scroll_visible=False)
         self.refresh_page()
         # Connect only once this page is painted: importing boto3 in a thread competes with
         # the first frame for the GIL.
@@ -165,5 +165,5 @@ class WelcomeScreen(PageScreen):
             app.replan()
         self.refresh_page()
 
-    def action_back(self) -> None:
-        """The first page has nothing before it."""
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "back"  # the first page has nothing before it

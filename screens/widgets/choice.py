@@ -43,6 +43,11 @@ class ChoiceSet(RadioSet):
                 id="choice-previous", tooltip="Choose the previous option"),
     ]
 
+    def on_mount(self) -> None:
+        """Start with the highlight on the chosen option (Textual starts on the first)."""
+        for _ in range(max(0, self.pressed_index)):
+            self.action_next_button()
+
     def action_next_choice(self) -> None:
         self.action_next_button()
         self.action_toggle_button()

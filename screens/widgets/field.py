@@ -49,5 +49,6 @@ class AnswerField(Vertical):
         shown = errors or problems
         line = self.query_one(".field-problem", Static)
         line.update("\n".join(f"{'✗' if errors else '!'} {self.label} {p.rule}" for p in shown))
+        line.display = bool(shown)
         line.set_class(bool(errors), "-error")
         line.set_class(bool(shown) and not errors, "-warning")
