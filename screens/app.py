@@ -84,7 +84,8 @@ class WizardApp(App[int]):
         self.keyring_problem: str | None = None
         self.keyring_checked = False
         self.current_page = "welcome"
-        self.finished = False
+        #: Pages the operator went on from (the step list ticks Welcome and Verify with it).
+        self.passed: set[str] = set()
         #: key id -> (last four characters of its secret), read from the keyring in a worker.
         self.key_views: dict[str, str] = {}
         #: key id -> what happened to its secret on the clipboard, in words.
@@ -108,6 +109,8 @@ class WizardApp(App[int]):
         while key is not None:
             self.current_page = key
             nav = await self.push_screen_wait(page_screen(key)(ran))
+            if nav.kind in ("next", "finish"):
+                self.passed.add(key)
             ran = nav.ran
             key = following(key, nav, self.state.flow_config)
         self.leave(0)

@@ -39,7 +39,6 @@ class DoneScreen(CopiesKey, PageScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.wizard.finished = True
         self.refresh_page()
 
     def next_steps(self) -> list:

@@ -8,18 +8,20 @@ page's Enter key and Quit, so both stay visible on an 80-column terminal.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
 
 from screens.flow import BACK, Nav
 from screens.help_screen import HelpScreen
 from screens.messages import RunChanged, WorkDone, WorkFailed
+from screens.widgets.field import AnswerField
 from screens.widgets.plan_panel import result_line
 from screens.widgets.step_list import StepList
 from wizard.model import StepResult
@@ -28,6 +30,9 @@ from wizard.registry import PAGES, PageInfo
 if TYPE_CHECKING:
     from screens.app import WizardApp
     from screens.run_state import RunState
+
+#: Seconds of quiet typing before the plans are asked again.
+REPLAN_DELAY = 0.4
 
 
 def page_info(key: str) -> PageInfo:
@@ -64,6 +69,7 @@ class PageScreen(Screen[Nav]):
         self.ran_before = ran
         #: True once the widgets exist (mounting has begun): the page can show the run.
         self.shown = False
+        self._replan_timer: Timer | None = None
 
     @property
     def wizard(self) -> WizardApp:
@@ -112,6 +118,51 @@ class PageScreen(Screen[Nav]):
         if number is None:
             return self.info.title
         return f"Step {number[0]} of {number[1]} · {self.info.title}"
+
+    # -- answers ---------------------------------------------------------------------------
+
+    def answer_text(self, name: str) -> str:
+        """An answer as its input shows it (a project slug: the first one)."""
+        value = self.state.answers.get(name)
+        if isinstance(value, list | tuple):
+            return str(value[0]) if value else ""
+        return "" if value is None else str(value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        field = next((f for f in self.query(AnswerField) if f.input is event.input), None)
+        if field is None:
+            return
+        event.stop()
+        self.save(field.answer, self.typed_value(field.answer, field.value))
+
+    def typed_value(self, answer: str, text: str) -> Any:
+        """What the input's text is as an answer (a project slug keeps the CLI's other ones)."""
+        if answer == "circleci_projects":
+            rest = tuple(self.state.answers.get(answer) or ())[1:]
+            return (text, *rest) if text.strip() else rest
+        return text
+
+    def save(self, answer: str, value: Any) -> None:
+        """Keep an answer as typed; the plans are asked again once typing pauses."""
+        if self.state.answers.get(answer) == value:
+            return
+        self.wizard.set_answer(answer, value)
+        self.answers_changed()
+
+    def answers_changed(self) -> None:
+        self.show_answer_problems()
+        if self._replan_timer is not None:
+            self._replan_timer.stop()
+        self._replan_timer = self.set_timer(REPLAN_DELAY, self._replan)
+        self.refresh_page()
+
+    def _replan(self) -> None:
+        self._replan_timer = None
+        self.wizard.replan()
+
+    def show_answer_problems(self) -> None:
+        for field in self.query(AnswerField):
+            field.show_problems(self.state.problems_for(field.answer))
 
     # -- what the app tells the page -------------------------------------------------------
 

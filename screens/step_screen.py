@@ -11,13 +11,12 @@ anything: every verdict is the engine's.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.timer import Timer
-from textual.widgets import Input, LoadingIndicator, Static
+from textual.widgets import LoadingIndicator, Static
 
 from screens.confirm_screen import ConfirmScreen
 from screens.flow import Nav, jump
@@ -26,9 +25,6 @@ from screens.widgets.field import AnswerField
 from screens.widgets.plan_panel import PlanPanel
 from wizard.answers import label_of
 from wizard.model import Action, StepPlan, StepResult
-
-#: Seconds of quiet typing before the plan is asked again.
-REPLAN_DELAY = 0.4
 
 
 class StepScreen(PageScreen):
@@ -50,7 +46,6 @@ class StepScreen(PageScreen):
         #: planning | ready | running | ran | failed
         self.phase = "planning"
         self._run_when_planned = False
-        self._replan_timer: Timer | None = None
         #: Shown after a run that stays on the page (the result and what it made).
         self.result: StepResult | None = None
 
@@ -73,12 +68,6 @@ class StepScreen(PageScreen):
         """Panels after the plan (e.g. the policy document)."""
         yield from ()
 
-    def answer_text(self, name: str) -> str:
-        value = self.state.answers.get(name)
-        if isinstance(value, list | tuple):
-            return str(value[0]) if value else ""
-        return "" if value is None else str(value)
-
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#busy").display = False
@@ -90,41 +79,12 @@ class StepScreen(PageScreen):
 
     # -- answers ---------------------------------------------------------------------------
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        field = next((f for f in self.query(AnswerField) if f.input is event.input), None)
-        if field is None:
-            return
-        event.stop()
-        self.save(field.answer, self.typed_value(field.answer, field.value))
-
-    def typed_value(self, answer: str, text: str) -> Any:
-        """What the input's text is as an answer (a project slug keeps the CLI's other ones)."""
-        if answer == "circleci_projects":
-            rest = tuple(self.state.answers.get(answer) or ())[1:]
-            return (text, *rest) if text.strip() else rest
-        return text
-
-    def save(self, answer: str, value: Any) -> None:
-        """Keep an answer as typed, and plan again once typing pauses."""
-        if self.state.answers.get(answer) == value:
-            return
-        self.wizard.set_answer(answer, value)
-        self.answers_changed()
-
     def answers_changed(self) -> None:
         if self.phase in ("ran", "failed"):
             self.phase = "ready"
             self.result = None
             self.show_outcome("", "info")
-        self.show_answer_problems()
-        if self._replan_timer is not None:
-            self._replan_timer.stop()
-        self._replan_timer = self.set_timer(REPLAN_DELAY, self.wizard.replan)
-        self.refresh_page()
-
-    def show_answer_problems(self) -> None:
-        for field in self.query(AnswerField):
-            field.show_problems(self.state.problems_for(field.answer))
+        super().answers_changed()
 
     # -- what the page says ----------------------------------------------------------------
 
@@ -150,13 +110,16 @@ class StepScreen(PageScreen):
             panel.ran(self.result)
         elif missing := state.missing_before(self.KEY):
             panel.missing(missing, self.numbers())
+            if self.phase == "planning":
+                self.set_phase("ready")
         elif plan is not None:
             panel.plan(plan)
             if not state.fresh(self.KEY) and self.phase == "planning":
                 self.wizard.plan_step(self.KEY)
         elif self.wizard.connected:
             panel.checking()
-            self.wizard.plan_step(self.KEY)
+            if self._replan_timer is None:  # else: once typing pauses
+                self.wizard.plan_step(self.KEY)
         else:
             panel.checking()
         if self.phase == "planning" and plan is not None and state.fresh(self.KEY):

@@ -16,6 +16,8 @@ from textual.widgets import Label, LoadingIndicator, RadioSet, Static
 from screens.flow import NEXT
 from screens.page import PageScreen
 from screens.widgets.choice import Choice, ChoiceSet
+from screens.widgets.field import AnswerField
+from wizard.answers import label_of
 from wizard.config import AuthMode
 
 INTRO = (
@@ -32,7 +34,8 @@ MODES = (
 #: Each sign-in mode as the choice shows it, and in words once chosen.
 CHOICES = {
     AuthMode.OIDC: ("OIDC role, no stored secret (recommended)",
-                    "CircleCI will assume an IAM role (OIDC); no secret is stored."),
+                    "CircleCI will assume an IAM role (OIDC) that trusts only the project "
+                    "below; no secret is stored."),
     AuthMode.KEYS: ("Access key of an IAM user (the tutorial's way)",
                     "CircleCI will use an access key of an IAM user; its secret goes into "
                     "your OS keyring."),
@@ -63,6 +66,8 @@ class WelcomeScreen(PageScreen):
             for mode, (label, _) in CHOICES.items():
                 yield Choice(label, mode is auth, id=mode.value)
         yield Static("", id="chosen", classes="chosen")
+        yield AnswerField("circleci_projects", self.answer_text("circleci_projects"),
+                          placeholder="gh/your-org/your-repo")
         yield Static("", id="keyring", classes="panel")
         yield Static("", id="whoami", classes="panel")
         yield LoadingIndicator(id="connecting")
@@ -81,8 +86,12 @@ class WelcomeScreen(PageScreen):
         super().refresh_page()
         if not self.shown:
             return
-        app, auth = self.wizard, self.state.flow_config.auth
+        app = self.wizard
+        auth = AuthMode(self.state.answers["auth"])  # as chosen, even before the slug is right
         self.query_one("#chosen", Static).update(Text(f"Chosen: {CHOICES[auth][1]}"))
+        # OIDC trusts one project's tokens: it is asked at once, with the choice.
+        self.query_one("#field-circleci_projects").display = auth is AuthMode.OIDC
+        self.show_answer_problems()
         banner = self.query_one("#banner", Static)
         banner.display = app.sandbox is not None
         if app.sandbox is not None:
@@ -145,6 +154,10 @@ class WelcomeScreen(PageScreen):
             app.connect()
         elif not app.connected:
             self.notify("Still connecting to AWS…")
+        elif self.state.errors:
+            first = self.state.errors[0]
+            self.notify(f"{label_of(first.field)} {first.rule}", severity="error", timeout=8)
+            self.app.bell()
         elif self.state.flow_config.keys and not app.keyring_checked:
             self._start_when_ready = True
         elif self.state.flow_config.keys and app.keyring_problem:

@@ -18,9 +18,98 @@ import urllib.request
 from collections import defaultdict
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from wizard.secret_store import AccessKey
+
+
+@pytest.fixture(autouse=True)
+def private_state(tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wizard's state folder (run locks, the shared sandbox's note) for this test only.
+
+    Imported by each TUI test module, so a developer's running ``circleci-s3-wizard sandbox`` or
+    a lock left by a real run is never seen, and the tests' locks never leak out.
+    """
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
+_SHARED_SESSION: Any = None
+
+
+@pytest.fixture
+def tui_aws(aws_endpoint: str) -> Any:
+    """A boto3 session on the clean moto account, shared by the TUI tests: botocore loads each
+    service's model once per session, which is most of a fresh app's connecting time. Tests that
+    register fault hooks use their own session (``aws_session``) instead."""
+    global _SHARED_SESSION
+    if _SHARED_SESSION is None:
+        import boto3
+
+        _SHARED_SESSION = boto3.Session(region_name="us-east-1")
+    return _SHARED_SESSION
+
+
+class Faults:
+    """Makes chosen AWS operations fail, through botocore's own ``before-send`` hook.
+
+    Registered on the boto3 session the app is given, so every client the app makes from it
+    sends those requests nowhere and gets AWS's error answer instead (parsed by botocore as a
+    real one); every other request reaches moto. ``calls`` counts the requests per operation.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._rules: dict[str, list[Any]] = {}
+        self.calls: dict[str, int] = defaultdict(int)
+        session.events.register("before-send", self._before_send)
+
+    def refuse(self, operation: str, *, times: int | None = 1, code: str = "AccessDenied",
+               status: int = 403) -> None:
+        """``operation`` (``iam:CreateGroup``) answers ``code`` the next ``times`` times
+        (None: until :meth:`clear`)."""
+        self._rules[operation] = [times, code, status]
+
+    def throttle(self, operation: str, *, times: int | None = None) -> None:
+        self.refuse(operation, times=times, code="Throttling", status=400)
+
+    def clear(self) -> None:
+        self._rules.clear()
+
+    def reads(self) -> int:
+        return sum(n for op, n in self.calls.items()
+                   if op.split(":")[1].startswith(("Get", "List", "Head")))
+
+    def _before_send(self, request: Any, event_name: str = "", **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        _, service, name = event_name.split(".", 2)
+        operation = f"{service}:{name}"
+        self.calls[operation] += 1
+        rule = self._rules.get(operation)
+        if rule is None or rule[0] == 0:
+            return None
+        if rule[0] is not None:
+            rule[0] -= 1
+        code, status = rule[1], rule[2]
+        message = f"Refused by the test for {operation}"
+        if service == "s3":
+            body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+        else:
+            body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>"
+                    f"{message}</Message></Error><RequestId>test</RequestId></ErrorResponse>")
+        return AWSResponse(request.url, status, {"Content-Type": "text/xml"},
+                           _Body(body.encode()))
+
+
+class _Body:
+    """The raw body botocore reads an answer from."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self._data
 
 
 class MemoryStore:

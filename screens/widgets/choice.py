@@ -44,7 +44,10 @@ class ChoiceSet(RadioSet):
     ]
 
     def on_mount(self) -> None:
-        """Start with the highlight on the chosen option (Textual starts on the first)."""
+        self.call_after_refresh(self._highlight_chosen)
+
+    def _highlight_chosen(self) -> None:
+        """Start with the highlight on the chosen option (Textual's starts on the first)."""
         for _ in range(max(0, self.pressed_index)):
             self.action_next_button()
 

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from wizard.model import Action
-from wizard.registry import pages_for
+from wizard.registry import PageInfo, pages_for
 
 if TYPE_CHECKING:
     from screens.app import WizardApp
@@ -39,12 +39,12 @@ class StepList(Widget):
     StepList > .step-list--todo { color: $text-muted; }
     """
 
-    def status_of(self, key: str) -> str:
+    def status_of(self, page: PageInfo) -> str:
         app = cast("WizardApp", self.app)
-        state = app.state
+        state, key = app.state, page.key
         if key == app.current_page:
             return "current"
-        if key in state.done() or key == "done" and app.finished:
+        if key in state.done() or (page.step is None and key in app.passed):
             return "done"
         plan = state.plan(key)
         if plan is None:
@@ -57,7 +57,7 @@ class StepList(Widget):
         app = cast("WizardApp", self.app)
         text = Text()
         for page in pages_for(app.state.flow_config):
-            status = self.status_of(page.key)
+            status = self.status_of(page)
             style = self.get_component_rich_style(f"step-list--{status}")
             text.append_text(Text(f"{MARKERS[status]} {page.title}\n", style=style))
         return text
