@@ -36,7 +36,7 @@ from wizard.model import StepPlan
 
 #: The app's background jobs; a worker is named ``job`` or ``job:step-key``.
 JOBS = ("connect", "keyring", "prefetch", "plan", "apply", "buckets", "sign_in", "verify",
-        "key_view", "copy", "clear", "leftover")
+        "key_view", "copy", "copy_text", "clear", "leftover")
 
 
 def stylesheet() -> Path:
@@ -90,6 +90,8 @@ class WizardApp(App[int]):
         self.key_views: dict[str, str] = {}
         #: key id -> what happened to its secret on the clipboard, in words.
         self.copy_notes: dict[str, str] = {}
+        #: what was copied (``config.yml``, a key id) -> how, in words.
+        self.text_notes: dict[str, str] = {}
         #: (context, what becomes of a key the access-key setup left) once asked, OIDC mode.
         self._leftover: tuple[Any, Any] = (None, None)
         self._stack = ExitStack()
@@ -374,7 +376,10 @@ class WizardApp(App[int]):
             value = self._secret_copied(key, *value)
         elif job == "clear" and value:
             self.copy_notes[key] = "The secret was copied once, and cleared from the clipboard."
-        if job in ("plan", "apply", "sign_in", "buckets", "verify", "copy", "keyring"):
+        elif job == "copy_text" and key is not None:
+            self.text_notes[key] = value
+        if job in ("plan", "apply", "sign_in", "buckets", "verify", "copy", "copy_text",
+                   "keyring"):
             self.tell_page(WorkDone(job, key, value))
         self.tell_page(RunChanged())
 
@@ -410,14 +415,14 @@ class WizardApp(App[int]):
         return self._clipboard
 
     def copy_text(self, text: str, what: str) -> None:
+        """Copy ``text`` (not a secret); ``text_notes[what]`` then says how."""
         clipboard = self.clipboard_in_use
 
         def copy() -> str:
             clipboard.copy(text)
             return f"Copied {what} with {_mechanism(clipboard)}."
 
-
-        self._worker(copy, "copy", description=f"copying {what}")
+        self._worker(copy, f"copy_text:{what}", description=f"copying {what}")
 
     def copy_secret(self, key_id: str) -> None:
         """Copy the secret of access key ``key_id``, once per run, then wipe it after a while."""

@@ -34,8 +34,8 @@ class BucketScreen(StepScreen):
                     classes="field-label")
         yield OptionList(Option("Loading your buckets…", disabled=True), id="buckets")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def mounted(self) -> None:
+        super().mounted()
         self.query_one("#buckets", OptionList).can_focus = False
         self.wizard.list_buckets()
 

@@ -25,6 +25,7 @@ from screens.widgets.field import AnswerField
 from screens.widgets.secret_copy import COPY_BINDINGS, SecretCopy
 from screens.widgets.token_box import TokenBox
 from wizard.config import AuthMode
+from wizard.model import Action
 
 
 class CircleciScreen(CopiesKey, SignsIn, StepScreen):
@@ -57,17 +58,21 @@ class CircleciScreen(CopiesKey, SignsIn, StepScreen):
     def compose_details(self) -> ComposeResult:
         yield Static("", id="by-hand", classes="panel")
         yield SecretCopy(id="key", classes="panel")
-        yield Label("Your .circleci/config.yml (ctrl+y copies it):", classes="field-label")
+        yield Label("Your .circleci/config.yml (ctrl+y copies it):", id="snippet-label",
+                    classes="field-label")
         yield Static("", id="snippet", classes="code")
 
     # -- the engine's words ----------------------------------------------------------------
 
     def by_hand(self) -> object:
-        """The engine's by-hand instructions, once the steps they need exist."""
+        """The engine's by-hand instructions: when its plan is to deliver nothing itself (no
+        token, no project), and once the steps whose values they list exist."""
         from wizard.next_steps import by_hand
 
         state = self.state
-        if state.ctx is None or state.config is None or state.missing_before(self.KEY):
+        plan = state.plan(self.KEY)
+        if state.ctx is None or state.config is None or plan is None or \
+                plan.action is not Action.SKIP or state.missing_before(self.KEY) != []:
             return None
         return by_hand(state.ctx, state.known_results(), secret_from="screen")
 
@@ -111,6 +116,10 @@ class CircleciScreen(CopiesKey, SignsIn, StepScreen):
         return config_yml(config, role_arn=role)
 
     def _show_snippet(self) -> None:
+        copied = self.wizard.text_notes.get("config.yml")
+        self.query_one("#snippet-label", Label).update(
+            f"Your .circleci/config.yml ({copied} ctrl+y copies it again):" if copied else
+            "Your .circleci/config.yml (ctrl+y copies it):")
         self.query_one("#snippet", Static).update(
             Syntax(self.snippet(), "yaml", theme="ansi_dark", background_color="default",
                    word_wrap=True))

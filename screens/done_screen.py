@@ -37,8 +37,7 @@ class DoneScreen(CopiesKey, PageScreen):
         yield Static("", id="next-steps", classes="panel")
         yield SecretCopy(id="key", classes="panel")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def mounted(self) -> None:
         self.refresh_page()
 
     def next_steps(self) -> list:

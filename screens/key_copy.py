@@ -35,7 +35,7 @@ class CopiesKey:
     def action_copy_key_id(self) -> None:
         key_id = self.shown_key_id()
         if key_id:
-            self.wizard.copy_text(key_id, "the access key id")
+            self.wizard.copy_text(key_id, f"access key id {key_id}")
 
     def action_copy_secret(self) -> None:
         key_id = self.shown_key_id()
@@ -56,4 +56,6 @@ class CopiesKey:
         note = app.copy_notes.get(key_id) or (
             "ctrl+s copies the secret once (the clipboard is cleared after "
             f"{int(app.clear_after)} s); ctrl+k copies the key id." if not copied else "")
+        id_note = app.text_notes.get(f"access key id {key_id}")
+        note = f"{id_note}\n{note}" if id_note else note
         box.show(key_id, app.key_views.get(key_id), where, can_copy=not copied, note=note)

@@ -105,10 +105,16 @@ class PageScreen(Screen[Nav]):
         return Text(f"{where}{result.title}: {result_line(result)}")
 
     def on_mount(self) -> None:
+        # The one mount handler of the page classes (Textual calls each class's own handler,
+        # so subclasses extend :meth:`mounted` instead).
         self.shown = True
         self.query_one("#ran-before").display = self.ran_before is not None
         # A choice scrolls itself into view when mounted; the page starts at its heading.
         self.call_after_refresh(self._to_top)
+        self.mounted()
+
+    def mounted(self) -> None:
+        """The page's widgets exist: show the run, put the focus where it belongs."""
 
     def _to_top(self) -> None:
         self.query_one("#page", VerticalScroll).scroll_home(animate=False)
@@ -167,6 +173,10 @@ class PageScreen(Screen[Nav]):
     # -- what the app tells the page -------------------------------------------------------
 
     def on_run_changed(self, _: RunChanged) -> None:
+        self.run_changed()
+
+    def run_changed(self) -> None:
+        """Plans, results or the connection changed."""
         self.refresh_page()
 
     def on_work_done(self, message: WorkDone) -> None:
@@ -185,8 +195,9 @@ class PageScreen(Screen[Nav]):
 
     def work_done(self, job: str, key: str | None, value: object) -> None:
         """Background work this page asked for finished."""
-        if job == "copy":
+        if job in ("copy", "copy_text"):
             self.notify(str(value))
+            self.refresh_page()
 
     def work_failed(self, job: str, key: str | None, sentence: str) -> None:
         """Background work this page asked for failed (``sentence`` says why)."""

@@ -169,11 +169,22 @@ class RunState:
         ran = {s.key for s in self.steps() if (r := self.result(s.key)) is not None and r.ok}
         return found | ran
 
-    def missing_before(self, key: str) -> list[StepInfo]:
-        """The steps to do before page ``key`` can run (the registry's rule)."""
+    def missing_before(self, key: str) -> list[StepInfo] | None:
+        """The steps to do before page ``key`` can run (the registry's rule), or None while
+        one of them has not been planned yet (it may well be done already)."""
         if self.config is None or key not in {s.key for s in self.steps()}:
             return []
-        return missing_before(key, self.done(), self.config)
+        missing = missing_before(key, self.done(), self.config)
+        if any(self.plan(s.key) is None for s in missing):
+            return None
+        return missing
+
+    def unplanned_before(self, key: str) -> list[str]:
+        """The steps before ``key`` whose plan is not known yet."""
+        if self.config is None:
+            return []
+        return [s.key for s in missing_before(key, self.done(), self.config)
+                if self.plan(s.key) is None]
 
     def known_results(self) -> dict[str, StepResult]:
         """Every step's result as far as known: what ran, else a plan that had nothing to do,

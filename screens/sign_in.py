@@ -46,8 +46,9 @@ class SignsIn:
     def signed_in(self, job: str, value: object) -> None:
         if job == "sign_in":
             who = f" as {value}" if value else ""
-            self.query_one(TokenBox).say(  # type: ignore[attr-defined]
-                f"Signed in to CircleCI{who}; the token is in your OS keyring.")
+            said = f"Signed in to CircleCI{who}; the token is in your OS keyring."
+            self.query_one(TokenBox).say(said)  # type: ignore[attr-defined]
+            self.notify(said)  # type: ignore[attr-defined]
 
     def sign_in_failed(self, job: str, sentence: str) -> bool:
         if job != "sign_in":

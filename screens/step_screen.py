@@ -68,8 +68,7 @@ class StepScreen(PageScreen):
         """Panels after the plan (e.g. the policy document)."""
         yield from ()
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def mounted(self) -> None:
         self.query_one("#busy").display = False
         self.show_answer_problems()
         self.refresh_page()
@@ -108,7 +107,12 @@ class StepScreen(PageScreen):
             panel.invalid(mine or list(errors), where)
         elif self.phase == "ran" and self.result is not None:
             panel.ran(self.result)
-        elif missing := state.missing_before(self.KEY):
+        elif (missing := state.missing_before(self.KEY)) is None:
+            panel.checking()  # the steps before this one are still being checked
+            if self._replan_timer is None and self.wizard.connected:
+                for key in state.unplanned_before(self.KEY):
+                    self.wizard.plan_step(key)
+        elif missing:
             panel.missing(missing, self.numbers())
             if self.phase == "planning":
                 self.set_phase("ready")
@@ -163,12 +167,22 @@ class StepScreen(PageScreen):
             if self.phase == "planning":
                 self.set_phase("ready")
             self.refresh_page()
-            if self._run_when_planned and self.state.fresh(self.KEY):
-                self._run_when_planned = False
-                self.action_run()
+            self.run_if_waiting()
         elif job == "apply":
             assert isinstance(value, StepResult)
             self.applied(value)
+
+    def run_changed(self) -> None:
+        super().run_changed()
+        self.run_if_waiting()
+
+    def run_if_waiting(self) -> None:
+        """Enter was pressed before the plans were in: run now that they are."""
+        state = self.state
+        if self._run_when_planned and state.fresh(self.KEY) and \
+                state.missing_before(self.KEY) is not None:
+            self._run_when_planned = False
+            self.action_run()
 
     def work_failed(self, job: str, key: str | None, sentence: str) -> None:
         if key != self.KEY:
@@ -225,7 +239,7 @@ class StepScreen(PageScreen):
             self.dismiss(jump(missing[0].key))
             return
         plan = state.plan(self.KEY)
-        if plan is None or not state.fresh(self.KEY):
+        if plan is None or not state.fresh(self.KEY) or missing is None:
             self._run_when_planned = True
             self.show_outcome("Checking what exists first…", "info")
             self.wizard.plan_step(self.KEY)

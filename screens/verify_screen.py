@@ -86,8 +86,7 @@ class VerifyScreen(PageScreen):
     def help_text(self) -> str:
         return f"{self.why()}\n\n{self.HELP}"
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def mounted(self) -> None:
         self.action_rerun()
 
     def busy(self) -> bool:

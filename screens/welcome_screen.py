@@ -74,8 +74,7 @@ class WelcomeScreen(PageScreen):
         yield Static(INTRO, classes="why")
         yield Static(MODES, classes="note")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def mounted(self) -> None:
         self.query_one(RadioSet).focus(scroll_visible=False)
         self.refresh_page()
         # Connect only once this page is painted: importing boto3 in a thread competes with

@@ -157,10 +157,13 @@ class MemoryClipboard:
     def __init__(self) -> None:
         self.text = ""
         self.copies = 0
+        #: Every text copied, in order (in memory only).
+        self.history: list[str] = []
 
     def copy(self, text: str) -> None:
         self.text = text
         self.copies += 1
+        self.history.append(text)
 
     def paste(self) -> str:
         return self.text
