@@ -105,6 +105,8 @@ class StepScreen(PageScreen):
                      "An answer on another page is wrong: "
                      + ", ".join(sorted({label_of(p.field) for p in errors})) + ".")
             panel.invalid(mine or list(errors), where)
+            if self.phase == "planning":
+                self.set_phase("ready")
         elif self.phase == "ran" and self.result is not None:
             panel.ran(self.result)
         elif (missing := state.missing_before(self.KEY)) is None:
