@@ -53,11 +53,12 @@ class CircleciScreen(CopiesKey, SignsIn, StepScreen):
                           placeholder="gh/your-org/your-repo")
         yield AnswerField("circleci_context", self.answer_text("circleci_context"),
                           label="Context (optional, instead of the project's variables)")
-        yield TokenBox()
 
     def compose_details(self) -> ComposeResult:
+        # Without a token: the values by hand, or a token to let the wizard set them.
         yield Static("", id="by-hand", classes="panel")
         yield SecretCopy(id="key", classes="panel")
+        yield TokenBox()
         yield Label("Your .circleci/config.yml (ctrl+y copies it):", id="snippet-label",
                     classes="field-label")
         yield Static("", id="snippet", classes="code")
