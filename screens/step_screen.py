@@ -33,6 +33,8 @@ class StepScreen(PageScreen):
     BINDINGS = [
         Binding("enter", "run", "Run step", priority=True, id="run",
                 tooltip="Run this step (asks first before changing what exists), then go on"),
+        Binding("enter", "pass_by", "Continue", priority=True, id="pass-by",
+                tooltip="Nothing to change here: go on to the next page"),
         Binding("enter", "next", "Continue", priority=True, id="next",
                 tooltip="Go on to the next page"),
         Binding("ctrl+r", "recheck", "Check again", id="recheck",
@@ -154,11 +156,17 @@ class StepScreen(PageScreen):
         return self.phase == "running"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "run":
-            return self.phase != "ran"
+        if action in ("run", "pass_by"):
+            plan = self.state.plan(self.KEY)
+            nothing = plan is not None and not plan.action.changes and not plan.action.stops
+            return self.phase != "ran" and (nothing == (action == "pass_by"))
         if action == "next":
             return self.phase == "ran"
         return True
+
+    def action_pass_by(self) -> None:
+        """Enter on a page with nothing to change: the engine records it, and on we go."""
+        self.action_run()
 
     # -- the engine's answers --------------------------------------------------------------
 
