@@ -13,6 +13,7 @@ from screens.sign_in import SignsIn
 from screens.step_screen import StepScreen
 from screens.widgets.field import AnswerField
 from screens.widgets.token_box import TokenBox
+from wizard.model import Action
 
 
 class OidcProviderScreen(SignsIn, StepScreen):
@@ -25,7 +26,14 @@ class OidcProviderScreen(SignsIn, StepScreen):
     def compose_inputs(self) -> ComposeResult:
         yield AnswerField("circleci_projects", self.answer_text("circleci_projects"),
                           placeholder="gh/your-org/your-repo")
+
+    def compose_details(self) -> ComposeResult:
         yield TokenBox()
+
+    def token_wanted(self) -> bool:
+        """Only when the engine cannot find the organisation's ids without one."""
+        plan = self.state.plan(self.KEY)
+        return plan is not None and plan.action is Action.BLOCKED
 
     def show_details(self) -> None:
         self.show_token_box()

@@ -212,7 +212,7 @@ class StepScreen(PageScreen):
         self.result = result
         if self.stays_after(result):
             self.set_phase("ran")
-            self.show_outcome("Press Enter to continue.", "success")
+            self.show_outcome("", "success")
             self.refresh_page()
         else:
             self.dismiss(Nav("next", ran=result))

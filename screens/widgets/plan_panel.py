@@ -65,7 +65,8 @@ class PlanPanel(Static):
 
     def ran(self, result: StepResult) -> None:
         """After the step ran and the page stays: what it did."""
-        self.update("\n".join(["[b]What happened[/b]", escape(result_line(result))]))
+        self.update("\n".join(["[b]What happened[/b]", escape(result_line(result)),
+                                "Press Enter to continue."]))
         for name in _KINDS:
             self.set_class(name == "exists", f"-{name}")
 
