@@ -54,9 +54,11 @@ class StepScreen(PageScreen):
     # -- layout ----------------------------------------------------------------------------
 
     def compose_page(self) -> ComposeResult:
+        # What will happen comes first, so it is in view on an 80x24 terminal; the answers
+        # that change it follow.
         yield Static(self.info.step.why if self.info.step else "", classes="why")
-        yield from self.compose_inputs()
         yield PlanPanel("", id="plan", classes="panel")
+        yield from self.compose_inputs()
         yield from self.compose_details()
         yield LoadingIndicator(id="busy")
         yield Static("", id="outcome", classes="outcome")
