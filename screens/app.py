@@ -96,6 +96,9 @@ class WizardApp(App[int]):
         self._leftover: tuple[Any, Any] = (None, None)
         self._stack = ExitStack()
         self._in_flight: dict[str, tuple[Any, int]] = {}
+        #: Work that failed, by name, with the context and epoch it failed in: not asked again
+        #: on its own (a page re-rendering must not hammer AWS), only when the operator asks.
+        self._failed_at: dict[str, tuple[tuple[Any, int], str]] = {}
 
     # -- the pages -------------------------------------------------------------------------
 
@@ -206,10 +209,12 @@ class WizardApp(App[int]):
         return self.run_worker(call, name=name, group=name, description=description,
                                thread=True, exclusive=exclusive, exit_on_error=False)
 
-    def _once(self, name: str, ctx: Any) -> bool:
-        """Start ``name`` for this context and epoch only if it is not already running."""
+    def _once(self, name: str, ctx: Any, *, again: bool = False) -> bool:
+        """Start ``name`` for this context and epoch only if it is not already running, and
+        (unless ``again``: the operator asked) has not already failed."""
         marker = (ctx, self.state.epoch)
-        if self._in_flight.get(name) == marker:
+        if self._in_flight.get(name) == marker or \
+                (not again and self._failed_at.get(name, (None, ""))[0] == marker):
             return False
         self._in_flight[name] = marker
         return True
@@ -235,11 +240,13 @@ class WizardApp(App[int]):
         self._worker(lambda: (ctx, epoch, Engine(ctx).plan()), "prefetch",
                      description="checking what already exists")
 
-    def plan_step(self, key: str) -> None:
-        """One step's plan (it reuses every read the prefetch already made)."""
+    def plan_step(self, key: str, *, again: bool = False) -> None:
+        """One step's plan (it reuses every read the prefetch already made); ``again`` even if
+        it just failed (the operator asked)."""
         state = self.state
         ctx, epoch = state.ctx, state.epoch
-        if ctx is None or state.config is None or not self._once(f"plan:{key}", ctx):
+        if ctx is None or state.config is None or \
+                not self._once(f"plan:{key}", ctx, again=again):
             return
         from wizard.engine import Engine
         from wizard.registry import info
@@ -328,13 +335,22 @@ class WizardApp(App[int]):
         job, _, key = worker.name.partition(":")
         if job not in JOBS:
             return
+        marker = None
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            self._in_flight.pop(worker.name, None)
+            marker = self._in_flight.pop(worker.name, None)
         if event.state is WorkerState.SUCCESS:
+            self._failed_at.pop(worker.name, None)
             self._done(job, key or None, worker.result)
         elif event.state is WorkerState.ERROR:
             assert worker.error is not None
-            self._failed(job, key or None, worker.error, worker.description)
+            sentence = self._failed(job, key or None, worker.error, worker.description)
+            if marker is not None:
+                self._failed_at[worker.name] = (marker, sentence)
+
+    def failure(self, name: str) -> str | None:
+        """Why work ``name`` (``plan:group``) failed for the answers as they are, if it did."""
+        marker, sentence = self._failed_at.get(name, (None, ""))
+        return sentence if marker == (self.state.ctx, self.state.epoch) else None
 
     def _done(self, job: str, key: str | None, value: Any) -> None:
         state = self.state
@@ -383,7 +399,7 @@ class WizardApp(App[int]):
             self.tell_page(WorkDone(job, key, value))
         self.tell_page(RunChanged())
 
-    def _failed(self, job: str, key: str | None, error: BaseException, doing: str) -> None:
+    def _failed(self, job: str, key: str | None, error: BaseException, doing: str) -> str:
         from wizard.clipboard import AlreadyCopied, ClipboardUnavailable
         from wizard.errors import explain
         from wizard.steps.access_key_step import HandoffNeeded
@@ -399,9 +415,10 @@ class WizardApp(App[int]):
             if isinstance(error, HandoffNeeded):
                 self.state.handoff = error.handoff
         elif job == "prefetch":
-            return  # each page asks for its own step, and shows that step's failure
+            return sentence  # each page asks for its own step, and shows that step's failure
         self.tell_page(WorkFailed(job, key, sentence))
         self.tell_page(RunChanged())
+        return sentence
 
     # -- the clipboard ---------------------------------------------------------------------
 

@@ -105,7 +105,7 @@ class StepScreen(PageScreen):
         plan = state.plan(self.KEY)
         if errors:
             mine = [p for p in errors if p.field in own]
-            where = ("Fix the answer above to see what will happen." if mine else
+            where = ("Fix the answer below to see what will happen." if mine else
                      "An answer on another page is wrong: "
                      + ", ".join(sorted({label_of(p.field) for p in errors})) + ".")
             panel.invalid(mine or list(errors), where)
@@ -113,6 +113,10 @@ class StepScreen(PageScreen):
                 self.set_phase("ready")
         elif self.phase == "ran" and self.result is not None:
             panel.ran(self.result)
+        elif plan is None and (failed := self.wizard.failure(f"plan:{self.KEY}")):
+            panel.failed(failed)  # not asked again until the operator says so
+            if self.phase == "planning":
+                self.set_phase("failed")
         elif (missing := state.missing_before(self.KEY)) is None:
             panel.checking()  # the steps before this one are still being checked
             if self._replan_timer is None and self.wizard.connected:
@@ -254,7 +258,7 @@ class StepScreen(PageScreen):
         if plan is None or not state.fresh(self.KEY) or missing is None:
             self._run_when_planned = True
             self.show_outcome("Checking what exists first…", "info")
-            self.wizard.plan_step(self.KEY)
+            self.wizard.plan_step(self.KEY, again=True)
             return
         if plan.action.stops:
             self.show_outcome(f"✗ {plan.detail}\nNothing was run. Change the answers above, "

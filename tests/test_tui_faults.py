@@ -110,6 +110,13 @@ async def test_a_refused_read_shows_on_the_plan_and_ctrl_r_checks_again(
                        what="the failed check")
         text = flat(screen_text(app))
         assert "[AccessDenied]" in text and "iam:GetGroup" in text and "ctrl+r" in text
+        asked = faults.calls["iam:GetGroup"]
+        app.jump_to("attach")  # a page that needs the group does not keep asking either
+        await pilot.pause(1.0)
+        assert faults.calls["iam:GetGroup"] == asked
+        assert "Checking" in screen_text(app) or "Could not check" in screen_text(app)
+        app.jump_to("group")
+        await wait_page(pilot, "group")
         faults.clear()
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: "Will create" in screen_text(app), what="the plan")

@@ -83,7 +83,7 @@ async def test_a_bad_answer_is_shown_and_refused(tui_aws: Any, page: str, input_
         assert problems, "the case must be an error for the engine too"
         expected = flat(f"✗ {label_of(input_id)} {problems[0].rule}")
         await wait_for(pilot, lambda: expected in flat(screen_text(app)), what=expected)
-        assert "Fix the answer above" in flat(screen_text(app))  # no plan for a bad answer
+        assert "Fix the answer below" in flat(screen_text(app))  # no plan for a bad answer
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert page == app.screen.KEY
