@@ -19,7 +19,6 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from screens.flow import BACK, Nav
-from screens.help_screen import HelpScreen
 from screens.messages import RunChanged, WorkDone, WorkFailed
 from screens.widgets.field import AnswerField
 from screens.widgets.plan_panel import result_line
@@ -232,6 +231,8 @@ class PageScreen(Screen[Nav]):
         return "\n\n".join(t for t in (step.why if step else "", self.HELP) if t)
 
     def action_help(self) -> None:
+        from screens.help_screen import HelpScreen  # not needed for the first frame
+
         keys = []
         for binding in (b.binding for b in self.active_bindings.values()):
             if binding.show or binding.id in ("scroll-down", "scroll-up"):

@@ -142,8 +142,11 @@ class WelcomeScreen(PageScreen):
         self.wizard.replan()
         self.refresh_page()
 
-    def work_done(self, job: str, key: str | None, value: object) -> None:
-        if job == "keyring" and self._start_when_ready:
+    def run_changed(self) -> None:
+        super().run_changed()
+        app = self.wizard
+        if self._start_when_ready and app.connected and (
+                not self.state.flow_config.keys or app.keyring_checked):
             self.action_primary()
 
     def action_primary(self) -> None:
@@ -152,13 +155,14 @@ class WelcomeScreen(PageScreen):
         if app.connection == "failed":
             app.connect()
         elif not app.connected:
-            self.notify("Still connecting to AWS…")
+            self._start_when_ready = True  # Enter pressed early still counts
+            self.notify("Starting as soon as AWS has answered…")
         elif self.state.errors:
             first = self.state.errors[0]
             self.notify(f"{label_of(first.field)} {first.rule}", severity="error", timeout=8)
             self.app.bell()
         elif self.state.flow_config.keys and not app.keyring_checked:
-            self._start_when_ready = True
+            self._start_when_ready = True  # the keyring check is a moment away
         elif self.state.flow_config.keys and app.keyring_problem:
             self.notify("The OS keyring cannot keep the secret yet: fix it (see above) or "
                         "choose OIDC.", severity="error", timeout=8)

@@ -408,3 +408,10 @@ async def test_a_crash_report_never_shows_local_variables(capsys: Any,
     rendered = capsys.readouterr().err
     assert "RuntimeError" in rendered and "boom" in rendered
     assert secret_value not in rendered
+
+
+async def test_enter_pressed_before_aws_answered_still_starts(tui_aws: Any) -> None:
+    app = new_app(tui_aws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")  # at once, while connecting: not a wasted keystroke
+        await wait_page(pilot, "bucket")
