@@ -23,8 +23,10 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
+from screens.clipboard_jobs import ClipboardJobs
 from screens.commands import PageCommands
 from screens.confirm_screen import ConfirmScreen
+from screens.engine_jobs import EngineJobs
 from screens.flow import following, jump
 from screens.messages import RunChanged, WorkDone, WorkFailed
 from screens.page import PageScreen
@@ -32,7 +34,6 @@ from screens.run_state import RunState
 from wizard.answers import answers_of
 from wizard.clipboard import CLEAR_AFTER_SECONDS
 from wizard.config import SetupConfig
-from wizard.model import StepPlan
 
 #: The app's background jobs; a worker is named ``job`` or ``job:step-key``.
 JOBS = ("connect", "keyring", "prefetch", "plan", "apply", "buckets", "sign_in", "verify",
@@ -44,7 +45,7 @@ def stylesheet() -> Path:
     return Path(str(files("assets").joinpath("wizard.tcss")))
 
 
-class WizardApp(App[int]):
+class WizardApp(EngineJobs, ClipboardJobs, App[int]):
     """The wizard. The run's answers, plans and results live in :attr:`state`."""
 
     TITLE = "circleci-s3-wizard"
@@ -219,114 +220,6 @@ class WizardApp(App[int]):
         self._in_flight[name] = marker
         return True
 
-    def check_keyring(self) -> None:
-        """Keys mode: can the keyring hold the secret? Asked before any step runs."""
-        ctx = self.state.ctx
-        if ctx is None or not self.state.flow_config.keys:
-            return
-        from wizard.steps.access_key_step import keyring_problem
-
-        self._worker(lambda: (ctx, keyring_problem(ctx)), "keyring",
-                     description="checking the OS keyring", exclusive=True)
-
-    def prefetch(self) -> None:
-        """Every step's plan at once (one round of reads), for pages to show on arrival."""
-        state = self.state
-        ctx, epoch = state.ctx, state.epoch
-        if ctx is None or state.config is None or not self._once("prefetch", ctx):
-            return
-        from wizard.engine import Engine
-
-        self._worker(lambda: (ctx, epoch, Engine(ctx).plan()), "prefetch",
-                     description="checking what already exists")
-
-    def plan_step(self, key: str, *, again: bool = False) -> None:
-        """One step's plan (it reuses every read the prefetch already made); ``again`` even if
-        it just failed (the operator asked)."""
-        state = self.state
-        ctx, epoch = state.ctx, state.epoch
-        if ctx is None or state.config is None or \
-                not self._once(f"plan:{key}", ctx, again=again):
-            return
-        from wizard.engine import Engine
-        from wizard.registry import info
-
-        self._worker(lambda: (ctx, epoch, Engine(ctx).plan_step(key)), f"plan:{key}",
-                     description=f"checking what exists for {info(key).title}")
-
-    def apply_step(self, plan: StepPlan, *, consent: bool) -> None:
-        """Run one step's plan under the run lock (another run holding it is a sentence)."""
-        ctx = self.state.ctx
-        from wizard.engine import Engine
-
-        def run() -> Any:
-            engine = Engine(ctx)
-            with engine.lock(command="circleci-s3-wizard (terminal UI)", wait=0):
-                return ctx, engine.apply_step(plan, consent=consent)
-
-        self._worker(run, f"apply:{plan.key}", description=f"running {plan.title}")
-
-    def list_buckets(self) -> None:
-        ctx = self.state.ctx
-        if ctx is None:
-            return
-        from wizard.steps.bucket_step import list_buckets
-
-        self._worker(lambda: (ctx, list_buckets(ctx)), "buckets",
-                     description="listing your buckets", exclusive=True)
-
-    def sign_in(self, token: str) -> None:
-        """Check a pasted CircleCI token with CircleCI and keep it in the keyring."""
-        ctx = self.state.ctx
-        if ctx is None:
-            return
-        from wizard.connect import sign_in_circleci
-
-        self._worker(lambda: sign_in_circleci(token, ctx.secrets), "sign_in",
-                     description="checking the CircleCI token", exclusive=True)
-
-    def verify(self) -> None:
-        ctx = self.state.ctx
-        if ctx is None:
-            return
-        from wizard.verify import verify
-
-        self._worker(lambda: (ctx, verify(ctx)), "verify", description="verifying the setup",
-                     exclusive=True)
-
-    def check_leftover(self) -> None:
-        """OIDC mode: is an access key of the access-key setup still active? (said, not fixed)"""
-        ctx = self.state.ctx
-        if ctx is None or not self.state.flow_config.oidc or self._leftover[0] is ctx \
-                or not self._once("leftover", ctx):
-            return
-        from wizard.next_steps import keys_left_behind
-
-        self._worker(lambda: (ctx, keys_left_behind(ctx)), "leftover",
-                     description="looking for an access key left active")
-
-    @property
-    def leftover(self) -> Any:
-        """The sentence about an access key left active (OIDC mode), or None."""
-        ctx, note = self._leftover
-        return note if self.state.current(ctx) else None
-
-    def view_key(self, key_id: str) -> None:
-        """Read the last four characters of the kept secret of ``key_id`` (for the mask)."""
-        ctx, handoff = self.state.ctx, self.state.handoff
-        if ctx is None or key_id in self.key_views:
-            return
-        from wizard.steps.access_key_step import stored_key
-
-        def read() -> tuple[str, str | None]:
-            if handoff is not None and handoff.access_key_id == key_id:
-                return key_id, handoff.secret_access_key[-4:]
-            key = stored_key(ctx)
-            same = key is not None and key.access_key_id == key_id
-            return key_id, key.secret_access_key[-4:] if same else None
-
-        self._worker(read, f"key_view:{key_id}", description="reading the keyring")
-
     # -- the router ------------------------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -420,63 +313,6 @@ class WizardApp(App[int]):
         self.tell_page(RunChanged())
         return sentence
 
-    # -- the clipboard ---------------------------------------------------------------------
-
-    @property
-    def clipboard_in_use(self) -> Any:
-        """The clipboard: the one given, else the desktop's with OSC 52 as fallback."""
-        if self._clipboard is None:
-            from screens.clipboard_adapter import FallbackClipboard
-
-            self._clipboard = FallbackClipboard(self)
-        return self._clipboard
-
-    def copy_text(self, text: str, what: str) -> None:
-        """Copy ``text`` (not a secret); ``text_notes[what]`` then says how."""
-        clipboard = self.clipboard_in_use
-
-        def copy() -> str:
-            clipboard.copy(text)
-            return f"Copied {what} with {_mechanism(clipboard)}."
-
-        self._worker(copy, f"copy_text:{what}", description=f"copying {what}")
-
-    def copy_secret(self, key_id: str) -> None:
-        """Copy the secret of access key ``key_id``, once per run, then wipe it after a while."""
-        from wizard.errors import WizardError
-        from wizard.steps.access_key_step import stored_key
-
-        state, clipboard = self.state, self.clipboard_in_use
-        ctx, handoff = state.ctx, state.handoff
-
-        def secret() -> str:
-            if handoff is not None and handoff.access_key_id == key_id:
-                return handoff.secret_access_key
-            key = stored_key(ctx) if ctx is not None else None
-            if key is None or key.access_key_id != key_id:
-                raise WizardError(f"The secret of access key {key_id} is not in your keyring.")
-            return key.secret_access_key
-
-        guard = state.copy_once(key_id, secret)
-
-        def copy() -> tuple[Any, Any]:
-            guard.copy(clipboard)
-            return guard, clipboard
-
-        self._worker(copy, f"copy:{key_id}", description="copying the secret")
-
-    def _secret_copied(self, key_id: str, guard: Any, clipboard: Any) -> str:
-        seconds = int(self.clear_after)
-        self.copy_notes[key_id] = (f"The secret was copied once with {_mechanism(clipboard)}; "
-                                   f"it will be cleared from the clipboard in {seconds} s if "
-                                   "it is still there.")
-        self.set_timer(self.clear_after, lambda: self._clear(key_id, guard, clipboard))
-        return self.copy_notes[key_id]
-
-    def _clear(self, key_id: str, guard: Any, clipboard: Any) -> None:
-        self._worker(lambda: guard.clear_if_unchanged(clipboard), f"clear:{key_id}",
-                     description="clearing the clipboard")
-
     # -- leaving ---------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
@@ -521,10 +357,6 @@ class WizardApp(App[int]):
 
         self.bell()
         self.panic(Traceback(show_locals=False, width=None))
-
-
-def _mechanism(clipboard: Any) -> str:
-    return str(getattr(clipboard, "name", type(clipboard).__name__))
 
 
 def make_app(
