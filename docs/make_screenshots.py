@@ -5,10 +5,12 @@
 One run of the real app with the embedded sandbox (moto on 127.0.0.1), pressing Enter through
 every page with the tutorial's defaults, as an operator would, and saving an SVG of four of them:
 the Welcome page, the policy with its JSON, the access key (masked secret) and the summary.
-Random values (key ids, the secret's last four characters, the sandbox's port) are masked
-(``stable_ids``), so regenerating changes a file only when the screen really changed. The access
-key's secret goes to a private, throwaway GNOME Keyring started for the run (the tests' own
-Secret Service), never to your keyring, so the screenshot shows the real backend at work.
+moto's ids are seeded through its own API, and what must not look real in a file (key ids, the
+secret's last four characters, the sandbox's port) is masked in the saved SVG by this script (the
+app itself has no such switch), so regenerating changes a file only when the screen really
+changed. The access key's secret goes to a private, throwaway GNOME Keyring started for the run
+(the tests' own Secret Service), never to your keyring, so the screenshot shows the real backend
+at work.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make ``screens``, ``wizard``, ``tests`` importable
     sys.path.insert(0, str(ROOT))
 
-SIZE = (100, 32)
+SIZE = (100, 30)
 TITLE = "circleci-s3-wizard --sandbox"
 
 
@@ -35,7 +37,7 @@ async def walk(out: Path) -> list[Path]:
     from keyring.backends.SecretService import Keyring
 
     from tests.fixtures.keyring_service import start_secret_service
-    from wizard.headless import SANDBOX_SERVICE
+    from wizard.sandbox import SANDBOX_SERVICE
     from wizard.secret_store import SecretStore
 
     service = start_secret_service(Path(tempfile.mkdtemp(prefix="screenshots-keyring-")))
@@ -49,67 +51,55 @@ async def walk(out: Path) -> list[Path]:
 async def _walk(out: Path, store: Any) -> list[Path]:
     import logging
 
-    from textual.widgets import Input
-
     from screens.app import make_app
-    from tests.tui_support import MemoryClipboard, wait_for, wait_page
-    from wizard.config import SetupConfig
+    from tests.tui_support import (
+        MemoryClipboard,
+        connected,
+        mask,
+        seed_moto,
+        settle,
+        wait_for,
+        wait_page,
+    )
 
     # The sandbox has no policy simulator; its server logs the refused call with a traceback,
     # which in a real terminal Textual swallows but this headless run would print. (A filter,
     # because the sandbox sets the logger's level itself when it starts.)
     logging.getLogger("werkzeug").addFilter(lambda record: False)
-    app = make_app(SetupConfig(), sandbox=True, secret_store=store,
-                   clipboard=MemoryClipboard(), stable_ids=True)
+    app = make_app({}, sandbox=True, secret_store=store, clipboard=MemoryClipboard())
     saved: list[Path] = []
-
-    async def settle(pilot: Any) -> None:
-        await wait_for(pilot, lambda: all(w.is_finished for w in app.workers
-                                          if w.group != "flow"), what="background work")
-        for box in app.screen.query(Input):
-            box.cursor_blink = False
-        await pilot.pause(0.2)
 
     async def shot(pilot: Any, name: str) -> None:
         await settle(pilot)
         path = out / f"{name}.svg"
-        path.write_text(app.export_screenshot(title=TITLE))
+        path.write_text(mask(app.export_screenshot(title=TITLE)))
         saved.append(path)
 
-    async def run_step(pilot: Any, key: str) -> None:
+    async def enter_on(pilot: Any, key: str) -> None:
         await wait_page(pilot, key, timeout=30)
-        screen = app.screen
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.state in ("applied", "failed"), timeout=30,
-                       what=f"{key} to run")
-        if screen.state != "applied":
-            raise SystemExit(f"the {key} step failed in the sandbox; no screenshots written")
 
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.connection != "connecting", timeout=30,
-                       what="the sandbox")
-        if app.connection != "ready":
-            raise SystemExit(f"the sandbox did not start: {app.connection_error}")
+        await connected(pilot)
+        seed_moto(app.sandbox.endpoint)
+        await wait_for(pilot, lambda: app.state.fresh("access_key"), timeout=30,
+                       what="the plan")
         await shot(pilot, "welcome")
         await pilot.press("enter")
         for key in ("bucket", "folder", "group"):
-            await run_step(pilot, key)
-            await pilot.press("enter")
+            await enter_on(pilot, key)
         await wait_page(pilot, "policy", timeout=30)
-        await settle(pilot)
         page = app.screen.query_one("#page")
         page.scroll_to_widget(app.screen.query_one("#summary"), animate=False, top=True)
         await shot(pilot, "policy")
-        await run_step(pilot, "policy")
         await pilot.press("enter")
-        for key in ("attach", "user"):
-            await run_step(pilot, key)
-            await pilot.press("enter")
-        await run_step(pilot, "access_key")
+        for key in ("attach", "user", "access_key"):
+            await enter_on(pilot, key)
+        await wait_for(pilot, lambda: app.screen.phase == "ran" and app.key_views,
+                       timeout=30, what="the access key")
         await shot(pilot, "access-key")
         await pilot.press("enter")
-        await run_step(pilot, "circleci")
-        await pilot.press("enter")
+        await enter_on(pilot, "circleci")
         await wait_page(pilot, "verify", timeout=30)
         await wait_for(pilot, lambda: app.screen.report is not None, timeout=60,
                        what="the verification")

@@ -1,21 +1,19 @@
-"""The Textual app: owns the answers and the connections, and drives the pages in order.
+"""The Textual app: drives the registry's pages in order and runs every engine call off the UI.
 
-``make_app`` takes every dependency (AWS session factory, keyring store, clipboard), so tests
-hand in moto sessions and fakes. The first frame never waits for boto3, moto or the keyring:
-the sandbox starts and the session is built in a thread worker once the Welcome page has been
-painted, while it says "connecting…". The flow itself is one loop (:meth:`WizardApp.run_flow`)
-that awaits each page with ``push_screen_wait``.
+``make_app`` takes every dependency (an AWS session, a keyring store, a clipboard), so tests
+hand in moto and fakes. The first frame waits for nothing: the Welcome page asks the app to
+connect once it has been painted (sandbox, session, who-am-i, keyring, CircleCI, in a thread),
+and as soon as that is done the whole plan is fetched in the background, so every step page
+shows what exists at once. Every engine call is a thread worker on the app, and one router,
+:meth:`WizardApp.on_worker_state_changed` (harlequin's pattern), records what came back in the
+:class:`~screens.run_state.RunState` and tells the page on show: a failure becomes a sentence with
+a retry key there, never a traceback and never a frozen page.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-import sys
-import time
-from collections.abc import Callable
-from importlib import import_module
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -23,43 +21,24 @@ from typing import Any
 from textual import work
 from textual.app import App
 from textual.binding import Binding
-from textual.reactive import reactive
+from textual.worker import Worker, WorkerState
 
 from screens.clipboard_exit import ClipboardExitGuard, quit_note
-from screens.commands import WizardCommands
+from screens.clipboard_jobs import ClipboardJobs
+from screens.commands import PageCommands
 from screens.confirm_screen import ConfirmScreen
-from screens.flow import PAGE_KEYS, QUIT, following, jump
+from screens.engine_jobs import EngineJobs
+from screens.flow import following, jump
+from screens.messages import RunChanged, WorkDone, WorkFailed
 from screens.page import PageScreen
-from wizard.config import AuthMode, SetupConfig
-from wizard.context import Identity, RunContext
-from wizard.errors import explain
-from wizard.steps.base import Action, Step, StepResult
+from screens.run_state import RunState
+from wizard.answers import answers_of
+from wizard.clipboard import CLEAR_AFTER_SECONDS
+from wizard.config import SetupConfig
 
-SessionFactory = Callable[[SetupConfig], Any]
-
-#: The AWS steps, imported on first use (each module is small and boto3-free at import).
-_AWS_STEPS = {
-    "bucket": ("wizard.steps.bucket_step", "BucketStep"),
-    "folder": ("wizard.steps.folder_step", "FolderStep"),
-    "group": ("wizard.steps.group_step", "GroupStep"),
-    "policy": ("wizard.steps.policy_step", "PolicyStep"),
-    "attach": ("wizard.steps.attach_step", "AttachStep"),
-    "user": ("wizard.steps.user_step", "UserStep"),
-    "access_key": ("wizard.steps.access_key_step", "AccessKeyStep"),
-}
-_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{12,}\b")
-_LOCAL_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
-_MASKED_SECRET = re.compile(r"(•{16})[^\s•]{4}")
-#: A file path: the app writes the time its first page was painted there (for
-#: tests/benchmarks/bench_first_frame.py), with the heavy modules loaded by then. Unset: nothing.
-FIRST_FRAME_ENV = "CIRCLECI_S3_WIZARD_FIRST_FRAME"
-_HEAVY = ("boto3", "botocore", "moto", "keyring")
-
-
-def write_first_frame(path: str) -> None:
-    """``<time.time_ns()> <heavy modules already imported>`` into ``path``."""
-    loaded = [name for name in _HEAVY if name in sys.modules]
-    Path(path).write_text(f"{time.time_ns()} {','.join(loaded) or '-'}\n")
+#: The app's background jobs; a worker is named ``job`` or ``job:step-key``.
+JOBS = ("connect", "keyring", "prefetch", "plan", "apply", "buckets", "sign_in", "verify",
+        "key_view", "copy", "copy_text", "clear", "leftover")
 
 
 def stylesheet() -> Path:
@@ -67,368 +46,341 @@ def stylesheet() -> Path:
     return Path(str(files("assets").joinpath("wizard.tcss")))
 
 
-class WizardApp(App[int]):
-    """The wizard. Answers live in :attr:`config`; pages read and write them."""
+class WizardApp(EngineJobs, ClipboardJobs, App[int]):
+    """The wizard. The run's answers, plans and results live in :attr:`state`."""
 
     TITLE = "circleci-s3-wizard"
     CSS_PATH = stylesheet()
-    COMMANDS = App.COMMANDS | {WizardCommands}
+    COMMANDS = App.COMMANDS | {PageCommands}
+    #: Below 80 columns the step list gives its room to the page.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit",
-                tooltip="Leave the wizard; asks first in the middle of the setup"),
-        Binding("ctrl+t", "toggle_theme", "Theme", show=False, id="theme"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app-quit",
+                tooltip="Leave the wizard (asks first in the middle of the setup)"),
     ]
-
-    #: connecting | ready | failed
-    connection: reactive[str] = reactive("connecting")
 
     def __init__(
         self,
-        config: SetupConfig,
+        answers: Mapping[str, Any],
         *,
         sandbox: bool = False,
-        session_factory: SessionFactory | None = None,
-        secret_store: Any | None = None,
-        clipboard: Any | None = None,
-        stable_ids: bool = False,
+        session: Any = None,
+        secret_store: Any = None,
+        clipboard: Any = None,
+        clear_after: float = CLEAR_AFTER_SECONDS,
     ) -> None:
         super().__init__()
-        self.config = config
+        self.state = RunState(answers)
         self.use_sandbox = sandbox
-        self.session_factory = session_factory
-        self.secrets = secret_store
-        self.copier = clipboard
-        #: Mask random values (key ids, local ports) so screenshots and snapshots are stable.
-        self.stable_ids = stable_ids
+        self._session = session
+        self._secrets = secret_store
+        self._clipboard = clipboard
         #: Seconds after which a copied secret is wiped from the clipboard if still there.
-        from wizard.clipboard import CLEAR_AFTER_SECONDS
-
-        self.clear_after: float = CLEAR_AFTER_SECONDS
-        self.session: Any = None
-        self.identity: Identity | None = None
-        self.sandbox: Any = None
-        self.circleci: Any = None
-        self.circleci_note: str | None = None
+        self.clear_after = clear_after
+        #: connecting | ready | failed
+        self.connection = "idle"
         self.connection_error: str | None = None
-        self.page_status: dict[str, str] = {}
-        self.results: dict[str, StepResult] = {}
-        self.outputs: dict[str, Any] = {}
+        self.sandbox: Any = None
+        self.circleci_note: str | None = None
+        #: Why the keyring cannot hold the secret (keys mode), once checked.
+        self.keyring_problem: str | None = None
+        self.keyring_checked = False
         self.current_page = "welcome"
-        self._ctx: RunContext | None = None
-        self._steps: dict[str, Step] = {}
-        self._copy_once: dict[str, Any] = {}
+        #: Pages the operator went on from (the step list ticks Welcome and Verify with it).
+        self.passed: set[str] = set()
+        #: key id -> (last four characters of its secret), read from the keyring in a worker.
+        self.key_views: dict[str, str] = {}
+        #: key id -> what happened to its secret on the clipboard, in words.
+        self.copy_notes: dict[str, str] = {}
+        #: what was copied (``config.yml``, a key id) -> how, in words.
+        self.text_notes: dict[str, str] = {}
+        #: (context, what becomes of a key the access-key setup left) once asked, OIDC mode.
+        self._leftover: tuple[Any, Any] = (None, None)
+        self._stack = ExitStack()
+        self._in_flight: dict[str, tuple[Any, int]] = {}
+        #: Work that failed, by name, with the context and epoch it failed in: not asked again
+        #: on its own (a page re-rendering must not hammer AWS), only when the operator asks.
+        self._failed_at: dict[str, tuple[tuple[Any, int], str]] = {}
         #: Wipes a copied secret from the clipboard on quit, crash and exit signals.
         self.clipboard_guard = ClipboardExitGuard(self)
 
-    # -- start-up --------------------------------------------------------------------------
+    # -- the pages -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self.clipboard_guard.start()
-        self.screen_change_signal.subscribe(self, self._first_page_shown)
         self.run_flow()
-
-    def _first_page_shown(self, screen: Any) -> None:
-        """Connect once the first page is painted: importing boto3 and moto in a thread
-        competes for the GIL, so started any earlier it delays the first frame."""
-        if not isinstance(screen, PageScreen):
-            return
-        self.screen_change_signal.unsubscribe(self)
-        marker = os.environ.pop(FIRST_FRAME_ENV, None)
-        if marker:
-            screen.call_after_refresh(write_first_frame, marker)
-        screen.call_after_refresh(self.connect)
-
-    def connect(self) -> None:
-        """(Re)connect in the background: sandbox, session, who-am-i, keyring, CircleCI."""
-        self.connection = "connecting"
-        self.connection_error = None
-        self._connect()
-
-    @work(thread=True, exclusive=True, group="connect", exit_on_error=False,
-          description="connecting to AWS")
-    def _connect(self) -> None:
-        try:
-            if self.use_sandbox and self.sandbox is None:
-                from wizard.sandbox import Sandbox
-
-                sandbox = Sandbox(region=self.config.region or "us-east-1").start()
-                sandbox.activate()
-                self.sandbox = sandbox
-            if self.session_factory is not None:
-                session = self.session_factory(self.config)
-            elif self.sandbox is not None:
-                session = self.sandbox.session()
-            else:
-                from wizard.context import make_session
-
-                session = make_session(self.config.profile, self.config.region)
-            ctx = RunContext(self.config, session)
-            identity = ctx.identity
-            for service in ("s3", "iam"):  # built here: client creation is not thread-safe
-                ctx.client(service)
-            if self.secrets is None:
-                from wizard.headless import SANDBOX_SERVICE
-                from wizard.secret_store import SERVICE, SecretStore
-
-                # As headless --sandbox does: fake keys never replace a real key of that user.
-                service = SANDBOX_SERVICE if self.sandbox is not None else SERVICE
-                self.secrets = SecretStore(service=service)
-        except Exception as exc:  # noqa: BLE001 - shown on the Welcome page with a retry
-            self.call_ui(self._connection_failed, str(explain(exc, "connecting to AWS")))
-            return
-        circleci, note = self.make_circleci_client()
-        self.call_ui(self._connected, session, identity, ctx, circleci, note)
-
-    def make_circleci_client(self) -> tuple[Any, str | None]:
-        """A CircleCI API client from CIRCLE_TOKEN or the keyring's token, or None and why."""
-        try:
-            from wizard.circleci.client import CircleCIClient
-
-            return CircleCIClient.from_environment(self.secrets), None
-        except Exception as exc:  # noqa: BLE001 - the CircleCI page offers the manual path
-            return None, str(exc)
-
-    def call_ui(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """From a worker thread: run ``callback`` on the UI thread (unless the app has gone)."""
-        with contextlib.suppress(RuntimeError):  # the app is shutting down
-            self.call_from_thread(callback, *args, **kwargs)
-
-    def _connected(self, session: Any, identity: Identity, ctx: RunContext, circleci: Any,
-                   note: str | None) -> None:
-        self.session = session
-        self.identity = identity
-        self.circleci = circleci
-        self.circleci_note = note
-        self._ctx = ctx  # its clients were built in the worker; identity already asked
-        self.connection = "ready"
-
-    def _connection_failed(self, error: str) -> None:
-        self.connection_error = error
-        self.connection = "failed"
-
-    @property
-    def connected(self) -> bool:
-        return self.connection == "ready"
-
-    @property
-    def profile_name(self) -> str:
-        if self.sandbox is not None:
-            return "(sandbox)"
-        name = self.config.profile or getattr(self.session, "profile_name", None)
-        return name or "default"
-
-    def shown(self, text: str) -> str:
-        """``text`` as it goes on screen: random parts masked when ``stable_ids`` is on."""
-        if not self.stable_ids:
-            return text
-        text = _KEY_ID.sub(lambda m: m.group(1) + "*" * 16, text)
-        text = _MASKED_SECRET.sub(lambda m: m.group(1) + "XXXX", text)
-        return _LOCAL_PORT.sub(lambda m: f"{m.group(1)}:PORT", text)
-
-    # -- the engine, bound to the current answers -------------------------------------------
-
-    def context(self) -> RunContext:
-        """A RunContext for the answers as they are now, keeping the session's clients."""
-        if self._ctx is None:
-            self._ctx = RunContext(self.config, self.session, secrets=self.secrets)
-            if self.identity is not None:
-                self._ctx.__dict__["identity"] = self.identity  # asked once, at connection
-        elif self._ctx.config != self.config:
-            self._ctx = self._ctx.with_config(self.config)
-        self._ctx.secrets = self.secrets
-        self._ctx.circleci = self.circleci
-        return self._ctx
-
-    def step(self, key: str) -> Step:
-        """The engine's step object for ``key`` (steps hold no state, so one of each will do)."""
-        if key not in self._steps:
-            if key in _AWS_STEPS:
-                module, name = _AWS_STEPS[key]
-                self._steps[key] = getattr(import_module(module), name)()
-            else:  # CircleCI delivery and the OIDC steps: as the engine builds them
-                from wizard.engine import build_steps
-
-                oidc = self.config.with_changes(auth=AuthMode.OIDC)
-                self._steps.update({s.key: s for s in build_steps(oidc)
-                                    if s.key not in _AWS_STEPS})
-        return self._steps[key]
-
-    def set_status(self, key: str, status: str) -> None:
-        self.page_status[key] = status
-        self.refresh_step_list()
-
-    def record(self, key: str, result: StepResult) -> None:
-        """Keep what a step did: its status in the step list and its outputs for the summary."""
-        self.results[key] = result
-        self.outputs.update({k: v for k, v in result.outputs.items() if v is not None})
-        status = {Action.EXISTS: "exists", Action.SKIP: "skipped"}.get(result.action, "done")
-        self.set_status(key, status)
-
-    def refresh_step_list(self) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, PageScreen):
-                screen.refresh_steps()
-
-    # -- the clipboard ---------------------------------------------------------------------
-
-    def get_copier(self) -> Any:
-        """The clipboard in use: the one injected, else the desktop's with OSC 52 fallback."""
-        if self.copier is None:
-            from screens.clipboard_adapter import FallbackClipboard
-
-            self.copier = FallbackClipboard(self)
-        return self.copier
-
-    def secret_once(self, user: str, key_id: str, secret: Callable[[], str] | None = None
-                    ) -> Any:
-        """The copy-once guard for one access key's secret, shared by every page of this run.
-
-        The secret is read from the keyring only at the moment of copying (in a thread).
-        """
-        if key_id not in self._copy_once:
-            from wizard.clipboard import CopyOnce
-
-            def from_keyring() -> str:
-                stored = self.secrets.load_access_key(user) if self.secrets else None
-                if stored is None or stored.access_key_id != key_id:
-                    raise RuntimeError("The secret is no longer in your keyring.")
-                return stored.secret_access_key
-
-            self._copy_once[key_id] = CopyOnce(secret or from_keyring)
-        return self._copy_once[key_id]
-
-    def copy(self, text: str | None, what: str, *, once: Any = None,
-             done: Callable[[str], None] | None = None) -> None:
-        """Copy ``text`` (or ``once``'s secret) in a thread; ``done(mechanism)`` afterwards."""
-        self._copy(self.get_copier(), text, what, once, done)
-
-    @work(thread=True, group="clipboard", exit_on_error=False, description="copying")
-    def _copy(self, clipboard: Any, text: str | None, what: str, once: Any,
-              done: Callable[[str], None] | None) -> None:
-        from screens.clipboard_adapter import describe
-
-        try:
-            if once is not None:
-                once.copy(clipboard)
-            else:
-                clipboard.copy(text or "")
-        except Exception as exc:  # noqa: BLE001 - AlreadyCopied, ClipboardUnavailable...
-            self.call_ui(self.notify, f"Could not copy {what}: {exc}", severity="error",
-                          timeout=8)
-            return
-        mechanism = describe(clipboard)
-        if once is not None:
-            self.call_ui(self._schedule_clear, once, clipboard)
-        self.call_ui(self.notify, f"Copied {what} with {mechanism}.")
-        if done is not None:
-            self.call_ui(done, mechanism)
-
-    def _schedule_clear(self, once: Any, clipboard: Any) -> None:
-        self.set_timer(self.clear_after, lambda: self._clear(once, clipboard))
-
-    @work(thread=True, group="clipboard", exit_on_error=False, description="clearing")
-    def _clear(self, once: Any, clipboard: Any) -> None:
-        if once.clear_if_unchanged(clipboard):
-            self.call_ui(self.notify, "The secret was cleared from the clipboard.")
-
-    # -- the flow --------------------------------------------------------------------------
-
-    def page(self, key: str) -> PageScreen:
-        from screens.pages import page_screen
-
-        return page_screen(key)()
 
     @work(exclusive=True, group="flow", description="the wizard's pages in order")
     async def run_flow(self) -> None:
-        index = 0
-        while True:
-            key = PAGE_KEYS[index]
+        from screens.pages import page_screen
+
+        key: str | None = "welcome"
+        ran = None
+        while key is not None:
             self.current_page = key
-            nav = await self.push_screen_wait(self.page(key))
-            if nav is None or nav == QUIT or (key == "done" and nav.kind == "next"):
-                self.exit(0)
-                return
-            index = following(index, nav, self.config)
+            nav = await self.push_screen_wait(page_screen(key)(ran))
+            if nav.kind in ("next", "finish"):
+                self.passed.add(key)
+            ran = nav.ran
+            key = following(key, nav, self.state.flow_config)
+        self.leave(0)
+
+    @property
+    def page(self) -> PageScreen | None:
+        """The page on show (under any dialog)."""
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, PageScreen)), None)
+
+    def tell_page(self, message: Any) -> None:
+        page = self.page
+        if page is not None:
+            page.post_message(message)
 
     def jump_to(self, key: str) -> None:
-        """Leave the current page for ``key`` (from the command palette)."""
+        """Leave the page on show for page ``key`` (the command palette)."""
+        page = self.page
+        if page is None or key == page.KEY:
+            return
         if key != "welcome" and not self.connected:
             self.notify("Still connecting to AWS; wait a moment.", severity="warning")
-            return
-        page = self.screen
-        if not isinstance(page, PageScreen):
             return
         if page.busy():
             self.notify("Wait for the step to finish first.", severity="warning")
             return
         page.dismiss(jump(key))
 
-    # -- app-wide actions ------------------------------------------------------------------
+    # -- answers ---------------------------------------------------------------------------
 
-    def action_toggle_theme(self) -> None:
-        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+    def set_answer(self, name: str, value: Any) -> None:
+        """Keep an answer as typed; the page plans again once typing pauses."""
+        auth_before = self.state.flow_config.auth
+        self.state.set_answer(name, value)
+        if self.state.flow_config.auth is not auth_before:
+            self.check_keyring()
+
+    def replan(self) -> None:
+        """Fetch every step's plan again for the answers as they are (in the background)."""
+        self.prefetch()
+        self.tell_page(RunChanged())
+
+    # -- connecting ------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self.connection == "ready"
+
+    def connect(self) -> None:
+        """(Re)connect in the background; called once the first page is on screen."""
+        if self.connection == "connecting":
+            return
+        self.connection = "connecting"
+        self.connection_error = None
+        self.tell_page(RunChanged())
+        self._worker(self._connect, "connect", description="connecting to AWS")
+
+    def _connect(self) -> tuple[Any, str | None]:
+        from wizard.connect import circleci_client, open_run
+        from wizard.steps.bucket_step import suggested_bucket
+
+        opened = open_run(self.state.flow_config, sandbox=self.use_sandbox, stack=self._stack,
+                          session=self._session, secrets=self._secrets)
+        ctx = opened.ctx
+        ctx.identity  # noqa: B018 - asked now, once: every page needs it
+        if ctx.circleci is None and opened.circleci_note is None:
+            ctx.circleci, opened.circleci_note = circleci_client(ctx.secrets)
+            if ctx.circleci is not None:
+                self._stack.callback(ctx.circleci.close)
+        suggestion = None if self.state.answers.get("bucket") else suggested_bucket(ctx)
+        return opened, suggestion
+
+    def _connected(self, opened: Any, suggestion: str | None) -> None:
+        self.sandbox = opened.sandbox
+        self.circleci_note = opened.circleci_note
+        self._session, self._secrets = opened.ctx.session, opened.ctx.secrets
+        state = self.state
+        state.attach(opened.ctx)
+        state.bucket_required = True
+        if suggestion:
+            state.set_answers(bucket=suggestion, create_bucket=True)
+        else:
+            state.set_answers()
+        self.connection = "ready"
+        self.check_keyring()
+        self.prefetch()
+
+    # -- background work -------------------------------------------------------------------
+
+    def _worker(self, call: Callable[[], Any], name: str, *, description: str,
+                exclusive: bool = False) -> Worker[Any]:
+        return self.run_worker(call, name=name, group=name, description=description,
+                               thread=True, exclusive=exclusive, exit_on_error=False)
+
+    def _once(self, name: str, ctx: Any, *, again: bool = False) -> bool:
+        """Start ``name`` for this context and epoch only if it is not already running, and
+        (unless ``again``: the operator asked) has not already failed."""
+        marker = (ctx, self.state.epoch)
+        if self._in_flight.get(name) == marker or \
+                (not again and self._failed_at.get(name, (None, ""))[0] == marker):
+            return False
+        self._in_flight[name] = marker
+        return True
+
+    # -- the router ------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place background work comes back: recorded, then shown by the page."""
+        worker = event.worker
+        job, _, key = worker.name.partition(":")
+        if job not in JOBS:
+            return
+        marker = None
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            marker = self._in_flight.pop(worker.name, None)
+        if event.state is WorkerState.SUCCESS:
+            self._failed_at.pop(worker.name, None)
+            self._done(job, key or None, worker.result)
+        elif event.state is WorkerState.ERROR:
+            assert worker.error is not None
+            sentence = self._failed(job, key or None, worker.error, worker.description)
+            if marker is not None:
+                self._failed_at[worker.name] = (marker, sentence)
+
+    def failure(self, name: str) -> str | None:
+        """Why work ``name`` (``plan:group``) failed for the answers as they are, if it did."""
+        marker, sentence = self._failed_at.get(name, (None, ""))
+        return sentence if marker == (self.state.ctx, self.state.epoch) else None
+
+    def _done(self, job: str, key: str | None, value: Any) -> None:
+        state = self.state
+        if job == "connect":
+            self._connected(*value)
+        elif job == "keyring":
+            ctx, problem = value
+            if state.current(ctx):
+                self.keyring_problem, self.keyring_checked = problem, True
+        elif job == "prefetch":
+            ctx, epoch, plan = value
+            for step_plan in plan.steps:
+                state.record_plan(ctx, step_plan, epoch)
+        elif job == "plan":
+            ctx, epoch, plan = value
+            if not state.record_plan(ctx, plan, epoch):
+                return
+        elif job == "apply":
+            ctx, result = value
+            state.record_result(ctx, result)
+            self.prefetch()
+            value = result
+        elif job == "sign_in":
+            client, login = value
+            if state.ctx is not None:
+                state.ctx.circleci = client
+                self._stack.callback(client.close)
+                state.refresh_context()
+                self.circleci_note = None
+                self.prefetch()
+            value = login
+        elif job == "leftover":
+            self._leftover = value
+        elif job == "key_view":
+            key_id, last_four = value
+            if last_four:
+                self.key_views[key_id] = last_four
+        elif job == "copy" and key is not None:
+            value = self._secret_copied(key, *value)
+        elif job == "clear" and value:
+            self.copy_notes[key] = "The secret was copied once, and cleared from the clipboard."
+        elif job == "copy_text" and key is not None:
+            self.text_notes[key] = value
+        if job in ("plan", "apply", "sign_in", "buckets", "verify", "copy", "copy_text",
+                   "keyring"):
+            self.tell_page(WorkDone(job, key, value))
+        self.tell_page(RunChanged())
+
+    def _failed(self, job: str, key: str | None, error: BaseException, doing: str) -> str:
+        from wizard.clipboard import AlreadyCopied, ClipboardUnavailable
+        from wizard.errors import explain
+        from wizard.steps.access_key_step import HandoffNeeded
+
+        if isinstance(error, AlreadyCopied | ClipboardUnavailable):
+            sentence = str(error)
+        else:
+            sentence = str(explain(error, doing))
+        if job == "connect":
+            self.connection, self.connection_error = "failed", sentence
+        elif job == "apply":
+            self.state.invalidate()  # what it did before failing is read again
+            if isinstance(error, HandoffNeeded):
+                self.state.handoff = error.handoff
+        elif job == "prefetch":
+            return sentence  # each page asks for its own step, and shows that step's failure
+        self.tell_page(WorkFailed(job, key, sentence))
+        self.tell_page(RunChanged())
+        return sentence
+
+    # -- leaving ---------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
         if self.current_page in ("welcome", "done") or isinstance(self.screen, ConfirmScreen):
-            self.exit(0)
+            self.leave(0)
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.exit(0)
+                self.leave(0)
 
         warning = " ".join(filter(None, (self.quit_warning(), quit_note())))
         self.push_screen(ConfirmScreen("Quit the wizard?", warning, yes="Quit", no="Stay"),
                          answered)
 
     def quit_warning(self) -> str:
-        """What quitting now means, in this run's terms (the sandbox forgets everything).
+        """What quitting now means for this run (the dialog adds
+        :func:`screens.clipboard_exit.quit_note` when a copied secret is still on the
+        clipboard)."""
+        from wizard.sandbox import PER_PROCESS
 
-        The dialog adds :func:`screens.clipboard_exit.quit_note` when a copied secret is still
-        on the clipboard.
-        """
         if self.sandbox is not None:
-            return ("Quitting ends the sandbox: everything made in it vanishes, and nothing was "
-                    "ever created in AWS.")
-        if self.page_status.get("done"):
-            return "The setup is complete; quitting leaves it as it is."
+            if self.sandbox.lifetime == PER_PROCESS:
+                return ("Quitting ends the sandbox: everything made in it vanishes, and nothing "
+                        "was ever created in AWS.")
+            return ("The sandbox keeps what was made while `circleci-s3-wizard sandbox` runs; "
+                    "nothing was ever created in AWS.")
         return ("The setup is not finished. What was already created stays in AWS (and the "
                 "secret in your keyring); run the wizard again to continue where you left off.")
 
-    def _fatal_error(self) -> None:
-        """Report a crash without local variables.
+    def leave(self, code: int = 0) -> None:
+        """The one way the wizard ends on its own terms (finish, quit confirmed)."""
+        self.exit(code)
 
-        Textual's own crash report renders every frame's locals, and a frame near the access
-        key screen may hold the secret; a secret must never reach the terminal or a log.
+    def on_unmount(self) -> None:
+        # Quit, finish and crash all pass here: a copied secret leaves the clipboard first.
+        self.clipboard_guard.stop()
+        self._stack.close()  # the sandbox, the CircleCI connections
+
+    def _fatal_error(self) -> None:
+        """A crash report without local variables: a frame may hold the secret.
+
+        Textual's own report renders every frame's locals and has no public switch for it, so
+        this hook hands the public :meth:`panic` a traceback with ``show_locals=False``.
         """
-        from rich.segment import Segments
         from rich.traceback import Traceback
 
         self.bell()
-        traceback = Traceback(show_locals=False, width=None)
-        self._exit_renderables.append(
-            Segments(self.console.render(traceback, self.console.options))
-        )
-        self._close_messages_no_wait()
-
-    def on_unmount(self) -> None:
-        self.clipboard_guard.stop()
-        if self.sandbox is not None:
-            self.sandbox.stop()
+        self.panic(Traceback(show_locals=False, width=None))
 
 
 def make_app(
-    config: SetupConfig,
+    config: SetupConfig | Mapping[str, Any],
     *,
     sandbox: bool = False,
-    session_factory: SessionFactory | None = None,
-    secret_store: Any | None = None,
-    clipboard: Any | None = None,
-    stable_ids: bool = False,
+    session: Any = None,
+    secret_store: Any = None,
+    clipboard: Any = None,
+    clear_after: float = CLEAR_AFTER_SECONDS,
 ) -> WizardApp:
-    """The app with its dependencies; anything not given is made on first use."""
-    return WizardApp(config, sandbox=sandbox, session_factory=session_factory,
-                     secret_store=secret_store, clipboard=clipboard, stable_ids=stable_ids)
+    """The app for these answers (a config from the CLI's builder, or answers as typed)."""
+    answers = answers_of(config) if isinstance(config, SetupConfig) else dict(config)
+    return WizardApp(answers, sandbox=sandbox, session=session, secret_store=secret_store,
+                     clipboard=clipboard, clear_after=clear_after)
 
 
 def run_tui(config: SetupConfig, sandbox: bool = False) -> int:

@@ -1,86 +1,89 @@
-"""Step 1: the bucket. Pick one of your buckets from the list, or name a new one to create."""
+"""The bucket: one of yours from the list, or a new one (the suggested name, or your own).
+
+The list comes from the engine (``list_buckets``, in a worker) each time the page is shown, so a
+bucket made a moment ago is in it. Moving through the choice or picking from the list only
+changes the answers; the engine says on the plan what that means.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from textual import work
 from textual.app import ComposeResult
-from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet
+from textual.widgets import Label, OptionList, RadioSet
 from textual.widgets.option_list import Option
 
 from screens.step_screen import StepScreen
-from screens.validators import bucket_validator
-from screens.widgets.field import Field
-from wizard.context import RunContext
-from wizard.errors import explain
+from screens.widgets.choice import Choice, ChoiceSet
+from screens.widgets.field import AnswerField
 
 
 class BucketScreen(StepScreen):
     KEY = "bucket"
-    HELP = ("Use an existing bucket (the wizard checks you can reach it) or create one in the "
-            "current region. Bucket names are global across every AWS account, so a new name "
-            "may be taken. Dots in a name are allowed but break HTTPS to the bucket's "
-            "virtual-hosted address, hence the warning.")
+    HELP = ("Use one of your buckets (the wizard checks that you can reach it) or create one in "
+            "the current region. Bucket names are global across every AWS account, so a new "
+            "name may be taken. Dots in a name are allowed but break HTTPS to the bucket's "
+            "virtual-hosted address, hence the warning. In the list of your buckets, Enter "
+            "picks the highlighted one.")
 
     def compose_inputs(self) -> ComposeResult:
-        app = self.wizard
-        if not app.config.bucket and app.identity is not None:
-            # A name that is likely free and says what it is for; the operator can change it.
-            app.config = app.config.with_changes(
-                bucket=f"circleci-builds-{app.identity.account}", create_bucket=True)
-        create = app.config.create_bucket
-        with RadioSet(id="bucket-mode", compact=True):
-            yield RadioButton("Use an existing bucket", value=not create, id="existing")
-            yield RadioButton("Create a new bucket", value=create, id="create")
-        yield Field("Bucket name", "bucket", app.config.bucket, bucket_validator())
-        yield Label("Your buckets (Tab here, then Enter picks one):", classes="field-label")
+        create = bool(self.state.answers.get("create_bucket"))
+        with ChoiceSet(id="bucket-mode", compact=True):
+            yield Choice("Use an existing bucket", not create, id="existing")
+            yield Choice("Create a new bucket", create, id="create")
+        yield AnswerField("bucket", self.answer_text("bucket"))
+        yield Label("Your buckets (Tab here; Enter picks one):", id="buckets-label",
+                    classes="field-label")
         yield OptionList(Option("Loading your buckets…", disabled=True), id="buckets")
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self._list_buckets(self.wizard.context())
+    def mounted(self) -> None:
+        super().mounted()
+        self.query_one("#buckets", OptionList).can_focus = False
+        self.wizard.list_buckets()
 
-    @work(thread=True, exclusive=True, group="list", exit_on_error=False,
-          description="listing buckets")
-    def _list_buckets(self, ctx: RunContext) -> None:
-        try:
-            names = [b["Name"] for b in ctx.client("s3").list_buckets().get("Buckets", [])]
-        except Exception as exc:  # noqa: BLE001 - the operator can still type a name
-            self._from_thread(self._show_buckets, [], str(explain(exc, "listing your buckets",
-                                                                  "s3:ListAllMyBuckets")))
-            return
-        self._from_thread(self._show_buckets, names, None)
+    def work_done(self, job: str, key: str | None, value: object) -> None:
+        if job == "buckets":
+            _, names = value  # type: ignore[misc]
+            self._show_buckets(list(names), None)
+        else:
+            super().work_done(job, key, value)
+
+    def work_failed(self, job: str, key: str | None, sentence: str) -> None:
+        if job == "buckets":
+            self._show_buckets([], sentence)
+        else:
+            super().work_failed(job, key, sentence)
 
     def _show_buckets(self, names: list[str], error: str | None) -> None:
-        if not self.is_attached:
-            return
         options = self.query_one("#buckets", OptionList)
         options.clear_options()
         if error:
-            options.add_option(Option(f"Could not list buckets: {error}", disabled=True))
-        elif not names:
-            options.add_option(Option("(no buckets yet: create one above)", disabled=True))
-        else:
+            options.add_option(Option(f"Could not list your buckets: {error}", disabled=True))
+        elif names:
             options.add_options(Option(name, id=name) for name in names)
+        label = self.query_one("#buckets-label", Label)
+        label.display = options.display = bool(names) or error is not None
+        options.can_focus = bool(names)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        name = event.option.id
+        self._pick(event.option.id)
+
+    def _pick(self, name: str | None) -> None:
         if not name:
             return
-        self.query_one("#existing", RadioButton).value = True
-        field = self.query_one(Field)
-        field.input.value = name  # Input.Changed saves it and re-plans
-        self.wizard.config = self.wizard.config.with_changes(create_bucket=False)
+        self.query_one("#existing", Choice).value = True
+        field = self.query_one(AnswerField)
+        field.input.value = name  # its Changed event keeps the answer
+        self.save("create_bucket", False)
         field.input.focus()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         event.stop()
-        self.save(create_bucket=event.pressed.id == "create")
+        self.save("create_bucket", event.pressed.id == "create")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-
-    def final_changes(self) -> dict[str, Any]:
-        return {}
+    def action_run(self) -> None:
+        options = self.query_one("#buckets", OptionList)
+        if self.focused is options and options.highlighted is not None:
+            option = options.get_option_at_index(options.highlighted)
+            self._pick(option.id)
+            return
+        super().action_run()

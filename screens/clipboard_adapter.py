@@ -2,13 +2,12 @@
 
 The engine's :class:`~wizard.clipboard.CopyOnce` works with anything that can ``copy`` and
 ``paste``. Copies run in thread workers (xclip can take a moment), so the OSC 52 adapter hops
-to the app's thread before it writes the escape sequence. ``name`` says which mechanism was
-used, because the screen tells the operator.
+to the app's thread (``call_from_thread``) before it writes the escape sequence. ``name`` says
+which mechanism was used, because the screen tells the operator.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from textual.app import App
@@ -29,10 +28,11 @@ class TerminalClipboard:
         self._app = app
 
     def copy(self, text: str) -> None:
-        if threading.get_ident() == getattr(self._app, "_thread_id", None):
-            self._app.copy_to_clipboard(text)
-        else:
+        """From a worker thread (as every copy runs); on the app's own thread, directly."""
+        try:
             self._app.call_from_thread(self._app.copy_to_clipboard, text)
+        except RuntimeError:  # called on the app's thread: no hop needed
+            self._app.copy_to_clipboard(text)
 
     def paste(self) -> str:
         return self._app.clipboard

@@ -1,4 +1,8 @@
-"""The command palette (ctrl+p): jump to a step, switch light/dark theme, quit."""
+"""The command palette (ctrl+p): go to any page of this setup, by the registry's titles.
+
+Quitting and the theme are Textual's own system commands (one "Quit" entry, which asks first in
+the middle of the setup, as ctrl+q does).
+"""
 
 from __future__ import annotations
 
@@ -7,26 +11,25 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from screens.flow import PAGES
+from wizard.registry import pages_for
 
 if TYPE_CHECKING:
     from screens.app import WizardApp
 
 
-class WizardCommands(Provider):
-    """Every page by name, plus the theme toggle and quit."""
+def first_sentence(text: str) -> str:
+    return text.split(". ", 1)[0].rstrip(".") + "." if text else ""
+
+
+class PageCommands(Provider):
+    """``Go to: <title>`` for every page of the setup, in the registry's order."""
 
     def _commands(self) -> list[tuple[str, str, object]]:
         app = cast("WizardApp", self.app)
-        commands: list[tuple[str, str, object]] = [
-            (f"Go to: {title}", f"Jump to the {title} step", partial(app.jump_to, key))
-            for key, title in PAGES
-        ]
-        commands.append(("Toggle light/dark theme", "Switch between the light and dark theme",
-                         app.action_toggle_theme))
-        commands.append(("Quit", "Leave the wizard (asks first in the middle of the setup)",
-                         app.action_quit))
-        return commands
+        return [(f"Go to: {page.title}",
+                 first_sentence(page.step.why) if page.step else f"The {page.title} page",
+                 partial(app.jump_to, page.key))
+                for page in pages_for(app.state.flow_config)]
 
     async def discover(self) -> Hits:
         for text, help_text, callback in self._commands():

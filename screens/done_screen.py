@@ -1,4 +1,10 @@
-"""The end: every resource ARN the run made or found, and what to do next."""
+"""The end: what the setup consists of, and what is left to do, both in the engine's words.
+
+The resources are the outputs of every step's result (or of its plan, when it had nothing to
+do), labelled with the registry's step titles; the advice is ``next_steps(ctx, results,
+secret_from="screen")``, the same list the CLI prints, worded for this screen. When that advice
+says to paste the values by hand, the secret's one copy is offered here too.
+"""
 
 from __future__ import annotations
 
@@ -9,81 +15,85 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from screens.flow import NEXT
+from screens.flow import FINISH
+from screens.key_copy import CopiesKey
 from screens.page import PageScreen
-from wizard.config import AuthMode
-
-_LABELS = {
-    "bucket_arn": "Bucket",
-    "folder": "Folder",
-    "group_arn": "IAM group",
-    "policy_arn": "Policy",
-    "user_arn": "IAM user",
-    "access_key_id": "Access key id",
-    "provider_arn": "OIDC provider",
-    "role_arn": "IAM role",
-    "project": "CircleCI project",
-    "context": "CircleCI context",
-    "variables": "CircleCI variables",
-}
+from screens.widgets.secret_copy import COPY_BINDINGS, SecretCopy
+from wizard.registry import info
 
 
-class DoneScreen(PageScreen):
+class DoneScreen(CopiesKey, PageScreen):
     KEY = "done"
-    HELP = "Everything the wizard made is tagged (or under the IAM path /circleci-s3-wizard/), " \
-        "so `circleci-s3-wizard destroy` removes exactly that and never the bucket."
-    BINDINGS = [Binding("enter", "finish", "Finish", priority=True, id="finish")]
+    HELP = ("Everything the wizard made is tagged (or under the IAM path /circleci-s3-wizard/), "
+            "so `circleci-s3-wizard destroy` removes exactly that and never the bucket.")
+    BINDINGS = [
+        Binding("enter", "primary", "Finish", priority=True, id="primary",
+                tooltip="Leave the wizard"),
+        *COPY_BINDINGS,
+    ]
 
     def compose_page(self) -> ComposeResult:
         yield Static("", id="resources", classes="panel")
         yield Static("", id="next-steps", classes="panel")
+        yield SecretCopy(id="key", classes="panel")
 
-    def on_mount(self) -> None:
-        app = self.wizard
-        resources = Table.grid(padding=(0, 2))
-        resources.add_column(style="bold", no_wrap=True)
-        resources.add_column(overflow="fold")  # long ARNs wrap inside their own column
-        for key, value in app.outputs.items():
-            label = _LABELS.get(key, key.replace("_", " ").capitalize())
-            value = ", ".join(value) if isinstance(value, list | tuple) else str(value)
-            resources.add_row(label, app.shown(value))
+    def mounted(self) -> None:
+        self.refresh_page()
+
+    def next_steps(self) -> list:
+        from wizard.next_steps import next_steps
+
+        state = self.state
+        if state.ctx is None:
+            return []
+        return list(next_steps(state.ctx, state.known_results(), secret_from="screen"))
+
+    def shown_key_id(self) -> str | None:
+        """The key whose secret the by-hand advice asks to paste (keys mode, no delivery)."""
+        from wizard.next_steps import by_hand
+
+        state = self.state
+        if state.ctx is None or not state.flow_config.keys or \
+                by_hand(state.ctx, state.known_results(), secret_from="screen") is None:
+            return None
+        return state.outputs().get("access_key_id")
+
+    def refresh_page(self) -> None:
+        super().refresh_page()
+        if not self.shown:
+            return
+        self.wizard.check_leftover()
+        self.query_one("#resources", Static).update(self._resources())
+        advice = Text("Next\n", style="bold")
+        steps = self.next_steps()
+        leftover = self.wizard.leftover
+        for step in ([leftover] if leftover else []) + steps:
+            advice.append(f"• {step.text}\n")
+            for line in step.lines:
+                advice.append(f"    {line}\n", style="dim")
+        self.query_one("#next-steps", Static).update(advice)
+        self.show_key(self.query_one(SecretCopy))
+        self.refresh_bindings()
+
+    def _resources(self) -> RenderableType:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(overflow="fold")  # long ARNs wrap inside their own column
+        for key, result in self.state.known_results().items():
+            outputs = [(n, v) for n, v in result.outputs.items() if v is not None]
+            for index, (name, value) in enumerate(outputs):
+                shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+                title = info(key).title
+                table.add_row(title if index == 0 else f"{title}: {name.replace('_', ' ')}",
+                              str(shown))
         body: list[RenderableType] = [Text("What the setup consists of", style="bold")]
-        body.append(resources if resources.row_count else Text(
-            "Nothing was run in this session yet: go back (Escape) or jump to a step with "
-            "ctrl+p."))
-        self.query_one("#resources", Static).update(Group(*body))
-        steps = "\n".join(f"• {s}" for s in self.next_steps())
-        self.query_one("#next-steps", Static).update(Text("Next\n", style="bold") + Text(steps))
-        self.wizard.set_status(self.KEY, "done")
+        body.append(table if table.row_count else Text(
+            "Nothing was found or made yet: go back (Escape) or go to a step with ctrl+p."))
+        return Group(*body)
 
-    def next_steps(self) -> list[str]:
-        """What is left for the operator, given the mode and how CircleCI got its values."""
-        app = self.wizard
-        config = app.config
-        steps = []
-        if app.sandbox is not None:
-            steps.append("This was the SANDBOX: nothing exists in AWS. Run the wizard without "
-                         "--sandbox to do it for real.")
-        by_hand = app.circleci is None or not config.circleci_project  # as the engine decides
-        if "circleci" in app.results and by_hand:
-            from wizard.circleci.delivery_step import variable_names
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        copy = self.copy_check(action)
+        return copy if copy is not None else super().check_action(action, parameters)
 
-            where = (f"context {config.circleci_context}" if config.circleci_context
-                     else f"project {config.circleci_project}" if config.circleci_project
-                     else "your CircleCI project")
-            steps.append(f"Add {', '.join(variable_names(config))} to {where} by hand: the "
-                         "CircleCI step lists each value and where it goes.")
-        steps.append("Add the config.yml from the CircleCI step to your repository and push.")
-        if config.auth is AuthMode.OIDC:
-            steps.append("Watch the pipeline's upload step: its first run proves the role "
-                         "(no key exists to test with before that).")
-        else:
-            steps.append(f"Use the key locally without a credentials file: "
-                         f"`circleci-s3-wizard credential-process --user {config.user}`.")
-        steps += ["Run `circleci-s3-wizard plan` any time to see that nothing drifted.",
-                  "Remove everything the wizard made with `circleci-s3-wizard destroy` "
-                  "(the bucket and its objects are always kept)."]
-        return steps
-
-    def action_finish(self) -> None:
-        self.dismiss(NEXT)
+    def action_primary(self) -> None:
+        self.dismiss(FINISH)

@@ -1,7 +1,8 @@
-"""The order of the wizard's pages and how a page tells the driver where to go next.
+"""Where the driver goes after a page: the registry's page order for the answers as they are.
 
-The tutorial's flow reads top to bottom here: the app's step driver walks :data:`PAGES` in
-order, and every page screen dismisses with a :class:`Nav` saying next, back or jump.
+Every page is a ``Screen[Nav]``: it dismisses with next, back, a jump (the palette, or "do this
+first"), or finish. :func:`following` walks :func:`wizard.registry.pages_for`, so the order, and
+which pages a sign-in mode has, are written once, in the registry.
 """
 
 from __future__ import annotations
@@ -9,61 +10,45 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from wizard.config import AuthMode, SetupConfig
-
-#: (key, title) in the order the operator meets them. Step keys match the engine's Step.key.
-PAGES: tuple[tuple[str, str], ...] = (
-    ("welcome", "Welcome"),
-    ("bucket", "S3 bucket"),
-    ("folder", "Builds folder"),
-    ("group", "IAM group"),
-    ("policy", "Policy"),
-    ("attach", "Attach policy"),
-    ("user", "IAM user"),
-    ("access_key", "Access key"),
-    ("circleci", "CircleCI"),
-    ("verify", "Verify"),
-    ("done", "Done"),
-)
-PAGE_KEYS: tuple[str, ...] = tuple(key for key, _ in PAGES)
-TITLES: dict[str, str] = dict(PAGES)
-
-#: Pages that OIDC mode does not need: CircleCI assumes a role instead of using a user's key.
-KEYS_ONLY = frozenset({"group", "attach", "user", "access_key"})
-
-
-def applies(key: str, config: SetupConfig) -> bool:
-    """Whether the page is part of the flow for this configuration."""
-    return not (config.auth is AuthMode.OIDC and key in KEYS_ONLY)
+from wizard.config import SetupConfig
+from wizard.model import StepResult
+from wizard.registry import pages_for
 
 
 @dataclass(frozen=True, slots=True)
 class Nav:
-    """What a page returns when it is dismissed: where the driver goes next."""
+    """What a page returns when it is dismissed; ``ran`` is what its step just did, if it ran
+    (the next page says so on top)."""
 
-    kind: Literal["next", "back", "jump", "quit"]
+    kind: Literal["next", "back", "jump", "finish"]
     target: str | None = None
+    ran: StepResult | None = None
 
 
 NEXT = Nav("next")
 BACK = Nav("back")
-QUIT = Nav("quit")
+FINISH = Nav("finish")
 
 
 def jump(key: str) -> Nav:
     return Nav("jump", key)
 
 
-def following(index: int, nav: Nav, config: SetupConfig) -> int:
-    """The index of the page to show after page ``index`` was left with ``nav``.
+def following(key: str, nav: Nav, config: SetupConfig) -> str | None:
+    """The page after ``key`` left with ``nav`` (None: the wizard is over).
 
-    Pages that do not apply to the configuration (keys-only pages in OIDC mode) are passed
-    over in either direction.
+    A page the answers no longer have (the sign-in mode changed on it) continues from where it
+    would stand in the registry's order.
     """
-    if nav.kind == "jump" and nav.target in PAGE_KEYS:
-        return PAGE_KEYS.index(nav.target)
+    keys = [p.key for p in pages_for(config)]
+    if nav.kind == "finish":
+        return None
+    if nav.kind == "jump":
+        return nav.target if nav.target in keys else key
+    from wizard.registry import PAGES
+
+    order = [p.key for p in PAGES]
+    here = order.index(key)
     step = -1 if nav.kind == "back" else 1
-    target = index + step
-    while 0 < target < len(PAGES) - 1 and not applies(PAGE_KEYS[target], config):
-        target += step
-    return max(0, min(target, len(PAGES) - 1))
+    candidates = order[here + step::step] if step == 1 else order[:here][::-1]
+    return next((k for k in candidates if k in keys), key if step == -1 else None)

@@ -1,39 +1,47 @@
-"""F1: what the current step does, why, and the keys that work on it."""
+"""F1: what the current page does and why (the registry's words), and the keys that work on it.
+
+The keys are read from the page's active bindings when F1 is pressed, so the list is exactly what
+works there, described by each binding's tooltip.
+"""
 
 from __future__ import annotations
 
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
-KEYS = """\
-[b]Keys[/b]
-  Enter    run the step, or continue once it is done
-  Escape   back to the previous step (nothing typed is lost)
-  Tab      next input or choice;  Space picks a choice
-  F1       this help
-  Ctrl+P   command palette: jump to a step, light/dark theme, quit
-  Ctrl+Q   quit (asks first in the middle of the setup)"""
+GENERAL = [("tab", "Next answer or choice; the arrow keys change a choice"),
+           ("ctrl+p", "Command palette: go to any page, change the theme, quit")]
 
 
 class HelpScreen(ModalScreen[None]):
-    """Help for one page; Escape, F1 or q closes it."""
+    """Help for one page; Escape or F1 closes it."""
 
-    BINDINGS = [Binding("escape,f1,q", "close", "Close", id="close-help")]
+    BINDINGS = [Binding("escape,f1", "close", "Close help", id="close-help",
+                        tooltip="Back to the page")]
 
-    def __init__(self, title: str, body: str) -> None:
+    def __init__(self, title: str, body: str, keys: list[tuple[str, str]]) -> None:
         super().__init__()
         self.title_text = title
         self.body = body
+        self.keys = keys + GENERAL
 
     def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for key, what in self.keys:
+            table.add_row(key, what)
         with Vertical(id="help", classes="dialog"):
             yield Static(f"Help: {self.title_text}", classes="dialog-title")
             with VerticalScroll(classes="help-body"):
                 yield Static(self.body, markup=False, classes="help-text")
-                yield Static(KEYS)
+                yield Static("Keys", classes="field-label")
+                yield Static(table)
+        yield Footer()
 
     def action_close(self) -> None:
         self.dismiss(None)

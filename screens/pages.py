@@ -1,34 +1,43 @@
-"""Which screen class shows which page, each imported when its page is first shown.
+"""The screen class of each registry page, found by the page's key and imported when first shown.
 
-Importing every page up front would put them all before the first frame (the CircleCI and policy
-pages alone pull in rich's syntax highlighter); the Welcome page needs none of them.
+Page ``bucket`` is shown by the :class:`~screens.page.PageScreen` subclass in
+``screens/bucket_screen.py`` whose ``KEY`` is ``"bucket"``. A registry step with no module of its
+own (one that asks nothing, like attaching the policy) gets the plain
+:class:`~screens.step_screen.StepScreen`, so a new step in the registry has a page without any
+edit here. Importing lazily keeps every page module out of the first frame.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING
+
+from wizard.registry import PAGES
 
 if TYPE_CHECKING:
     from screens.page import PageScreen
 
-#: page key -> (module, class)
-PAGE_SCREENS: dict[str, tuple[str, str]] = {
-    "welcome": ("screens.welcome_screen", "WelcomeScreen"),
-    "bucket": ("screens.bucket_screen", "BucketScreen"),
-    "folder": ("screens.folder_screen", "FolderScreen"),
-    "group": ("screens.group_screen", "GroupScreen"),
-    "policy": ("screens.policy_screen", "PolicyScreen"),
-    "attach": ("screens.attach_screen", "AttachScreen"),
-    "user": ("screens.user_screen", "UserScreen"),
-    "access_key": ("screens.access_key_screen", "AccessKeyScreen"),
-    "circleci": ("screens.circleci_screen", "CircleCIScreen"),
-    "verify": ("screens.verify_screen", "VerifyScreen"),
-    "done": ("screens.done_screen", "DoneScreen"),
-}
+
+def module_name(key: str) -> str:
+    return f"screens.{key}_screen"
 
 
+@cache
 def page_screen(key: str) -> type[PageScreen]:
-    """The screen class for page ``key``."""
-    module, name = PAGE_SCREENS[key]
-    return getattr(import_module(module), name)
+    """The screen class for page ``key`` of :data:`wizard.registry.PAGES`."""
+    from screens.page import PageScreen
+
+    page = next(p for p in PAGES if p.key == key)
+    try:
+        module = import_module(module_name(key))
+    except ModuleNotFoundError as missing:
+        if missing.name != module_name(key) or page.step is None:
+            raise
+        from screens.step_screen import StepScreen
+
+        return type(f"{key.title().replace('_', '')}Screen", (StepScreen,),
+                    {"KEY": key, "__module__": StepScreen.__module__})
+    return next(cls for cls in vars(module).values()
+                if isinstance(cls, type) and issubclass(cls, PageScreen)
+                and cls.__module__ == module.__name__ and key == cls.KEY)

@@ -1,24 +1,25 @@
-"""Step 4: the least-privilege policy: its name, the access level, the JSON and it in words."""
+"""The least-privilege policy: its name, the access level, the JSON and the same in words.
+
+The document and the words are the engine's (``document_json``/``summary`` of the policy step),
+for the answers as they are, so what is shown is exactly what will be created.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.syntax import Syntax
 from textual.app import ComposeResult
-from textual.widgets import Label, RadioButton, RadioSet, Static
+from textual.widgets import Label, RadioSet, Static
 
 from screens.step_screen import StepScreen
-from screens.validators import iam_validator
-from screens.widgets.field import Field
+from screens.widgets.choice import Choice, ChoiceSet
+from screens.widgets.field import AnswerField
 from wizard.config import AccessLevel
-from wizard.context import RunContext
 
-_LEVELS = (
-    (AccessLevel.READ_WRITE, "Read and write (list, download, upload, delete)"),
-    (AccessLevel.UPLOAD_ONLY, "Upload only (cannot download or delete)"),
-    (AccessLevel.READ_ONLY, "Read only (list and download)"),
-)
+LEVELS = {
+    AccessLevel.READ_WRITE: "Read and write (list, download, upload, delete)",
+    AccessLevel.UPLOAD_ONLY: "Upload only (cannot download or delete)",
+    AccessLevel.READ_ONLY: "Read only (list and download)",
+}
 
 
 class PolicyScreen(StepScreen):
@@ -30,13 +31,12 @@ class PolicyScreen(StepScreen):
             "before adding a new version (IAM keeps five).")
 
     def compose_inputs(self) -> ComposeResult:
-        config = self.wizard.config
-        yield Field("Policy name", "policy_name", config.policy_name,
-                    iam_validator("policy_name", "policy", "Policy name"))
+        yield AnswerField("policy_name", self.answer_text("policy_name"))
         yield Label("What may CircleCI do in the folder?", classes="field-label")
-        with RadioSet(id="access", compact=True):
-            for level, text in _LEVELS:
-                yield RadioButton(text, value=config.access is level, id=level.value)
+        level = self.state.flow_config.access
+        with ChoiceSet(id="access", compact=True):
+            for choice, text in LEVELS.items():
+                yield Choice(text, choice is level, id=choice.value)
 
     def compose_details(self) -> ComposeResult:
         yield Static("", id="summary", classes="panel")
@@ -44,19 +44,21 @@ class PolicyScreen(StepScreen):
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         event.stop()
-        self.save(access=AccessLevel(event.pressed.id))
+        self.save("access", AccessLevel(event.pressed.id))
 
-    def gather(self, ctx: RunContext) -> Any:
-        from wizard.steps.policy_step import PolicyStep
+    def show_details(self) -> None:
+        from wizard.steps.policy_step import document_json, summary
 
-        step = self.step
-        assert isinstance(step, PolicyStep)
-        return step.summary(ctx), step.document_json(ctx)
-
-    def show_gathered(self, extra: Any) -> None:
-        summary, document = extra
+        ctx = self.state.ctx
+        shown = ctx is not None and self.state.config is not None and \
+            ctx.reads.known("identity")  # the partition is known: no AWS call here
+        for panel in self.query("#summary, #document"):
+            panel.display = shown
+        if not shown:
+            return
+        assert ctx is not None
         self.query_one("#summary", Static).update(
-            "[b]In words, CircleCI[/b]\n" + "\n".join(f"• {line}" for line in summary))
+            "[b]In words, CircleCI[/b]\n" + "\n".join(f"• {line}" for line in summary(ctx)))
         self.query_one("#document", Static).update(
-            Syntax(document, "json", theme="ansi_dark", background_color="default",
+            Syntax(document_json(ctx), "json", theme="ansi_dark", background_color="default",
                    word_wrap=True))

@@ -1,39 +1,36 @@
-"""Step 9: prove the result is least privilege (policy simulator and live probes)."""
+"""Verify: prove the result is least privilege (IAM's policy simulator and live probes).
+
+The report is the engine's (:func:`wizard.verify.verify`, in a worker); the page orders it for
+reading: failures first, then what was proven, then what could not be checked here, grouped by
+reason so one missing simulator is one line, not fourteen.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import LoadingIndicator, Static
 
 from screens.flow import NEXT
 from screens.page import PageScreen
-from wizard.config import AuthMode
-from wizard.context import RunContext
-from wizard.errors import explain
 
-WHY = (
-    "A policy that looks right is not proof. The wizard asks IAM's policy simulator what the "
-    "CircleCI identity may do, and with the new key itself uploads, reads, lists and deletes a "
-    "probe under the prefix, then tries to write outside it and to list the whole bucket, "
-    "which must be refused."
-)
-WHY_OIDC = (
-    "A policy that looks right is not proof. The wizard asks IAM's policy simulator what the "
-    "role may do under the prefix and outside it. Only a CircleCI job can get a token to "
-    "assume the role, so the live proof is your pipeline's first upload."
-)
+WHY = {
+    "keys": "A policy that looks right is not proof. The wizard asks IAM's policy simulator what "
+    "the CircleCI identity may do, and with the new key itself uploads, reads, lists and deletes "
+    "a probe under the prefix, then tries to write outside it and to list the whole bucket, "
+    "which must be refused.",
+    "oidc": "A policy that looks right is not proof. The wizard asks IAM's policy simulator what "
+    "the role may do under the prefix and outside it. Only a CircleCI job can get a token to "
+    "assume the role, so the live proof is your pipeline's first upload.",
+}
 _MARKS = {"pass": ("✓", "green"), "fail": ("✗", "bold red"), "unproven": ("?", "yellow")}
 
 
 def render_report(report: Any) -> Text:
-    """The report as the operator reads it: failures first, then what was proven, then what
-    could not be checked here, grouped by reason so one missing simulator is one line, not
-    fourteen."""
+    """The report as the operator reads it."""
     counts = report.counts()
     text = Text()
     verdict = "Least privilege confirmed." if report.proven else (
@@ -64,15 +61,17 @@ def render_report(report: Any) -> Text:
 
 class VerifyScreen(PageScreen):
     KEY = "verify"
-    HELP = WHY + "\n\n'unproven' means the check could not be made here (for example, the " \
-        "sandbox does not enforce IAM); it is never counted as passed."
+    HELP = ("'unproven' means the check could not be made here (for example, the sandbox does "
+            "not enforce IAM); it is never counted as passed.")
     BINDINGS = [
-        Binding("enter", "next", "Next", priority=True, id="verify-next"),
-        Binding("ctrl+r", "rerun", "Run again", id="verify-again"),
+        Binding("enter", "primary", "Continue", priority=True, id="primary",
+                tooltip="Go on to the summary"),
+        Binding("ctrl+r", "rerun", "Verify again", id="verify-again",
+                tooltip="Run every check again"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, ran: Any = None) -> None:
+        super().__init__(ran)
         self.running = False
         self.report: Any = None
 
@@ -82,13 +81,12 @@ class VerifyScreen(PageScreen):
         yield Static("", id="report", classes="panel")
 
     def why(self) -> str:
-        """What this page proves, for the mode in use (OIDC has no key to probe with)."""
-        return WHY_OIDC if self.wizard.config.auth is AuthMode.OIDC else WHY
+        return WHY[self.state.flow_config.auth.value]
 
     def help_text(self) -> str:
-        return self.HELP.replace(WHY, self.why(), 1)
+        return f"{self.why()}\n\n{self.HELP}"
 
-    def on_mount(self) -> None:
+    def mounted(self) -> None:
         self.action_rerun()
 
     def busy(self) -> bool:
@@ -100,47 +98,30 @@ class VerifyScreen(PageScreen):
         self.running = True
         self.query_one("#busy").display = True
         self.query_one("#report", Static).update("Checking what the CircleCI identity can do…")
-        self._verify(self.wizard.context())
+        self.wizard.verify()
 
-    @work(thread=True, exclusive=True, group="verify", exit_on_error=False,
-          description="verifying least privilege")
-    def _verify(self, ctx: RunContext) -> None:
-        from wizard.verify import verify
-
-        try:
-            report = verify(ctx)
-        except Exception as exc:  # noqa: BLE001 - shown as a sentence, with a retry
-            self._call(self._show_error, str(explain(exc, "verifying the setup")))
-            return
-        self._call(self._show_report, report)
-
-    def _call(self, callback: Any, *args: Any) -> None:
-        self.wizard.call_ui(callback, *args)
-
-    def _done(self) -> None:
+    def _stopped(self) -> None:
         self.running = False
         self.query_one("#busy").display = False
 
-    def _show_error(self, message: str) -> None:
-        if not self.is_attached:
-            return
-        self._done()
-        self.wizard.set_status(self.KEY, "failed")
-        self.query_one("#report", Static).update(
-            Text(f"✗ {message}\nPress ctrl+r to try again, or Enter to continue."))
-
-    def _show_report(self, report: Any) -> None:
-        self.report = report
-        if not self.is_attached:
-            return
-        self._done()
-        text = render_report(report)
+    def work_done(self, job: str, key: str | None, value: Any) -> None:
+        if job != "verify":
+            return super().work_done(job, key, value)
+        _, self.report = value
+        self._stopped()
+        text = render_report(self.report)
         text.append("\n\nPress Enter to continue.")
         self.query_one("#report", Static).update(text)
-        self.wizard.set_status(self.KEY, "done" if report.ok else "failed")
 
-    def action_next(self) -> None:
+    def work_failed(self, job: str, key: str | None, sentence: str) -> None:
+        if job != "verify":
+            return super().work_failed(job, key, sentence)
+        self._stopped()
+        self.query_one("#report", Static).update(
+            Text(f"✗ {sentence}\nPress ctrl+r to try again, or Enter to continue."))
+
+    def action_primary(self) -> None:
         if self.running:
-            self.notify("Still verifying…")
+            self.notify("Still verifying; Enter continues once the report is in.")
             return
         self.dismiss(NEXT)

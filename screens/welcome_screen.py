@@ -1,4 +1,9 @@
-"""Welcome: who you are in AWS (or the SANDBOX banner) and how CircleCI will sign in."""
+"""Welcome: how CircleCI signs in, who you are in AWS, and whether the keyring can keep a secret.
+
+The sign-in choice comes first, so it is in view on an 80x24 terminal. In keys mode the OS
+keyring is checked here, before any step runs: a keyring that cannot hold the secret is shown
+with how to fix it (or choose OIDC, which keeps no secret), and the wizard does not start on it.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,13 @@ from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Label, LoadingIndicator, RadioButton, RadioSet, Static
+from textual.widgets import Label, LoadingIndicator, RadioSet, Static
 
 from screens.flow import NEXT
 from screens.page import PageScreen
+from screens.widgets.choice import Choice, ChoiceSet
+from screens.widgets.field import AnswerField
+from wizard.answers import label_of
 from wizard.config import AuthMode
 
 INTRO = (
@@ -18,85 +26,160 @@ INTRO = (
     "exists first, so running it again is safe."
 )
 MODES = (
-    "OIDC means CircleCI gets short-lived credentials for each job by assuming an IAM role: no "
-    "key is stored anywhere, so there is nothing to leak or rotate. It needs a CircleCI API "
-    "token and the project. Access keys are the tutorial's way: an IAM user whose key lives in "
-    "CircleCI's settings (and in your OS keyring)."
+    "OIDC: each CircleCI job gets short-lived credentials by assuming an IAM role, so no key is "
+    "stored anywhere and there is nothing to leak or rotate; it needs the CircleCI project. "
+    "Access key: the tutorial's way, an IAM user whose key lives in CircleCI's settings and in "
+    "your OS keyring."
 )
+#: Each sign-in mode as the choice shows it, and in words once chosen.
+CHOICES = {
+    AuthMode.OIDC: ("OIDC role, no stored secret (recommended)",
+                    "CircleCI will assume an IAM role (OIDC) that trusts only the project "
+                    "below; no secret is stored."),
+    AuthMode.KEYS: ("Access key of an IAM user (the tutorial's way)",
+                    "CircleCI will use an access key of an IAM user; its secret goes into "
+                    "your OS keyring."),
+}
 
 
 class WelcomeScreen(PageScreen):
     KEY = "welcome"
-    HELP = f"{INTRO}\n\n{MODES}\n\nThe wizard asks AWS who you are (sts:GetCallerIdentity) " \
-        "before anything else; Enter retries if that failed."
+    HELP = (f"{INTRO}\n\n{MODES}\n\nThe wizard asks AWS who you are (sts:GetCallerIdentity) "
+            "before anything else, and in access-key mode proves the OS keyring can keep a "
+            "secret (it writes, reads back and deletes a test entry).")
     BINDINGS = [
-        Binding("enter", "start", "Start", priority=True, id="start"),
-        Binding("ctrl+r", "reconnect", "Reconnect", show=False, id="reconnect"),
+        Binding("enter", "primary", "Start", priority=True, id="primary",
+                tooltip="Start with the first step"),
+        Binding("ctrl+r", "reconnect", "Check again", id="reconnect",
+                tooltip="Connect to AWS and check the keyring again"),
     ]
 
+    def __init__(self, ran: object = None) -> None:
+        super().__init__(None)
+        self._start_when_ready = False
+
     def compose_page(self) -> ComposeResult:
-        yield Static(INTRO, classes="why")
         yield Static("", id="banner", classes="banner")
-        yield Static("Connecting to AWS…", id="whoami", classes="panel")
-        yield LoadingIndicator(id="connecting")
         yield Label("How will CircleCI get AWS access?", classes="field-label")
-        oidc = self.wizard.config.auth is AuthMode.OIDC
-        with RadioSet(id="auth", compact=True):
-            yield RadioButton("OIDC role, no stored secret (recommended)", value=oidc, id="oidc")
-            yield RadioButton("Access key of an IAM user (the tutorial's way)", value=not oidc,
-                              id="keys")
+        auth = self.state.flow_config.auth
+        with ChoiceSet(id="auth", compact=True):
+            for mode, (label, _) in CHOICES.items():
+                yield Choice(label, mode is auth, id=mode.value)
+        yield Static("", id="chosen", classes="chosen")
+        yield AnswerField("circleci_projects", self.answer_text("circleci_projects"),
+                          placeholder="gh/your-org/your-repo")
+        yield Static("", id="keyring", classes="panel")
+        yield Static("", id="whoami", classes="panel")
+        yield LoadingIndicator(id="connecting")
+        yield Static(INTRO, classes="why")
         yield Static(MODES, classes="note")
 
-    def on_mount(self) -> None:
-        self.query_one("#banner").display = False
-        self.watch(self.app, "connection", self._connection_changed, init=True)
-        self.query_one(RadioSet).focus()
+    def mounted(self) -> None:
+        self.query_one(RadioSet).focus(scroll_visible=False)
+        self.refresh_page()
+        # Connect only once this page is painted: importing boto3 in a thread competes with
+        # the first frame for the GIL.
+        self.call_after_refresh(self.wizard.connect)
 
-    def _connection_changed(self, state: str) -> None:
+    def refresh_page(self) -> None:
+        super().refresh_page()
+        if not self.shown:
+            return
+        app = self.wizard
+        auth = AuthMode(self.state.answers["auth"])  # as chosen, even before the slug is right
+        self.query_one("#chosen", Static).update(Text(f"Chosen: {CHOICES[auth][1]}"))
+        # OIDC trusts one project's tokens: it is asked at once, with the choice.
+        self.query_one("#field-circleci_projects").display = auth is AuthMode.OIDC
+        self.show_answer_problems()
+        banner = self.query_one("#banner", Static)
+        banner.display = app.sandbox is not None
+        if app.sandbox is not None:
+            banner.update(Text(app.sandbox.banner("wizard")))
+        self._show_keyring(auth)
+        self._show_whoami()
+        self.refresh_bindings()
+
+    def _show_keyring(self, auth: AuthMode) -> None:
+        app = self.wizard
+        box = self.query_one("#keyring", Static)
+        box.display = auth is AuthMode.KEYS and app.connected
+        box.set_class(bool(app.keyring_problem), "-error")
+        if not app.keyring_checked:
+            box.update("OS keyring: checking that it can keep the secret…")
+        elif app.keyring_problem:
+            box.update(Text(f"✗ {app.keyring_problem}\nFix it, then press ctrl+r to check "
+                            "again; or choose OIDC above, which keeps no secret."))
+        else:
+            backend = app.state.ctx.secrets.backend_name() if app.state.ctx else "?"
+            box.update(Text(f"✓ OS keyring: {backend} can keep the secret."))
+
+    def _show_whoami(self) -> None:
         app = self.wizard
         whoami = self.query_one("#whoami", Static)
-        self.query_one("#connecting").display = state == "connecting"
-        if state == "connecting":
+        self.query_one("#connecting").display = app.connection == "connecting"
+        if app.connection == "failed":
+            whoami.update(Text(f"✗ {app.connection_error}\nPress ctrl+r to try again."))
+            whoami.set_classes("panel -error")
+        elif not app.connected or app.state.ctx is None:
             whoami.update("Connecting to AWS… (asking who you are)")
             whoami.set_classes("panel")
-        elif state == "failed":
-            whoami.update(Text(f"✗ {app.connection_error}\nPress Enter to try again."))
-            whoami.set_classes("panel -error")
         else:
-            identity = app.identity
-            assert identity is not None
-            ctx = app.context()
+            ctx = app.state.ctx
+            identity = ctx.identity  # asked while connecting
+            profile = "(sandbox)" if app.sandbox else (ctx.config.profile or getattr(
+                ctx.session, "profile_name", None) or "default")
             whoami.update(
                 "[b]You are[/b]\n"
                 f"Account    {identity.account}\n"
                 f"Identity   {escape(identity.arn)}\n"
-                f"Partition  {identity.partition}    Region  {ctx.region}    "
-                f"Profile  {app.profile_name}\n"
-                "Press Enter to start."
-            )
+                f"Region     {ctx.region}    Profile  {escape(profile)}\n"
+                "Press Enter to start.")
             whoami.set_classes("panel -ready")
-            if app.sandbox is not None:
-                banner = self.query_one("#banner", Static)
-                banner.update(Text(app.shown(app.sandbox.banner)))
-                banner.display = True
-        self.refresh_bindings()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
-        mode = AuthMode.OIDC if event.pressed.id == "oidc" else AuthMode.KEYS
-        self.wizard.config = self.wizard.config.with_changes(auth=mode)
-        self.refresh_steps()
+        event.stop()
+        self.wizard.set_answer("auth", AuthMode(event.pressed.id))
+        self.wizard.replan()
+        self.refresh_page()
 
-    def action_start(self) -> None:
+    def run_changed(self) -> None:
+        super().run_changed()
+        app = self.wizard
+        if self._start_when_ready and app.connected and (
+                not self.state.flow_config.keys or app.keyring_checked):
+            self.action_primary()
+
+    def action_primary(self) -> None:
+        app = self.wizard
+        self._start_when_ready = False
+        if app.connection == "failed":
+            app.connect()
+        elif not app.connected:
+            self._start_when_ready = True  # Enter pressed early still counts
+            self.notify("Starting as soon as AWS has answered…")
+        elif self.state.errors:
+            first = self.state.errors[0]
+            self.notify(f"{label_of(first.field)} {first.rule}", severity="error", timeout=8)
+            self.app.bell()
+        elif self.state.flow_config.keys and not app.keyring_checked:
+            self._start_when_ready = True  # the keyring check is a moment away
+        elif self.state.flow_config.keys and app.keyring_problem:
+            self.notify("The OS keyring cannot keep the secret yet: fix it (see above) or "
+                        "choose OIDC.", severity="error", timeout=8)
+            self.app.bell()
+        else:
+            self.dismiss(NEXT)
+
+    def action_reconnect(self) -> None:
         app = self.wizard
         if app.connection == "failed":
             app.connect()
-        elif app.connected:
-            self.dismiss(NEXT)
         else:
-            self.notify("Still connecting to AWS…")
+            app.keyring_checked, app.keyring_problem = False, None
+            app.state.refresh_context()
+            app.check_keyring()
+            app.replan()
+        self.refresh_page()
 
-    def action_reconnect(self) -> None:
-        self.wizard.connect()
-
-    def action_back(self) -> None:
-        """The first page has nothing before it."""
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "back"  # the first page has nothing before it

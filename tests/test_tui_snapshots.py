@@ -1,236 +1,130 @@
-"""Snapshots of every screen of the wizard at a fixed terminal size, against moto.
+"""Snapshots of the key pages at 100x30, 80x24 and 60x20, walked as a newcomer walks them.
 
-Each test builds the state an operator would have on arriving at the page (the earlier steps
-made by the engine and recorded in the app, as a walk through the pages would), shows the page
-and compares an SVG screenshot with the one accepted in ``tests/__snapshots__/``. The app runs
-with ``stable_ids=True``, so key ids, a secret's last four characters and local ports are masked;
-everything else on screen (moto's fixed account, the ARNs) is the real output.
+One app per size, against moto: Welcome, the bucket and the policy before they run, the access
+key just made, the CircleCI page with no token (the by-hand box), and Done; at 100x30 also the
+help, the quit question and the sandbox's Welcome. Each screenshot is compared with the SVG
+accepted in ``tests/__snapshots__/`` (pytest-textual-snapshot's SVG extension for syrupy).
 
-Update after an intended change of the UI with ``uv run pytest tests/test_tui_snapshots.py
---snapshot-update`` and look at the SVGs before committing them.
+Stable without anything test-only in the app: moto's random ids are seeded through its own API,
+and :func:`tests.tui_support.mask` hides, in the screenshot only, what must not look real in a
+file (an access key id, a secret's last four characters, a local port).
+
+After an intended change of the UI: ``uv run pytest tests/test_tui_snapshots.py
+--snapshot-update``, and look at the SVGs before committing them.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
-from textual.widgets import Input
+from pytest_textual_snapshot import SVGImageExtension
 
-from screens.app import WizardApp, make_app
+from screens.app import make_app
 from screens.confirm_screen import ConfirmScreen
-from screens.flow import PAGE_KEYS
 from screens.help_screen import HelpScreen
-from tests.tui_support import MemoryClipboard, MemoryStore, svg_rows, wait_for, wait_page
-from wizard.config import SetupConfig
-from wizard.context import RunContext
-from wizard.steps.base import StepResult
+from tests import tui_support
+from tests.tui_support import (
+    MemoryClipboard,
+    MemoryStore,
+    connected,
+    mask,
+    seed_moto,
+    settle,
+    svg_rows,
+    wait_for,
+    wait_page,
+)
 
-BUCKET = "circleci-builds-123456789012"
-SIZE = (100, 32)
-SMALL = (80, 24)
-#: Pages whose steps the engine can make before the app starts (the rest need the app).
-ENGINE_PAGES = ("bucket", "folder", "group", "policy", "attach", "user", "access_key",
-                "circleci")
+private_state = tui_support.private_state
+tui_aws = tui_support.tui_aws
 
-Snap = Callable[..., bool]
-RunBefore = Callable[[Pilot], Awaitable[None]]
-
-
-def new_app(session: Any, store: MemoryStore) -> WizardApp:
-    config = SetupConfig(bucket=BUCKET, create_bucket=True)
-    return make_app(config, session_factory=lambda _: session, secret_store=store,
-                    clipboard=MemoryClipboard(), stable_ids=True)
-
-
-def made_before(session: Any, store: MemoryStore, page: str) -> list[tuple[str, StepResult]]:
-    """Apply, with the engine, every step the operator would have run before ``page``."""
-    from wizard.engine import Engine
-
-    ctx = RunContext(SetupConfig(bucket=BUCKET, create_bucket=True), session, secrets=store)
-    engine = Engine(ctx)
-    before = PAGE_KEYS[:PAGE_KEYS.index(page)]
-    return [(step.key, step.apply(ctx)) for step in engine.steps
-            if step.key in ENGINE_PAGES and step.key in before]
-
-
-async def settle(pilot: Pilot) -> None:
-    """Let every background job finish (not the page driver), and stop cursors blinking."""
-    app = pilot.app
-
-    def idle() -> bool:
-        return all(w.is_finished for w in app.workers if w.group != "flow")
-
-    await wait_for(pilot, idle, what="background work")
-    for screen in app.screen_stack:
-        for box in screen.query(Input):
-            box.cursor_blink = False  # a blinking cursor is a coin toss in a screenshot
-    await pilot.pause()
-
-
-def arrive(page: str, made: Sequence[tuple[str, StepResult]] = ()) -> RunBefore:
-    """Run-before for ``snap_compare``: connect, record what was made, go to ``page``."""
-
-    async def run_before(pilot: Pilot) -> None:
-        app = pilot.app
-        await wait_for(pilot, lambda: app.connection != "connecting", what="the connection")
-        assert app.connection == "ready", app.connection_error
-        for key, result in made:
-            app.record(key, result)
-        if page != "welcome":
-            app.jump_to(page)
-            await wait_page(pilot, page)
-        await settle(pilot)
-
-    return run_before
-
-
-def then(first: RunBefore, more: RunBefore) -> RunBefore:
-    """``first``, then ``more`` (keys pressed on the page), then wait for the app to settle."""
-
-    async def run_before(pilot: Pilot) -> None:
-        await first(pilot)
-        await more(pilot)
-        await settle(pilot)
-
-    return run_before
-
-
-def snap(snap_compare: Snap, app: WizardApp, run_before: RunBefore,
-         size: tuple[int, int] = SIZE) -> str:
-    """Compare the app's screen with its snapshot; return the screen's text.
-
-    The text comes from a screenshot taken just before ``snap_compare``'s own, of the same
-    settled screen; tests assert on it (a passing compare means the accepted SVG shows the same).
-    """
-    shots: list[str] = []
-
-    async def and_keep(pilot: Pilot) -> None:
-        await run_before(pilot)
-        shots.append(pilot.app.export_screenshot())
-
-    assert snap_compare(app, terminal_size=size, run_before=and_keep)
-    return "\n".join(svg_rows(shots[-1]))
-
-
-def in_panels(text: str) -> str:
-    """The text inside bordered panels, whitespace removed, so wrapped ARNs join up again."""
-    inner = [line.split("│", 1)[1].rsplit("│", 1)[0] for line in text.splitlines()
-             if line.count("│") >= 2]
-    return re.sub(r"\s+", "", "".join(inner))
+SIZES = [(100, 30), (80, 24), (60, 20)]
+TITLE = "circleci-s3-wizard"
 
 
 @pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
+def svg(snapshot: Any) -> Any:
+    return snapshot.use_extension(SVGImageExtension)
 
 
-@pytest.mark.parametrize("size", [SIZE, SMALL], ids=["100x32", "80x24"])
-def test_welcome(snap_compare: Snap, aws_session: Any, store: MemoryStore,
-                 size: tuple[int, int]) -> None:
-    text = snap(snap_compare, new_app(aws_session, store), arrive("welcome"), size)
-    assert "123456789012" in text
+async def shot(pilot: Any) -> str:
+    """The settled screen as a masked SVG."""
+    await settle(pilot)
+    await pilot.pause(0.1)
+    await settle(pilot)
+    return mask(pilot.app.export_screenshot(title=TITLE))
 
 
-def test_welcome_in_the_sandbox(snap_compare: Snap, store: MemoryStore,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def text_of(svg_text: str) -> str:
+    return "\n".join(svg_rows(svg_text))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+async def test_the_key_pages(tui_aws: Any, aws_endpoint: str, svg: Any,
+                             size: tuple[int, int]) -> None:
+    seed_moto(aws_endpoint)
+    store = MemoryStore()
+    app = make_app({}, session=tui_aws, secret_store=store, clipboard=MemoryClipboard())
+    async with app.run_test(size=size) as pilot:
+        await connected(pilot)
+        await wait_for(pilot, lambda: app.state.fresh("access_key"), what="the prefetch")
+        welcome = await shot(pilot)
+        assert "(•) Access key" in text_of(welcome) and "Quit" in text_of(welcome)
+        assert welcome == svg(name="welcome")
+        await pilot.press("enter")
+        for key in ("bucket", "folder", "group", "policy", "attach", "user", "access_key"):
+            await wait_page(pilot, key)
+            if key in ("bucket", "policy"):
+                page = await shot(pilot)
+                assert "Will create" in text_of(page) and "Run step" in text_of(page)
+                assert page == svg(name=key)
+            await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.phase == "ran", what="the key")
+        key = store.load_access_key("circleci_service")
+        await wait_for(pilot, lambda: app.key_views.get(key.access_key_id), what="the mask")
+        made = await shot(pilot)
+        assert key.secret_access_key not in made and key.access_key_id not in made
+        assert "AKIA" + "*" * 16 in made and "•" * 16 + "XXXX" in made
+        assert made == svg(name="access_key")
+        await pilot.press("enter")
+        await wait_page(pilot, "circleci")
+        by_hand = await shot(pilot)
+        assert key.secret_access_key not in by_hand
+        assert by_hand == svg(name="circleci")
+        await pilot.press("enter")
+        await wait_page(pilot, "verify")
+        await wait_for(pilot, lambda: app.screen.report is not None, what="the report")
+        await pilot.press("enter")
+        await wait_page(pilot, "done")
+        done = await shot(pilot)
+        assert "Finish" in text_of(done)
+        assert done == svg(name="done")
+        if size == SIZES[0]:
+            await pilot.press("f1")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+            assert await shot(pilot) == svg(name="help")
+            await pilot.press("escape")
+            app.jump_to("group")
+            await wait_page(pilot, "group")
+            await pilot.press("ctrl+q")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="quit")
+            question = await shot(pilot)
+            assert "Quit the wizard?" in text_of(question)
+            assert question == svg(name="quit")
+
+
+async def test_the_sandbox_welcome_says_how_long_it_lasts(
+        svg: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from wizard.sandbox import Sandbox
 
     for name in Sandbox().environment():  # the sandbox points this process at itself
         monkeypatch.setenv(name, "restored-after-test")
-    app = make_app(SetupConfig(), sandbox=True, secret_store=store, clipboard=MemoryClipboard(),
-                   stable_ids=True)
-    text = snap(snap_compare, app, arrive("welcome"))
+    app = make_app({}, sandbox=True, secret_store=MemoryStore(), clipboard=MemoryClipboard())
+    async with app.run_test(size=SIZES[0]) as pilot:
+        await connected(pilot)
+        welcome = await shot(pilot)
+    text = " ".join(text_of(welcome).split())
     assert "SANDBOX" in text and "127.0.0.1:PORT" in text
-
-
-@pytest.mark.parametrize("page", ["bucket", "folder", "group", "attach", "user"])
-def test_step_page_before_running(snap_compare: Snap, aws_session: Any, store: MemoryStore,
-                                  page: str) -> None:
-    made = made_before(aws_session, store, page)
-    text = snap(snap_compare, new_app(aws_session, store), arrive(page, made))
-    assert "What will happen" in text
-
-
-@pytest.mark.parametrize("size", [SIZE, SMALL], ids=["100x32", "80x24"])
-def test_policy(snap_compare: Snap, aws_session: Any, store: MemoryStore,
-                size: tuple[int, int]) -> None:
-    made = made_before(aws_session, store, "policy")
-    text = snap(snap_compare, new_app(aws_session, store), arrive("policy", made), size)
-    assert "Create customer-managed policy" in text
-
-
-def test_access_key_after_it_was_made(snap_compare: Snap, aws_session: Any,
-                                      store: MemoryStore) -> None:
-    made = made_before(aws_session, store, "access_key")
-
-    async def make_the_key(pilot: Pilot) -> None:
-        screen = pilot.app.screen
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.state == "applied", what="the access key")
-
-    text = snap(snap_compare, new_app(aws_session, store),
-                then(arrive("access_key", made), make_the_key))
-    key = store.load_access_key("circleci_service")
-    assert key.secret_access_key not in text and key.access_key_id not in text
-    assert "AKIA" + "*" * 16 in text and "•" * 16 + "XXXX" in text
-
-
-def test_circleci_without_a_token(snap_compare: Snap, aws_session: Any,
-                                  store: MemoryStore) -> None:
-    made = made_before(aws_session, store, "circleci")
-    text = snap(snap_compare, new_app(aws_session, store), arrive("circleci", made))
-    assert store.load_access_key("circleci_service").secret_access_key not in text
-
-
-async def verified(pilot: Pilot) -> None:
-    """On the Verify page: wait for its report."""
-    await wait_for(pilot, lambda: pilot.app.screen.report is not None, what="the report")
-
-
-def test_verify_after_running(snap_compare: Snap, aws_session: Any, store: MemoryStore) -> None:
-    made = made_before(aws_session, store, "verify")
-    text = snap(snap_compare, new_app(aws_session, store),
-                then(arrive("verify", made), verified))
-    assert "should be allowed" in text
-
-
-def test_done(snap_compare: Snap, aws_session: Any, store: MemoryStore) -> None:
-    made = made_before(aws_session, store, "verify")
-
-    async def finish(pilot: Pilot) -> None:
-        await verified(pilot)
-        await pilot.press("enter")
-        await wait_page(pilot, "done")
-
-    text = in_panels(snap(snap_compare, new_app(aws_session, store),
-                          then(arrive("verify", made), finish)))
-    assert f"arn:aws:s3:::{BUCKET}" in text
-    assert "arn:aws:iam::123456789012:user/circleci-s3-wizard/circleci_service" in text
-    assert "AccesskeyidAKIA" + "*" * 16 in text
-
-
-def test_help_modal(snap_compare: Snap, aws_session: Any, store: MemoryStore) -> None:
-    made = made_before(aws_session, store, "group")
-
-    async def help_(pilot: Pilot) -> None:
-        await pilot.press("f1")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), what="help")
-
-    text = snap(snap_compare, new_app(aws_session, store), then(arrive("group", made), help_))
-    assert "Help: IAM group" in text
-
-
-def test_confirm_modal(snap_compare: Snap, aws_session: Any, store: MemoryStore) -> None:
-    made = made_before(aws_session, store, "group")
-
-    async def quit_(pilot: Pilot) -> None:
-        await pilot.press("ctrl+q")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen),
-                       what="the question")
-
-    text = snap(snap_compare, new_app(aws_session, store), then(arrive("group", made), quit_))
-    assert "Quit the wizard?" in text
+    assert "vanishes when this wizard exits" in text
+    assert welcome == svg(name="sandbox")

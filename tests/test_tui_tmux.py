@@ -1,6 +1,7 @@
-"""The installed ``circleci-s3-wizard --sandbox`` in a real terminal (tmux), walked with keystrokes.
+"""The installed ``circleci-s3-wizard --sandbox`` in a real terminal (tmux), walked with keystrokes
+and counted: a newcomer with the answers on the command line finishes in at most 12 keys.
 
-Everything is real: the console script in its own process, a 100x32 tmux pane, the embedded
+Everything is real: the console script in its own process, an 80x24 tmux pane, the embedded
 sandbox, GNOME Keyring on a private D-Bus session. The test only presses keys and reads the pane,
 as an operator would, and checks what is on screen at each step, that the secret never appears in
 any pane, where the secret ended up, and that the wizard exits cleanly at the end.
@@ -24,10 +25,10 @@ import pytest
 from tests.fixtures.keyring_service import SecretService
 
 BUCKET = "tmux-test-builds"
-STEP_TIMEOUT = 20.0
-#: (title in the step list heading, number on the heading) of each page that runs a step.
-STEP_PAGES = [("S3 bucket", 1), ("Builds folder", 2), ("IAM group", 3), ("Policy", 4),
-              ("Attach policy", 5), ("IAM user", 6), ("Access key", 7), ("CircleCI", 8)]
+STEP_TIMEOUT = 30.0
+KEYS_PAGES = ["S3 bucket", "Builds folder", "IAM group", "Policy", "Attach policy", "IAM user",
+              "Access key", "CircleCI"]
+OIDC_PAGES = ["S3 bucket", "Builds folder", "Policy", "OIDC provider", "OIDC role", "CircleCI"]
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +42,7 @@ def wizard_command() -> str:
 
 
 class Terminal:
-    """One tmux session on a private server socket, so no other tmux session is touched."""
+    """One tmux session on a private server socket; counts the keys it sends."""
 
     def __init__(self, env: dict[str, str], status_file: Path) -> None:
         tmux = shutil.which("tmux")
@@ -52,6 +53,7 @@ class Terminal:
         self.target = name
         self.env = env
         self.status_file = status_file
+        self.presses = 0
         #: Every pane captured, to prove afterwards that none held the secret.
         self.seen: list[str] = []
 
@@ -60,12 +62,8 @@ class Terminal:
                               timeout=10, check=True)
         return done.stdout
 
-    def start(self, argv: list[str], width: int = 100, height: int = 32) -> None:
-        """Run ``argv`` in the pane; a shell around it writes its exit status to a file.
-
-        (tmux's own ``pane_dead_status`` is not reliable: now and then tmux 3.3 leaves the
-        exited program unreaped.)
-        """
+    def start(self, argv: list[str], width: int = 80, height: int = 24) -> None:
+        """Run ``argv`` in the pane; a shell around it writes its exit status to a file."""
         wrapper = f'"$@"; echo $? > {shlex.quote(str(self.status_file))}'
         self.tmux("new-session", "-d", "-s", self.target, "-x", str(width), "-y", str(height),
                   "sh", "-c", wrapper, "sh", *argv)
@@ -75,12 +73,12 @@ class Terminal:
         self.seen.append(text)
         return text
 
-    def keys(self, *keys: str) -> None:
-        self.tmux("send-keys", "-t", self.target, *keys)
+    def press(self, key: str) -> None:
+        self.presses += 1
+        self.tmux("send-keys", "-t", self.target, key)
 
     def wait_for(self, what: str, found: Callable[[str], bool],
                  timeout: float = STEP_TIMEOUT) -> str:
-        """Poll the pane until ``found(text)``; fail with the pane as it was."""
         deadline = time.monotonic() + timeout
         while True:
             text = self.capture()
@@ -89,14 +87,13 @@ class Terminal:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; "
                                      f"the pane shows:\n{text}")
-            time.sleep(0.1)
+            time.sleep(0.05)
 
     def wait_text(self, *needles: str, timeout: float = STEP_TIMEOUT) -> str:
         return self.wait_for(" and ".join(repr(n) for n in needles),
                              lambda text: all(n in text for n in needles), timeout)
 
     def exit_status(self, timeout: float = STEP_TIMEOUT) -> str:
-        """Wait for the program to exit (its pane then closes); its exit status."""
         deadline = time.monotonic() + timeout
         while not self.status_file.exists() or not self.status_file.read_text().strip():
             if time.monotonic() > deadline:
@@ -109,14 +106,9 @@ class Terminal:
                        timeout=10, check=False)
 
 
-def panel_text(pane: str) -> str:
-    """The text inside the page's bordered panels with all whitespace removed.
-
-    Long ARNs wrap inside a panel; without spaces the wrapped halves join up again.
-    """
-    inner = [line.split("│", 1)[1].rsplit("│", 1)[0] for line in pane.splitlines()
-             if line.count("│") >= 2]
-    return re.sub(r"\s+", "", "".join(inner))
+def flat(pane: str) -> str:
+    """The pane's text with whitespace and the step list's border gone (wrapped lines join)."""
+    return re.sub(r"[\s▕│╭╮╰╯─]+", "", pane)
 
 
 @pytest.fixture
@@ -125,13 +117,14 @@ def terminal(secret_service: SecretService, tmp_path: Path) -> Iterator[Terminal
     home = tmp_path / "home"
     (home / ".config").mkdir(parents=True)
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "CIRCLE_", "TMUX", "PYTHON_KEYRING"))
+           if not k.startswith(("AWS_", "CIRCLE_", "TMUX", "PYTHON_KEYRING", "XDG_"))
            and k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(
         HOME=str(home),
         XDG_CONFIG_HOME=str(home / ".config"),
         XDG_DATA_HOME=str(home / ".local" / "share"),
         XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_STATE_HOME=str(home / ".local" / "state"),
         DBUS_SESSION_BUS_ADDRESS=secret_service.address,
         AWS_CONFIG_FILE=str(home / "no-aws-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(home / "no-aws-credentials"),
@@ -144,57 +137,57 @@ def terminal(secret_service: SecretService, tmp_path: Path) -> Iterator[Terminal
         term.kill()
 
 
-def test_walk_the_sandbox_to_the_end_in_tmux(terminal: Terminal,
-                                             secret_service: SecretService) -> None:
+def walk(terminal: Terminal, pages: list[str], *, stays: tuple[str, ...] = ()) -> str:
+    """From Welcome to the end, one Enter per page (two on a page in ``stays``); the Done pane."""
+    terminal.wait_text("Welcome", "SANDBOX", "Press Enter to start.")
+    terminal.press("Enter")
+    for number, title in enumerate(pages, 1):
+        pane = terminal.wait_text(f"Step {number} of {len(pages)} · {title}", "What will")
+        assert "✗" not in pane, pane
+        terminal.press("Enter")
+        if title in stays:
+            terminal.wait_text("What happened", "Press Enter to continue.", "•" * 16)
+            terminal.press("Enter")
+    report = terminal.wait_for("the verification report",
+                               lambda text: re.search(r"\d+passed,\d+failed", flat(text)))
+    assert re.search(r"\d+passed,0failed", flat(report)), report
+    terminal.press("Enter")
+    done = terminal.wait_text("What the setup consists of", "Finish")
+    terminal.press("Enter")
+    assert terminal.exit_status() == "0"
+    return done
+
+
+def test_keys_mode_in_a_real_terminal_in_at_most_twelve_keys(
+        terminal: Terminal, secret_service: SecretService) -> None:
     from keyring.backends.SecretService import Keyring
 
-    from wizard.headless import SANDBOX_SERVICE
+    from wizard.sandbox import SANDBOX_SERVICE
     from wizard.secret_store import SERVICE, SecretStore
 
     real_keys = SecretStore(Keyring(), service=SERVICE)
     real_before = real_keys.load_access_key("circleci_service")
     terminal.start([wizard_command(), "--sandbox", "--bucket", BUCKET, "--create-bucket"])
     try:
-        welcome = terminal.wait_text("Welcome", "SANDBOX", "Press Enter to start.")
-        assert "123456789012" in welcome
-        terminal.keys("Enter")
-
-        for title, number in STEP_PAGES:
-            here = f"▶ {title}"  # the step list marks the current page (always in view)
-            terminal.wait_text(here, f"Step {number} of 9 · {title}")
-            terminal.keys("Enter")  # runs the step (after its check, if still checking)
-            pane = terminal.wait_text(here, "Press Enter to continue.")
-            assert "✗" not in pane, pane
-            if title == "Access key":
-                assert "•" * 16 in pane and "in your OS keyring" in pane, pane
-            terminal.keys("Enter")
-
-        report = terminal.wait_for(
-            "the verification report",
-            lambda text: "▶ Verify" in text
-            and re.search(r"\d+passed,\d+failed", panel_text(text)) is not None)
-        assert re.search(r"\d+passed,0failed", panel_text(report)), report
-        terminal.keys("Enter")
-
-        done = terminal.wait_text("▶ Done", "What the setup consists of", "SANDBOX")
-        flat = panel_text(done)
-        assert f"arn:aws:s3:::{BUCKET}" in flat
-        assert "arn:aws:iam::123456789012:policy/circleci-s3-wizard/" \
-            "s3_full_access_devops_builds" in flat
-        assert "arn:aws:iam::123456789012:user/circleci-s3-wizard/circleci_service" in flat
-
-        terminal.keys("Enter")  # Finish
-        assert terminal.exit_status() == "0"
+        done = walk(terminal, KEYS_PAGES, stays=("Access key",))
     finally:
         sandbox_keys = SecretStore(Keyring(), service=SANDBOX_SERVICE)
         key = sandbox_keys.load_access_key("circleci_service")
         real_after = real_keys.load_access_key("circleci_service")
         secret_service.delete_items(SANDBOX_SERVICE)
-
+    assert terminal.presses <= 12, terminal.presses
+    assert f"arn:aws:s3:::{BUCKET}" in flat(done)
     # The fake key went to the sandbox's own keyring entry, never to the real one.
-    assert key is not None and key.access_key_id.startswith("AKIA")
-    assert real_after == real_before
-    # The secret was in the keyring, and never on screen.
+    assert key is not None and real_after == real_before
     assert terminal.seen and all(key.secret_access_key not in pane for pane in terminal.seen)
     assert any(f"{'•' * 16}{key.secret_access_key[-4:]}" in pane for pane in terminal.seen)
-    assert any(key.access_key_id in pane for pane in terminal.seen)
+
+
+def test_oidc_mode_in_a_real_terminal_with_a_circleci_uuid_slug(terminal: Terminal) -> None:
+    org, project = str(uuid.uuid4()), str(uuid.uuid4())
+    terminal.start([wizard_command(), "--sandbox", "--bucket", BUCKET, "--create-bucket",
+                    "--auth", "oidc", "--circleci-project", f"circleci/{org}/{project}"])
+    done = walk(terminal, OIDC_PAGES)
+    assert terminal.presses <= 12, terminal.presses
+    assert "arn:aws:iam::123456789012:role/circleci-s3-wizard/circleci_s3_builds" in flat(done)
+    assert any("AWS_ROLE_ARN" in pane for pane in terminal.seen)

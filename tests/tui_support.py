@@ -1,7 +1,11 @@
-"""Helpers for the TUI tests: an in-memory keyring stand-in and Pilot conveniences.
+"""Helpers for the TUI tests: an in-memory keyring stand-in, a readable clipboard, Pilot helpers,
+key counting, and what makes a screenshot safe and stable to keep.
 
-The fake store keeps secrets in a dict and behaves like :class:`wizard.secret_store.SecretStore`
-(same method names and answers); the real GNOME Keyring is used in one flow test instead.
+The fake store keeps secrets in a dict and answers like :class:`wizard.secret_store.SecretStore`
+(same methods); the real GNOME Keyring is used where the keyring itself is the point.
+Screenshots are made stable *here*, never in the app: moto's random ids are seeded through its
+own API (``POST /moto-api/seed``), and :func:`mask` hides what must not look real in a file (an
+access key id, a secret's last four characters, a local port).
 """
 
 from __future__ import annotations
@@ -10,16 +14,108 @@ import asyncio
 import html
 import io
 import re
+import urllib.request
 from collections import defaultdict
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from wizard.secret_store import AccessKey
 
 
+@pytest.fixture(autouse=True)
+def private_state(tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wizard's state folder (run locks, the shared sandbox's note) for this test only.
+
+    Imported by each TUI test module, so a developer's running ``circleci-s3-wizard sandbox`` or
+    a lock left by a real run is never seen, and the tests' locks never leak out.
+    """
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
+_SHARED_SESSION: Any = None
+
+
+@pytest.fixture
+def tui_aws(aws_endpoint: str) -> Any:
+    """A boto3 session on the clean moto account, shared by the TUI tests: botocore loads each
+    service's model once per session, which is most of a fresh app's connecting time. Tests that
+    register fault hooks use their own session (``aws_session``) instead."""
+    global _SHARED_SESSION
+    if _SHARED_SESSION is None:
+        import boto3
+
+        _SHARED_SESSION = boto3.Session(region_name="us-east-1")
+    return _SHARED_SESSION
+
+
+class Faults:
+    """Makes chosen AWS operations fail, through botocore's own ``before-send`` hook.
+
+    Registered on the boto3 session the app is given, so every client the app makes from it
+    sends those requests nowhere and gets AWS's error answer instead (parsed by botocore as a
+    real one); every other request reaches moto. ``calls`` counts the requests per operation.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._rules: dict[str, list[Any]] = {}
+        self.calls: dict[str, int] = defaultdict(int)
+        session.events.register("before-send", self._before_send)
+
+    def refuse(self, operation: str, *, times: int | None = 1, code: str = "AccessDenied",
+               status: int = 403) -> None:
+        """``operation`` (``iam:CreateGroup``) answers ``code`` the next ``times`` times
+        (None: until :meth:`clear`)."""
+        self._rules[operation] = [times, code, status]
+
+    def throttle(self, operation: str, *, times: int | None = None) -> None:
+        self.refuse(operation, times=times, code="Throttling", status=400)
+
+    def clear(self) -> None:
+        self._rules.clear()
+
+    def reads(self) -> int:
+        return sum(n for op, n in self.calls.items()
+                   if op.split(":")[1].startswith(("Get", "List", "Head")))
+
+    def _before_send(self, request: Any, event_name: str = "", **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        _, service, name = event_name.split(".", 2)
+        operation = f"{service}:{name}"
+        self.calls[operation] += 1
+        rule = self._rules.get(operation)
+        if rule is None or rule[0] == 0:
+            return None
+        if rule[0] is not None:
+            rule[0] -= 1
+        code, status = rule[1], rule[2]
+        message = f"Refused by the test for {operation}"
+        if service == "s3":
+            body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+        else:
+            body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>"
+                    f"{message}</Message></Error><RequestId>test</RequestId></ErrorResponse>")
+        return AWSResponse(request.url, status, {"Content-Type": "text/xml"},
+                           _Body(body.encode()))
+
+
+class _Body:
+    """The raw body botocore reads an answer from."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self._data
+
+
 class MemoryStore:
-    """A secure-looking keyring that lives in memory (what SecretStore would do, minus D-Bus)."""
+    """A keyring that lives in memory (what SecretStore would do, minus D-Bus)."""
+
+    service = "circleci-s3-wizard-tests"
 
     def __init__(self) -> None:
         self.entries: dict[str, str] = {}
@@ -61,13 +157,34 @@ class MemoryClipboard:
     def __init__(self) -> None:
         self.text = ""
         self.copies = 0
+        #: Every text copied, in order (in memory only).
+        self.history: list[str] = []
 
     def copy(self, text: str) -> None:
         self.text = text
         self.copies += 1
+        self.history.append(text)
 
     def paste(self) -> str:
         return self.text
+
+
+def seed_moto(endpoint: str, seed: int = 42) -> None:
+    """Make moto's ids (access keys, secrets, policy ids) the same on every run."""
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/seed?a={seed}",
+                                                  method="POST")).close()
+
+
+_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
+_LAST_FOUR = re.compile(r"(•{16})[^\s•<]{4}")
+_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
+
+
+def mask(text: str) -> str:
+    """``text`` (an SVG or a screen) with nothing in it that looks like a real key or a port."""
+    text = _KEY_ID.sub(lambda m: m.group(1) + "*" * 16, text)
+    text = _LAST_FOUR.sub(lambda m: m.group(1) + "XXXX", text)
+    return _PORT.sub(lambda m: f"{m.group(1)}:PORT", text)
 
 
 _SVG_TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>')
@@ -88,25 +205,33 @@ def svg_rows(svg: str) -> list[str]:
     return lines
 
 
-def screen_text(app: Any) -> str:
-    """What the operator can read: the whole screen as rendered (the page scrolled through).
+def visible_rows(app: Any) -> list[str]:
+    """The terminal's rows as the operator sees them right now."""
+    return svg_rows(app.export_screenshot())
 
-    The terminal's visible rows come from a screenshot; the full text of every Static on the
-    page is added because the page may be taller than the terminal.
-    """
+
+def screen_text(app: Any) -> str:
+    """What the operator can read: every shown Static of the page (scrolled through), then the
+    visible rows (Footer included)."""
     from rich.console import Console
+    from textual.widget import Widget
     from textual.widgets import Static
 
     console = Console(width=200, record=True, file=io.StringIO(), color_system=None)
-    for widget in app.screen.query("*"):
-        if isinstance(widget, Static) and widget.display:
-            content = widget.content
-            try:
-                console.print(content)
-            except Exception:  # noqa: BLE001 - Textual-only markup: the plain text will do
-                console.print(str(content), markup=False)
-    parts = console.export_text()
-    return parts + "\n" + "\n".join(svg_rows(app.export_screenshot()))
+    for widget in app.screen.query(Static):
+        chain = [widget, *widget.ancestors]
+        if not all(node.display for node in chain if isinstance(node, Widget)):
+            continue
+        try:
+            console.print(widget.content)
+        except Exception:  # noqa: BLE001 - Textual-only content: the plain text will do
+            console.print(str(widget.content), markup=False)
+    return console.export_text() + "\n" + "\n".join(visible_rows(app))
+
+
+def flat(text: str) -> str:
+    """``text`` with all whitespace collapsed (wrapped lines join up again)."""
+    return " ".join(text.split())
 
 
 async def wait_for(pilot: Pilot, condition: Any, timeout: float = 15.0, what: str = "") -> None:
@@ -115,16 +240,55 @@ async def wait_for(pilot: Pilot, condition: Any, timeout: float = 15.0, what: st
     deadline = loop.time() + timeout
     while not condition():
         if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        await pilot.pause(0.05)
+            raise AssertionError(f"timed out waiting for {what or condition}; the screen "
+                                 f"shows:\n{screen_text(pilot.app)}")
+        await pilot.pause(0.02)
 
 
 async def wait_page(pilot: Pilot, key: str, timeout: float = 15.0) -> None:
-    """Wait until the driver shows page ``key`` and its first check has finished."""
+    """Wait until the driver shows page ``key`` and its plan (if a step page) is in."""
     app = pilot.app
     await wait_for(pilot, lambda: getattr(app.screen, "KEY", None) == key, timeout,
                    f"page {key}")
     screen = app.screen
-    if hasattr(screen, "state"):
-        await wait_for(pilot, lambda: screen.state != "checking", timeout,
-                       f"the check on {key}")
+    if hasattr(screen, "phase"):
+        await wait_for(pilot, lambda: screen.phase != "planning", timeout,
+                       f"the plan on {key}")
+
+
+async def connected(pilot: Pilot) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.connection in ("ready", "failed"), what="the connection")
+    assert app.connection == "ready", app.connection_error
+
+
+class KeyCounter:
+    """Presses keys through Pilot and counts them, as the newcomer's keystroke budget does."""
+
+    def __init__(self, pilot: Pilot) -> None:
+        self.pilot = pilot
+        self.count = 0
+
+    async def press(self, *keys: str) -> None:
+        self.count += len(keys)
+        await self.pilot.press(*keys)
+
+
+async def goto(pilot: Pilot, key: str) -> None:
+    """Jump to a page, as the command palette does."""
+    await connected(pilot)
+    pilot.app.jump_to(key)
+    await wait_page(pilot, key)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let every background job finish (not the page driver), and stop cursors blinking."""
+    from textual.widgets import Input
+
+    app = pilot.app
+    await wait_for(pilot, lambda: all(w.is_finished for w in app.workers if w.group != "flow"),
+                   what="background work")
+    for screen in app.screen_stack:
+        for box in screen.query(Input):
+            box.cursor_blink = False
+    await pilot.pause(0.05)

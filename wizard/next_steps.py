@@ -102,3 +102,28 @@ def next_steps(ctx: RunContext, results: Mapping[str, StepResult] | Report, *,
                           "`circleci-s3-wizard destroy` removes what the wizard made (never the "
                           "bucket)."))
     return tuple(steps)
+
+
+def keys_left_behind(ctx: RunContext) -> NextStep | None:
+    """With OIDC chosen: an access key the access-key setup left active, said plainly, or None.
+
+    Choosing OIDC does not touch the access-key setup: its user's active keys stay active in IAM
+    (and in the keyring, and in CircleCI if they were delivered). Reads the user's keys (one
+    ``iam:ListAccessKeys``, asked once per run).
+    """
+    from wizard.steps import iam_reads
+
+    c = ctx.config
+    if not c.oidc:
+        return None
+    active = [k["AccessKeyId"] for k in iam_reads.access_keys(ctx, c.user)
+              if k.get("Status", "Active") == "Active"]
+    if not active:
+        return None
+    keys = ", ".join(active)
+    return NextStep(
+        f"Access key {keys} of IAM user {c.user}, from the access-key setup, stays active: "
+        "choosing OIDC does not delete it, and CircleCI may still hold it as AWS_ACCESS_KEY_ID. "
+        "Once a pipeline has run with OIDC, remove AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+        f"from CircleCI, then deactivate and delete the key in the IAM console (Users > {c.user} "
+        "> Security credentials).")

@@ -1,4 +1,9 @@
-"""The sidebar: every page of the wizard with where the operator is and what is done."""
+"""The sidebar: the registry's pages for these answers, where the operator is, and what is done.
+
+Each line carries a marker that reads without colour: ``▶`` here, ``✓`` nothing left to do, ``·``
+will create, ``!`` will change something that exists (asks first), ``✗`` cannot run as it stands.
+Below 80 columns the stylesheet hides it; the page heading's "Step n of m" stays.
+"""
 
 from __future__ import annotations
 
@@ -7,50 +12,52 @@ from typing import TYPE_CHECKING, cast
 from rich.text import Text
 from textual.widget import Widget
 
-from screens.flow import PAGES, applies
+from wizard.model import Action
+from wizard.registry import PageInfo, pages_for
 
 if TYPE_CHECKING:
     from screens.app import WizardApp
 
-#: status -> marker. ``current`` wins over any other status.
 MARKERS: dict[str, str] = {
     "current": "▶",
     "done": "✓",
-    "exists": "✓",
-    "failed": "✗",
-    "skipped": "–",
-    "pending": "·",
+    "todo": "·",
+    "change": "!",
+    "stopped": "✗",
 }
 
 
 class StepList(Widget):
-    """Renders the app's ``page_status`` for each page; refreshed by the app on every change."""
+    """Re-rendered whenever the run changes (the page calls :meth:`refresh`)."""
 
     COMPONENT_CLASSES = {f"step-list--{status}" for status in MARKERS}
     DEFAULT_CSS = """
-    StepList { width: 22; height: 1fr; padding: 1 1; }
     StepList > .step-list--current { color: $accent; text-style: bold; }
     StepList > .step-list--done { color: $success; }
-    StepList > .step-list--exists { color: $success; text-style: italic; }
-    StepList > .step-list--failed { color: $error; text-style: bold; }
-    StepList > .step-list--skipped { color: $text-muted; }
-    StepList > .step-list--pending { color: $text-muted; }
+    StepList > .step-list--change { color: $warning; }
+    StepList > .step-list--stopped { color: $error; text-style: bold; }
+    StepList > .step-list--todo { color: $text-muted; }
     """
 
-    def status_of(self, key: str) -> str:
+    def status_of(self, page: PageInfo) -> str:
         app = cast("WizardApp", self.app)
+        state, key = app.state, page.key
         if key == app.current_page:
             return "current"
-        if not applies(key, app.config):
-            return "skipped"
-        return app.page_status.get(key, "pending")
+        if key in state.done() or (page.step is None and key in app.passed):
+            return "done"
+        plan = state.plan(key)
+        if plan is None:
+            return "todo"
+        if plan.action.stops:
+            return "stopped"
+        return "change" if plan.action in (Action.UPDATE, Action.REPAIR) else "todo"
 
     def render(self) -> Text:
+        app = cast("WizardApp", self.app)
         text = Text()
-        for key, title in PAGES:
-            status = self.status_of(key)
+        for page in pages_for(app.state.flow_config):
+            status = self.status_of(page)
             style = self.get_component_rich_style(f"step-list--{status}")
-            line = Text(f"{MARKERS[status]} {title}", style=style)
-            text.append_text(line)
-            text.append("\n")
+            text.append_text(Text(f"{MARKERS[status]} {page.title}\n", style=style))
         return text

@@ -216,3 +216,9 @@ def list_buckets(ctx: RunContext) -> list[str]:
     """The names of the buckets the operator can see, for picking one (s3:ListAllMyBuckets)."""
     with aws_call("listing your buckets", "s3:ListAllMyBuckets"):
         return [b["Name"] for b in ctx.client("s3").list_buckets().get("Buckets", [])]
+
+
+def suggested_bucket(ctx: RunContext) -> str:
+    """A name to offer when the operator has not given one: it says what the bucket is for, and
+    the account id makes it likely to be free (bucket names are global across all accounts)."""
+    return f"circleci-builds-{ctx.identity.account}"

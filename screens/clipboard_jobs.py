@@ -1,0 +1,93 @@
+"""Copying from the app: text as often as wanted, an access key's secret once per run.
+
+Mixed into :class:`screens.app.WizardApp`. Copies run in thread workers (xclip can take a
+moment); the secret is read from the keyring (or the engine's hand-over) only at the moment it is
+copied, through the run's one :class:`~wizard.clipboard.CopyOnce` for that key id, and the
+clipboard is wiped after :attr:`clear_after` seconds if it still holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
+    from textual.worker import Worker
+
+    from screens.run_state import RunState
+
+
+def mechanism(clipboard: Any) -> str:
+    """The mechanism a clipboard used (``xclip``, ``OSC 52 …``), for the screen."""
+    return str(getattr(clipboard, "name", type(clipboard).__name__))
+
+
+class ClipboardJobs:
+    """The app's clipboard and the copy jobs."""
+
+    state: RunState
+    clear_after: float
+    copy_notes: dict[str, str]
+    _clipboard: Any
+
+    if TYPE_CHECKING:  # the app's own
+        def _worker(self, call: Callable[[], Any], name: str, *, description: str,
+                    exclusive: bool = False) -> Worker[Any]: ...
+
+        def set_timer(self, delay: float, callback: Callable[[], Any]) -> Timer: ...
+
+    @property
+    def clipboard_in_use(self) -> Any:
+        """The clipboard: the one given, else the desktop's with OSC 52 as fallback."""
+        if self._clipboard is None:
+            from screens.clipboard_adapter import FallbackClipboard
+
+            self._clipboard = FallbackClipboard(self)
+        return self._clipboard
+
+    def copy_text(self, text: str, what: str) -> None:
+        """Copy ``text`` (not a secret); ``text_notes[what]`` then says how."""
+        clipboard = self.clipboard_in_use
+
+        def copy() -> str:
+            clipboard.copy(text)
+            return f"Copied {what} with {mechanism(clipboard)}."
+
+        self._worker(copy, f"copy_text:{what}", description=f"copying {what}")
+
+    def copy_secret(self, key_id: str) -> None:
+        """Copy the secret of access key ``key_id``, once per run, then wipe it after a while."""
+        from wizard.errors import WizardError
+        from wizard.steps.access_key_step import stored_key
+
+        state, clipboard = self.state, self.clipboard_in_use
+        ctx, handoff = state.ctx, state.handoff
+
+        def secret() -> str:
+            if handoff is not None and handoff.access_key_id == key_id:
+                return handoff.secret_access_key
+            key = stored_key(ctx) if ctx is not None else None
+            if key is None or key.access_key_id != key_id:
+                raise WizardError(f"The secret of access key {key_id} is not in your keyring.")
+            return key.secret_access_key
+
+        guard = state.copy_once(key_id, secret)
+
+        def copy() -> tuple[Any, Any]:
+            guard.copy(clipboard)
+            return guard, clipboard
+
+        self._worker(copy, f"copy:{key_id}", description="copying the secret")
+
+    def _secret_copied(self, key_id: str, guard: Any, clipboard: Any) -> str:
+        seconds = int(self.clear_after)
+        self.copy_notes[key_id] = (f"The secret was copied once with {mechanism(clipboard)}; "
+                                   f"it will be cleared from the clipboard in {seconds} s if "
+                                   "it is still there.")
+        self.set_timer(self.clear_after, lambda: self._clear(key_id, guard, clipboard))
+        return self.copy_notes[key_id]
+
+    def _clear(self, key_id: str, guard: Any, clipboard: Any) -> None:
+        self._worker(lambda: guard.clear_if_unchanged(clipboard), f"clear:{key_id}",
+                     description="clearing the clipboard")

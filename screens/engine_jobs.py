@@ -1,0 +1,141 @@
+"""The engine's work, each call in a thread worker on the app: plan, apply, read, sign in, verify.
+
+Mixed into :class:`screens.app.WizardApp`. Every method only starts a worker, named ``job`` or
+``job:step-key``, whose return value carries the :class:`~wizard.context.RunContext` (and the
+epoch) it was made with; the app's router records it, or drops it when the answers changed since.
+No method here decides anything: each is one call of the engine's public API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from wizard.model import StepPlan
+
+if TYPE_CHECKING:
+    from textual.worker import Worker
+
+    from screens.run_state import RunState
+
+
+class EngineJobs:
+    """The background calls a page can ask the app for."""
+
+    state: RunState
+    _leftover: tuple[Any, Any]
+    key_views: dict[str, str]
+
+    if TYPE_CHECKING:  # the app's own
+        def _worker(self, call: Callable[[], Any], name: str, *, description: str,
+                    exclusive: bool = False) -> Worker[Any]: ...
+
+        def _once(self, name: str, ctx: Any, *, again: bool = False) -> bool: ...
+
+    def check_keyring(self) -> None:
+        """Keys mode: can the keyring hold the secret? Asked before any step runs."""
+        ctx = self.state.ctx
+        if ctx is None or not self.state.flow_config.keys:
+            return
+        from wizard.steps.access_key_step import keyring_problem
+
+        self._worker(lambda: (ctx, keyring_problem(ctx)), "keyring",
+                     description="checking the OS keyring", exclusive=True)
+
+    def prefetch(self) -> None:
+        """Every step's plan at once (one round of reads), for pages to show on arrival."""
+        state = self.state
+        ctx, epoch = state.ctx, state.epoch
+        if ctx is None or state.config is None or not self._once("prefetch", ctx):
+            return
+        from wizard.engine import Engine
+
+        self._worker(lambda: (ctx, epoch, Engine(ctx).plan()), "prefetch",
+                     description="checking what already exists")
+
+    def plan_step(self, key: str, *, again: bool = False) -> None:
+        """One step's plan (it reuses every read the prefetch already made); ``again`` even if
+        it just failed (the operator asked)."""
+        state = self.state
+        ctx, epoch = state.ctx, state.epoch
+        if ctx is None or state.config is None or \
+                not self._once(f"plan:{key}", ctx, again=again):
+            return
+        from wizard.engine import Engine
+        from wizard.registry import info
+
+        self._worker(lambda: (ctx, epoch, Engine(ctx).plan_step(key)), f"plan:{key}",
+                     description=f"checking what exists for {info(key).title}")
+
+    def apply_step(self, plan: StepPlan, *, consent: bool) -> None:
+        """Run one step's plan under the run lock (another run holding it is a sentence)."""
+        ctx = self.state.ctx
+        from wizard.engine import Engine
+
+        def run() -> Any:
+            engine = Engine(ctx)
+            with engine.lock(command="circleci-s3-wizard (terminal UI)", wait=0):
+                return ctx, engine.apply_step(plan, consent=consent)
+
+        self._worker(run, f"apply:{plan.key}", description=f"running {plan.title}")
+
+    def list_buckets(self) -> None:
+        ctx = self.state.ctx
+        if ctx is None:
+            return
+        from wizard.steps.bucket_step import list_buckets
+
+        self._worker(lambda: (ctx, list_buckets(ctx)), "buckets",
+                     description="listing your buckets", exclusive=True)
+
+    def sign_in(self, token: str) -> None:
+        """Check a pasted CircleCI token with CircleCI and keep it in the keyring."""
+        ctx = self.state.ctx
+        if ctx is None:
+            return
+        from wizard.connect import sign_in_circleci
+
+        self._worker(lambda: sign_in_circleci(token, ctx.secrets), "sign_in",
+                     description="checking the CircleCI token", exclusive=True)
+
+    def verify(self) -> None:
+        ctx = self.state.ctx
+        if ctx is None:
+            return
+        from wizard.verify import verify
+
+        self._worker(lambda: (ctx, verify(ctx)), "verify", description="verifying the setup",
+                     exclusive=True)
+
+    def check_leftover(self) -> None:
+        """OIDC mode: is an access key of the access-key setup still active? (said, not fixed)"""
+        ctx = self.state.ctx
+        if ctx is None or not self.state.flow_config.oidc or self._leftover[0] is ctx \
+                or not self._once("leftover", ctx):
+            return
+        from wizard.next_steps import keys_left_behind
+
+        self._worker(lambda: (ctx, keys_left_behind(ctx)), "leftover",
+                     description="looking for an access key left active")
+
+    @property
+    def leftover(self) -> Any:
+        """The sentence about an access key left active (OIDC mode), or None."""
+        ctx, note = self._leftover
+        return note if self.state.current(ctx) else None
+
+    def view_key(self, key_id: str) -> None:
+        """Read the last four characters of the kept secret of ``key_id`` (for the mask)."""
+        ctx, handoff = self.state.ctx, self.state.handoff
+        if ctx is None or key_id in self.key_views:
+            return
+        from wizard.steps.access_key_step import stored_key
+
+        def read() -> tuple[str, str | None]:
+            if handoff is not None and handoff.access_key_id == key_id:
+                return key_id, handoff.secret_access_key[-4:]
+            key = stored_key(ctx)
+            same = key is not None and key.access_key_id == key_id
+            return key_id, key.secret_access_key[-4:] if same else None
+
+        self._worker(read, f"key_view:{key_id}", description="reading the keyring")

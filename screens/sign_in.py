@@ -1,0 +1,57 @@
+"""Signing in to CircleCI from a page (OIDC provider, CircleCI): the token box and Enter on it.
+
+The page shows the box while the run has no CircleCI connection, or while its step is blocked
+(a token CircleCI refused, a slug it does not know). Enter in the box hands the token to the
+engine's ``sign_in_circleci`` (in a worker: checked with CircleCI, then kept in the keyring); the
+app then plans again with the new connection.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from screens.widgets.token_box import TokenBox
+from wizard.model import Action
+
+if TYPE_CHECKING:
+    from screens.app import WizardApp
+
+
+class SignsIn:
+    """Mixed into a step page that composes a :class:`TokenBox`."""
+
+    wizard: WizardApp
+    KEY: str
+
+    def token_wanted(self) -> bool:
+        ctx = self.wizard.state.ctx
+        plan = self.wizard.state.plan(self.KEY)
+        return ctx is not None and (ctx.circleci is None or
+                                    (plan is not None and plan.action is Action.BLOCKED))
+
+    def show_token_box(self) -> None:
+        box = self.query_one(TokenBox)  # type: ignore[attr-defined]
+        box.display = self.token_wanted()
+
+    def sign_in_if_typed(self) -> bool:
+        """Enter in the token box with a token in it: sign in (True), else leave Enter be."""
+        box = self.query_one(TokenBox)  # type: ignore[attr-defined]
+        if not box.display or self.focused is not box.input or not box.input.value.strip():  # type: ignore[attr-defined]
+            return False
+        token = box.take()
+        box.say("Checking the token with CircleCI…")
+        self.wizard.sign_in(token)
+        return True
+
+    def signed_in(self, job: str, value: object) -> None:
+        if job == "sign_in":
+            who = f" as {value}" if value else ""
+            said = f"Signed in to CircleCI{who}; the token is in your OS keyring."
+            self.query_one(TokenBox).say(said)  # type: ignore[attr-defined]
+            self.notify(said)  # type: ignore[attr-defined]
+
+    def sign_in_failed(self, job: str, sentence: str) -> bool:
+        if job != "sign_in":
+            return False
+        self.query_one(TokenBox).say(f"✗ {sentence}")  # type: ignore[attr-defined]
+        return True
