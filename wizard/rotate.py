@@ -164,17 +164,27 @@ class Rotation:
 
         outcome.active_key_id = new.access_key_id
         if old_id is not None:
+            # Deactivating first is a courtesy (a key that cannot be deleted is at least
+            # unusable); deleting is what retires it, so a failed deactivation does not stop it.
             try:
                 iam.update_access_key(UserName=user, AccessKeyId=old_id, Status="Inactive")
+                deactivated: str | None = None
+            except Exception as exc:  # noqa: BLE001
+                deactivated = error_code(exc) or type(exc).__name__
+            try:
                 delete(lambda: iam.delete_access_key(UserName=user, AccessKeyId=old_id),
                        f"deleting old access key {old_id}", "iam:DeleteAccessKey")
-            except Exception as exc:  # noqa: BLE001
+            except WizardError as exc:
+                state = ("it is still ACTIVE, though nobody holds its secret any more"
+                         if deactivated else "it is inactive, so nothing can use it")
                 outcome.error = (f"The new key {new.access_key_id} is in place everywhere, but "
-                                 f"the old key {old_id} could not be retired ({exc}). Delete it "
-                                 "in the IAM console.")
+                                 f"the old key {old_id} could not be deleted ({exc}); {state}. "
+                                 "Delete it in the IAM console.")
                 return outcome
             outcome.deleted_key_id = old_id
-            say(f"Deactivated and deleted the old key {old_id}.")
+            say(f"Deleted the old key {old_id} (AWS would not deactivate it first: "
+                f"{deactivated})." if deactivated else
+                f"Deactivated and deleted the old key {old_id}.")
         else:
             say("There was no old key in your keyring to retire.")
         outcome.ok = True
