@@ -66,7 +66,8 @@ def next_steps(ctx: RunContext, results: Mapping[str, StepResult] | Report, *,
     manual = by_hand(ctx, results, secret_from=secret_from)
     if manual is not None:
         steps.append(manual)
-    if c.keys:
+    key = results.get("access_key")
+    if c.keys and (key is None or key.ok):  # never after the keyring failed, or no key was made
         sandbox = " --sandbox" if ctx.sandbox else ""
         steps.append(NextStep("The secret is in your OS keyring, and only there. To use the key "
                               "locally without a credentials file: `circleci-s3-wizard "
