@@ -245,17 +245,48 @@ class Rotation:
                 outcome.handoff = SecretHandoff(user, pre.old.access_key_id,
                                                 pre.old.secret_access_key, str(exc))
             undone.append(f"could NOT restore your keyring ({exc})")
+        circleci_holds_old = True
         if pre.deliver and stage != "storing it in the keyring" and pre.old is not None:
             try:
                 self._deliver()
                 undone.append("gave CircleCI the old key again")
             except Exception as exc:  # noqa: BLE001
-                undone.append(f"could NOT give CircleCI the old key again ({exc})")
+                # A refused write may have replaced nothing; a half-done one left CircleCI with
+                # the new key's id: look before saying which.
+                circleci_holds_old = self._circleci_holds(pre.old)
+                undone.append("CircleCI still holds the old key (its values were not replaced)"
+                              if circleci_holds_old else
+                              f"could NOT give CircleCI the old key again ({exc})")
         ctx.reads.forget("stored_key", "access_keys")
         for line in undone:
             say(f"Rolled back: {line}.")
         old = pre.old.access_key_id if pre.old is not None else None
-        kept = (f"The old key {old} is still the only active one, in your keyring"
-                + (" and in CircleCI." if pre.deliver else ".")) if old else \
-            "There is no active key in your keyring."
-        return f"Failed while {stage}: {reason}. {kept}"
+        if not old:
+            kept = "There is no active key in your keyring."
+        elif pre.deliver and not circleci_holds_old:
+            kept = (f"The old key {old} is still the only active one, in your keyring, but "
+                    f"CircleCI ({self._where()}) does NOT hold it: run `circleci-s3-wizard "
+                    "apply --yes` once CircleCI takes writes again, or set AWS_ACCESS_KEY_ID "
+                    "and AWS_SECRET_ACCESS_KEY there by hand.")
+        else:
+            kept = (f"The old key {old} is still the only active one, in your keyring"
+                    + (" and in CircleCI." if pre.deliver else "."))
+        return f"Failed while {stage}: {reason.rstrip('.')}. {kept}"
+
+    def _circleci_holds(self, key: Any) -> bool:
+        """Does CircleCI hold ``key`` now (its id and secret, by their last four characters)?
+        A context's values cannot be read back, so there the answer is no."""
+        from wizard.circleci.client import last_four
+        from wizard.circleci.delivery_step import project_variables
+
+        if self.ctx.config.circleci_context:
+            return False
+        self.ctx.reads.forget("circleci_envvars")
+        try:
+            held = project_variables(self.ctx)
+        except Exception:  # noqa: BLE001 - unreadable: not proven to hold it
+            return False
+        pairs = (("AWS_ACCESS_KEY_ID", key.access_key_id),
+                 ("AWS_SECRET_ACCESS_KEY", key.secret_access_key))
+        return all(name in held and held[name].last_four == last_four(value)
+                   for name, value in pairs)
