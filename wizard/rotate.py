@@ -10,9 +10,10 @@
 5. **Prove** it works: a live call signed with it, waiting out IAM's propagation delay (bounded).
 6. Only then **deactivate and delete** the old key.
 
-On any failure before step 6 the rotation rolls back to exactly one active key, the old one,
-held by the keyring and by CircleCI as before, and says what it undid. If the keyring cannot take
-the old key back either, the old secret is handed to the operator rather than lost.
+On any failure before step 6 (ctrl+c included) the rotation rolls back to exactly one active
+key, the old one, held by the keyring and by CircleCI as before, and says what it undid. If the
+keyring cannot take the old key back either, the old secret is handed to the operator rather
+than lost.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from wizard.errors import WizardError, error_code
 from wizard.keys import IAM_KEYS_PER_USER, KeyState, read_keys
 from wizard.model import SecretHandoff
 from wizard.steps import iam_reads
-from wizard.steps.access_key_step import create_key, keyring_problem, stored_key
+from wizard.steps.access_key_step import create_key, keyring_problem, reconcile, stored_key
 
 #: How long a new key may take to be accepted (IAM is eventually consistent).
 PROPAGATION_SECONDS = 30.0
@@ -141,6 +142,14 @@ class Rotation:
         except WizardError as exc:
             outcome.error = f"{exc} The old key {old_id or '(none)'} is unchanged."
             return outcome
+        except KeyboardInterrupt:
+            # The request may have reached AWS: a key made now has a secret nobody will see.
+            removed = reconcile(ctx, known)
+            made = (f"AWS had made access key {', '.join(removed)}; it was deleted again. "
+                    if removed else "")
+            outcome.error = (f"Interrupted while creating the new key. {made}The old key "
+                             f"{old_id or '(none)'} is unchanged.")
+            return outcome
         outcome.new_key_id = new.access_key_id
         say(f"Created access key {new.access_key_id}.")
 
@@ -155,8 +164,11 @@ class Rotation:
             stage = "proving it works"
             self._prove(new)
             say("Proved it works (a call signed with it succeeded).")
-        except Exception as exc:  # noqa: BLE001 - every failure here is rolled back the same way
-            reason = str(exc) if isinstance(exc, WizardError) else f"{type(exc).__name__}: {exc}"
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - all rolled back alike
+            # ctrl+c too: the old key must not be left active with its secret overwritten
+            # everywhere (the probe alone may wait half a minute for IAM).
+            reason = ("interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+                      if isinstance(exc, WizardError) else f"{type(exc).__name__}: {exc}")
             outcome.error = self._roll_back(pre, new, stage, reason, outcome, say)
             return outcome
         finally:
