@@ -226,6 +226,44 @@ def test_rotate_rolls_back_to_the_old_key_and_says_where_it_is(what, wizard_cli,
     fault_table.add(Row(**row))
 
 
+DELIVERY_FAULTS = {
+    "delivery failing": {"status": 500, "times": 3},
+    "delivery refused": {"status": 403, "times": 1},  # a 403 is not retried: the run stops
+    "delivery half done": {"status": 403, "times": 1, "after": 1},
+}
+
+
+@pytest.mark.parametrize("what", DELIVERY_FAULTS)
+def test_apply_whose_delivery_fails_keeps_the_key_in_the_keyring_and_delivers_on_a_rerun(
+        what, wizard_cli, faulty_aws, circleci_standin, fault_table):
+    circleci_standin.add_project(PROJECT)
+    wizard_cli.extra_env.update(CIRCLE_TOKEN=circleci_standin.token,
+                                CIRCLE_HOST=circleci_standin.url)
+    circleci_standin.fail_next(method="POST", **DELIVERY_FAULTS[what])
+    args = (*APPLY, "--circleci-project", PROJECT)
+
+    run = wizard_cli.run(*args)
+
+    world = read_world(faulty_aws, circleci_standin)
+    check_output(run, world)
+    assert run.code == 1, run.text
+    assert "CircleCI failed:" in run.err
+    assert world.missing() == [] and world.key_problems(whole=True) == []
+    assert world.circleci is None or world.circleci != world.keyring
+    rerun = wizard_cli.run(*args)
+    after = read_world(faulty_aws, circleci_standin)
+    check_output(rerun, after, *secrets_in(world))
+    assert rerun.code == 0, rerun.text
+    assert after.problems(circleci=True) == []
+    assert after.active == world.active, "the re-run delivers the same key, it makes no other"
+    fault_table.add(Row(
+        order=(3, 10 + list(DELIVERY_FAULTS).index(what)), command="apply (with CircleCI)",
+        call="CircleCI POST envvar", fault=what, exit=str(run.code),
+        after=describe(world, "apply") + "; CircleCI does not hold it yet", rerun="exit 0",
+        after_rerun=describe(after, "rotate"), orphans=f"{len(world.orphans)} / "
+        f"{len(after.orphans)}"))
+
+
 # --- 6. Block Public Access -------------------------------------------------------------------
 
 
