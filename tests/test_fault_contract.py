@@ -30,15 +30,20 @@ import pytest
 from tests.fixtures.fault_table import Row
 from tests.fixtures.keyring_service import start_secret_service
 from tests.fixtures.wizard_runs import (
+    APPLY,
     BUCKET,
     PROJECT,
+    ROTATE,
     USER,
     WizardCLI,
+    check_output,
+    describe,
     finish,
     read_world,
+    secrets_in,
+    set_up,
     wizard_command,
 )
-from tests.test_fault_matrix import APPLY, ROTATE, check_output, describe, secrets_in, set_up
 
 pytestmark = pytest.mark.slow
 

@@ -30,19 +30,25 @@ from __future__ import annotations
 import signal
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import pytest
 
 from tests.fixtures.fault_table import Row
 from tests.fixtures.wizard_runs import (
+    APPLY,
     BUCKET,
+    DESTROY,
     PROJECT,
+    ROTATE,
     Run,
     World,
+    check_output,
+    describe,
     finish,
     read_world,
+    secrets_in,
+    set_up,
 )
 
 pytestmark = pytest.mark.slow
@@ -66,9 +72,6 @@ EXIT = {"refused": 1, "throttled": 1, "answer lost": 0, "dropped": 0, "late": 0,
         "throttled once": 0}
 MATRIX_FAULTS = ("refused", "throttled", "answer lost", "dropped", "late")
 
-APPLY = ("apply", "--yes", "--create-bucket", "--bucket", BUCKET)
-ROTATE = ("rotate", "--yes", "--bucket", BUCKET, "--circleci-project", PROJECT)
-DESTROY = ("destroy", "--yes", "--bucket", BUCKET)
 
 
 @dataclass(frozen=True)
@@ -127,81 +130,7 @@ CASES = [
 ]
 
 
-# --- setting the scene ------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _engine_session() -> Any:
-    """One boto3 session for every in-process set-up: its clients share loaded service models.
-    Its endpoint is the proxy's (AWS_ENDPOINT_URL, read when each client is made)."""
-    import boto3
-
-    return boto3.Session(region_name="us-east-1")
-
-
-def set_up(circleci: Any = None, prefix: str = "builds/") -> None:
-    """A finished setup made in this process by the engine (faster than a CLI run), through the
-    proxy with no fault, its key in the keyring (and delivered to ``circleci``)."""
-    from keyring.backends.SecretService import Keyring
-
-    from tests.fixtures.engine import run_apply
-    from wizard.answers import build_config
-    from wizard.context import RunContext
-    from wizard.secret_store import SecretStore
-
-    answers: dict[str, Any] = {"bucket": BUCKET, "create_bucket": True, "prefix": prefix}
-    if circleci is not None:
-        answers["circleci_projects"] = [PROJECT]
-    client = circleci.client() if circleci is not None else None
-    ctx = RunContext(build_config(answers).config, _engine_session(),
-                     secrets=SecretStore(Keyring()), circleci=client)
-    try:
-        report = run_apply(ctx, consent=True)
-    finally:
-        if client is not None:
-            client.close()
-    assert report.ok, [r.detail for r in report.results]
-
-
-# --- what every run must show -----------------------------------------------------------------
-
-
-def secrets_in(world: World) -> set[str]:
-    """Every secret that exists: moto's record of each key, the keyring's, CircleCI's."""
-    found = {k.secret for k in world.keys}
-    found |= {held[1] for held in (world.keyring, world.circleci) if held}
-    return found - {""}  # CircleCI may hold an id without its secret (a half-done delivery)
-
-
-def check_output(run: Run, world: World, *extra_secrets: str) -> None:
-    """A sentence, never a traceback, never a secret (text mode: no hand-over is expected).
-    A run killed by a signal has no last word: only the first two hold for it."""
-    assert "Traceback" not in run.text, run.text
-    for secret in secrets_in(world) | set(extra_secrets):
-        assert secret not in run.text, "a secret was printed"
-    if run.code > 0:  # a failure says so; ctrl+c may end it with "Interrupted."
-        assert "circleci-s3-wizard:" in run.err or "\nInterrupted." in run.err, run.err
-        assert "Unexpected error" not in run.err, run.err
-
-
-def describe(world: World, command: str) -> str:
-    """The state in a few words, for the table."""
-    if command == "destroy":
-        left = world.removed
-        return "all removed" if not left else "left: " + ", ".join(left)
-    circleci = command == "rotate"
-    keys = f"{len(world.active)} active key" + ("" if len(world.active) == 1 else "s")
-    missing, key_problems = world.missing(), world.key_problems(circleci=circleci, whole=True)
-    if not missing and not key_problems:
-        return f"whole; {keys}, held by the {'keyring and CircleCI' if circleci else 'keyring'}"
-    said = [f"{len(missing)} of 10 parts missing"] if missing else []
-    if len(world.active) > 1 or world.orphans:
-        said.append(f"{keys}, {len(world.orphans)} not held")
-    elif world.active:
-        said.append(f"{keys}, held by the keyring" + (" and CircleCI" if circleci else ""))
-    else:
-        said.append("no key")
-    return "; ".join(said)
+# --- what a run must leave -------------------------------------------------------------------
 
 
 def check_done(world: World, command: str, before: World | None) -> None:
