@@ -15,6 +15,8 @@ pytest_plugins = [
     "tests.fixtures.engine",
     "tests.fixtures.circleci_standin",
     "tests.fixtures.faults",
+    "tests.fixtures.wizard_runs",
+    "tests.fixtures.fault_table",
 ]
 
 _AWS_VARS = (

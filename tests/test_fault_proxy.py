@@ -215,6 +215,58 @@ def test_rules_can_target_one_signing_key_and_every_call(faulty_aws):
         faulty_aws.fail("iam:CreateUser", "explode")
 
 
+def test_key_id_wildcards_select_the_keys_moto_made(faulty_aws, inspector):
+    """Requests signed by a key AWS made (moto's AKIA... ids) can be faulted apart from the
+    operator's own."""
+    iam = inspector().client("iam")
+    iam.create_user(UserName="ci-user")
+    made = iam.create_access_key(UserName="ci-user")["AccessKey"]
+    faulty_aws.fail("sts:GetCallerIdentity", "refuse", times=None, key_id="AKIA*")
+    signed_by_made = boto3.Session(aws_access_key_id=made["AccessKeyId"],
+                                   aws_secret_access_key=made["SecretAccessKey"],
+                                   region_name="us-east-1").client("sts")
+    with pytest.raises(ClientError) as denied:
+        signed_by_made.get_caller_identity()
+    assert _code(denied) == ("AccessDenied", 403)
+    assert client("sts").get_caller_identity()["Account"]
+    assert [(c.key_id == made["AccessKeyId"], c.outcome) for c in faulty_aws.calls()] == [
+        (True, "refuse"), (False, "answered")]
+
+
+def test_reply_answers_without_asking_moto(faulty_aws, inspector):
+    body = ("<ListUsersResponse><ListUsersResult><Users/><IsTruncated>false</IsTruncated>"
+            "</ListUsersResult></ListUsersResponse>")
+    inspector().client("iam").create_user(UserName="hidden-by-the-reply")
+    faulty_aws.fail("iam:ListUsers", "reply", reply=(200, body))
+    assert client("iam").list_users()["Users"] == []
+    assert [u["UserName"] for u in client("iam").list_users()["Users"]] == [
+        "hidden-by-the-reply"]
+    assert [(c.outcome, c.moto_status) for c in faulty_aws.calls()] == [
+        ("reply", None), ("answered", 200)]
+    with pytest.raises(ValueError):
+        faulty_aws.fail("iam:ListUsers", "reply")
+    with pytest.raises(ValueError):
+        faulty_aws.fail("iam:ListUsers", "refuse", reply=(200, body))
+
+
+def test_release_late_and_clear_rules_keep_moto_and_the_log(faulty_aws, inspector):
+    faulty_aws.fail("iam:CreateUser", "late", delay=60)
+    faulty_aws.fail("iam:CreateGroup", "refuse", times=None)
+    done = threading.Event()
+    threading.Thread(target=lambda: (client("iam").create_user(UserName="late-user"),
+                                     done.set()), daemon=True).start()
+    faulty_aws.wait_for("iam:CreateUser")
+    started = time.monotonic()
+    faulty_aws.release_late()
+    assert done.wait(10) and time.monotonic() - started < 5
+    faulty_aws.clear_rules()
+    client("iam").create_group(GroupName="after-the-rules")
+    assert [u["UserName"] for u in inspector().client("iam").list_users()["Users"]] == [
+        "late-user"]
+    assert [(c.operation, c.outcome) for c in faulty_aws.calls()] == [
+        ("iam:CreateUser", "late"), ("iam:CreateGroup", "answered")]
+
+
 def test_latency_overlaps_for_concurrent_requests_and_adds_up_for_sequential_ones(faulty_aws):
     clients = [client("sts") for _ in range(4)]
     for sts in clients:  # a client's first call loads models: keep that out of the timing

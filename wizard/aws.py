@@ -70,6 +70,31 @@ def outcome_unknown(exc: BaseException) -> bool:
     return status >= 500 or code in {"ServiceFailure", "InternalError", "ServiceUnavailable"}
 
 
+#: Throttling means AWS did not act, so trying again is safe even for a create.
+NOT_ACTED = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded", "SlowDown"})
+ONCE_ATTEMPTS = 4
+
+
+def once_unless_throttled(call: Callable[[], T], *, attempts: int = ONCE_ATTEMPTS,
+                          sleep: Callable[[float], None] | None = None) -> T:
+    """``call()`` through a client that does not retry (a create AWS must not repeat), tried
+    again only while AWS says it did not act (throttling), with a short backoff.
+
+    Any other failure is raised at once, for the caller to reconcile when the outcome is
+    unknown (:func:`outcome_unknown`).
+    """
+    import time
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if error_code(exc) not in NOT_ACTED or attempt == attempts:
+                raise
+            (sleep or time.sleep)(0.5 * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 @contextmanager
 def aws_call(doing: str, action: str | None = None) -> Iterator[None]:
     """Run boto3 calls, turning any failure into a :class:`~wizard.errors.WizardError`."""

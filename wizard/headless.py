@@ -153,7 +153,9 @@ def print_report(report: Report, heading: str, out: TextIO) -> None:
 
 
 def run_command(args: argparse.Namespace, out: TextIO) -> int:
-    built = build_from_options(vars(args))
+    # Rotation replaces the user's key and needs no bucket (the hand-over's instruction names
+    # only the user).
+    built = build_from_options(vars(args), bucket_required=args.command != "rotate")
     json_mode = bool(args.json)
     with ExitStack() as stack:
         opened = open_run(built.config, sandbox=bool(getattr(args, "sandbox", False)),

@@ -88,7 +88,8 @@ def next_steps(ctx: RunContext, results: Mapping[str, StepResult] | Report, *,
         steps.append(NextStep("Add this to your repository as .circleci/config.yml (or merge it "
                               "into the one you have):",
                               tuple(config_file(ctx, outputs.get("role_arn")).splitlines())))
-    if c.keys:
+    key = results.get("access_key")
+    if c.keys and (key is None or key.ok):  # never after the keyring failed, or no key was made
         sandbox = " --sandbox" if ctx.sandbox else ""
         steps.append(NextStep("The secret is in your OS keyring, and only there. To use the key "
                               "locally without a credentials file: `circleci-s3-wizard "

@@ -10,9 +10,10 @@
 5. **Prove** it works: a live call signed with it, waiting out IAM's propagation delay (bounded).
 6. Only then **deactivate and delete** the old key.
 
-On any failure before step 6 the rotation rolls back to exactly one active key, the old one,
-held by the keyring and by CircleCI as before, and says what it undid. If the keyring cannot take
-the old key back either, the old secret is handed to the operator rather than lost.
+On any failure before step 6 (ctrl+c included) the rotation rolls back to exactly one active
+key, the old one, held by the keyring and by CircleCI as before, and says what it undid. If the
+keyring cannot take the old key back either, the old secret is handed to the operator rather
+than lost.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from wizard.errors import WizardError, error_code
 from wizard.keys import IAM_KEYS_PER_USER, KeyState, read_keys
 from wizard.model import SecretHandoff
 from wizard.steps import iam_reads
-from wizard.steps.access_key_step import create_key, keyring_problem, stored_key
+from wizard.steps.access_key_step import create_key, keyring_problem, reconcile, stored_key
 
 #: How long a new key may take to be accepted (IAM is eventually consistent).
 PROPAGATION_SECONDS = 30.0
@@ -141,6 +142,14 @@ class Rotation:
         except WizardError as exc:
             outcome.error = f"{exc} The old key {old_id or '(none)'} is unchanged."
             return outcome
+        except KeyboardInterrupt:
+            # The request may have reached AWS: a key made now has a secret nobody will see.
+            removed = reconcile(ctx, known)
+            made = (f"AWS had made access key {', '.join(removed)}; it was deleted again. "
+                    if removed else "")
+            outcome.error = (f"Interrupted while creating the new key. {made}The old key "
+                             f"{old_id or '(none)'} is unchanged.")
+            return outcome
         outcome.new_key_id = new.access_key_id
         say(f"Created access key {new.access_key_id}.")
 
@@ -155,8 +164,11 @@ class Rotation:
             stage = "proving it works"
             self._prove(new)
             say("Proved it works (a call signed with it succeeded).")
-        except Exception as exc:  # noqa: BLE001 - every failure here is rolled back the same way
-            reason = str(exc) if isinstance(exc, WizardError) else f"{type(exc).__name__}: {exc}"
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - all rolled back alike
+            # ctrl+c too: the old key must not be left active with its secret overwritten
+            # everywhere (the probe alone may wait half a minute for IAM).
+            reason = ("interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+                      if isinstance(exc, WizardError) else f"{type(exc).__name__}: {exc}")
             outcome.error = self._roll_back(pre, new, stage, reason, outcome, say)
             return outcome
         finally:
@@ -164,17 +176,27 @@ class Rotation:
 
         outcome.active_key_id = new.access_key_id
         if old_id is not None:
+            # Deactivating first is a courtesy (a key that cannot be deleted is at least
+            # unusable); deleting is what retires it, so a failed deactivation does not stop it.
             try:
                 iam.update_access_key(UserName=user, AccessKeyId=old_id, Status="Inactive")
+                deactivated: str | None = None
+            except Exception as exc:  # noqa: BLE001
+                deactivated = error_code(exc) or type(exc).__name__
+            try:
                 delete(lambda: iam.delete_access_key(UserName=user, AccessKeyId=old_id),
                        f"deleting old access key {old_id}", "iam:DeleteAccessKey")
-            except Exception as exc:  # noqa: BLE001
+            except WizardError as exc:
+                state = ("it is still ACTIVE, though nobody holds its secret any more"
+                         if deactivated else "it is inactive, so nothing can use it")
                 outcome.error = (f"The new key {new.access_key_id} is in place everywhere, but "
-                                 f"the old key {old_id} could not be retired ({exc}). Delete it "
-                                 "in the IAM console.")
+                                 f"the old key {old_id} could not be deleted ({exc}); {state}. "
+                                 "Delete it in the IAM console.")
                 return outcome
             outcome.deleted_key_id = old_id
-            say(f"Deactivated and deleted the old key {old_id}.")
+            say(f"Deleted the old key {old_id} (AWS would not deactivate it first: "
+                f"{deactivated})." if deactivated else
+                f"Deactivated and deleted the old key {old_id}.")
         else:
             say("There was no old key in your keyring to retire.")
         outcome.ok = True
@@ -235,17 +257,48 @@ class Rotation:
                 outcome.handoff = SecretHandoff(user, pre.old.access_key_id,
                                                 pre.old.secret_access_key, str(exc))
             undone.append(f"could NOT restore your keyring ({exc})")
+        circleci_holds_old = True
         if pre.deliver and stage != "storing it in the keyring" and pre.old is not None:
             try:
                 self._deliver()
                 undone.append("gave CircleCI the old key again")
             except Exception as exc:  # noqa: BLE001
-                undone.append(f"could NOT give CircleCI the old key again ({exc})")
+                # A refused write may have replaced nothing; a half-done one left CircleCI with
+                # the new key's id: look before saying which.
+                circleci_holds_old = self._circleci_holds(pre.old)
+                undone.append("CircleCI still holds the old key (its values were not replaced)"
+                              if circleci_holds_old else
+                              f"could NOT give CircleCI the old key again ({exc})")
         ctx.reads.forget("stored_key", "access_keys")
         for line in undone:
             say(f"Rolled back: {line}.")
         old = pre.old.access_key_id if pre.old is not None else None
-        kept = (f"The old key {old} is still the only active one, in your keyring"
-                + (" and in CircleCI." if pre.deliver else ".")) if old else \
-            "There is no active key in your keyring."
-        return f"Failed while {stage}: {reason}. {kept}"
+        if not old:
+            kept = "There is no active key in your keyring."
+        elif pre.deliver and not circleci_holds_old:
+            kept = (f"The old key {old} is still the only active one, in your keyring, but "
+                    f"CircleCI ({self._where()}) does NOT hold it: run `circleci-s3-wizard "
+                    "apply --yes` once CircleCI takes writes again, or set AWS_ACCESS_KEY_ID "
+                    "and AWS_SECRET_ACCESS_KEY there by hand.")
+        else:
+            kept = (f"The old key {old} is still the only active one, in your keyring"
+                    + (" and in CircleCI." if pre.deliver else "."))
+        return f"Failed while {stage}: {reason.rstrip('.')}. {kept}"
+
+    def _circleci_holds(self, key: Any) -> bool:
+        """Does CircleCI hold ``key`` now (its id and secret, by their last four characters)?
+        A context's values cannot be read back, so there the answer is no."""
+        from wizard.circleci.client import last_four
+        from wizard.circleci.delivery_step import project_variables
+
+        if self.ctx.config.circleci_context:
+            return False
+        self.ctx.reads.forget("circleci_envvars")
+        try:
+            held = project_variables(self.ctx)
+        except Exception:  # noqa: BLE001 - unreadable: not proven to hold it
+            return False
+        pairs = (("AWS_ACCESS_KEY_ID", key.access_key_id),
+                 ("AWS_SECRET_ACCESS_KEY", key.secret_access_key))
+        return all(name in held and held[name].last_four == last_four(value)
+                   for name, value in pairs)

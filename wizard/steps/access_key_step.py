@@ -11,10 +11,9 @@ that fails too is the secret handed to the operator, once (:class:`~wizard.model
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from wizard.aws import delete, outcome_unknown
+from wizard.aws import delete, once_unless_throttled, outcome_unknown
 from wizard.context import RunContext
 from wizard.errors import WizardError, error_code, explain
 from wizard.graph import Work, at_once
@@ -22,10 +21,6 @@ from wizard.keys import IAM_KEYS_PER_USER, Holder, KeyState, read_keys
 from wizard.model import Action, SecretHandoff, StepPlan, StepResult
 from wizard.steps import iam_reads
 from wizard.steps.base import Step
-
-#: Throttling means AWS did not act, so trying again is safe even for this create.
-_NOT_ACTED = {"Throttling", "ThrottlingException", "RequestLimitExceeded"}
-_ATTEMPTS = 4
 
 
 class HandoffNeeded(WizardError):
@@ -76,25 +71,21 @@ def create_key(ctx: RunContext, known: set[str]) -> Any:
 
     user = ctx.config.user
     once = ctx.client("iam", attempts=1)
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            created = once.create_access_key(UserName=user)["AccessKey"]
-            break
-        except Exception as exc:
-            if error_code(exc) in _NOT_ACTED and attempt < _ATTEMPTS:
-                time.sleep(0.5 * 2 ** (attempt - 1))
-                continue
-            if outcome_unknown(exc):
-                removed = reconcile(ctx, known)
-                gone = (f" It made access key {', '.join(removed)}, whose secret nobody has; "
-                        "the wizard deleted it again." if removed else
-                        " No new key was found, so nothing is left behind.")
-                raise WizardError(
-                    f"AWS's answer to creating an access key for {user} was lost "
-                    f"({error_code(exc) or type(exc).__name__}).{gone}",
-                    hint="Run the command again.") from exc
-            raise explain(exc, f"creating an access key for {user}",
-                          "iam:CreateAccessKey") from exc
+    try:
+        created = once_unless_throttled(
+            lambda: once.create_access_key(UserName=user))["AccessKey"]
+    except Exception as exc:
+        if outcome_unknown(exc):
+            removed = reconcile(ctx, known)
+            gone = (f" It made access key {', '.join(removed)}, whose secret nobody has; "
+                    "the wizard deleted it again." if removed else
+                    " No new key was found, so nothing is left behind.")
+            raise WizardError(
+                f"AWS's answer to creating an access key for {user} was lost "
+                f"({error_code(exc) or type(exc).__name__}).{gone}",
+                hint="Run the command again.") from exc
+        raise explain(exc, f"creating an access key for {user}",
+                      "iam:CreateAccessKey") from exc
     key = AccessKey(created["AccessKeyId"], created["SecretAccessKey"])
     del created
     ctx.reads.forget(("access_keys", user))

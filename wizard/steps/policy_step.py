@@ -3,7 +3,8 @@
 An existing policy of that name is compared by document, not by existence: a different document
 (the tutorial's pasted ``*`` on ``*`` above all) is an UPDATE the operator confirms, applied as a
 new default version. Creating a version is not repeatable, so it is never retried blindly: after
-a lost answer the default version is read again and compared.
+a lost answer the default version is read again and compared. Throttling (AWS did not act) is
+retried.
 """
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.aws import already_exists, aws_call, delete, is_managed, managed_tags, outcome_unknown
+from wizard.aws import (
+    already_exists,
+    aws_call,
+    delete,
+    is_managed,
+    managed_tags,
+    once_unless_throttled,
+    outcome_unknown,
+)
 from wizard.config import IAM_PATH
 from wizard.context import RunContext
 from wizard.errors import WizardError, explain
@@ -125,8 +134,9 @@ class PolicyStep(Step):
         work.checkpoint()
         once = ctx.client("iam", attempts=1)
         try:
-            version = once.create_policy_version(PolicyArn=arn, PolicyDocument=document,
-                                                 SetAsDefault=True)["PolicyVersion"]["VersionId"]
+            version = once_unless_throttled(lambda: once.create_policy_version(
+                PolicyArn=arn, PolicyDocument=document,
+                SetAsDefault=True))["PolicyVersion"]["VersionId"]
         except Exception as exc:
             if not outcome_unknown(exc):
                 raise explain(exc, f"updating policy {name}", "iam:CreatePolicyVersion") from exc
