@@ -166,3 +166,34 @@ def test_two_applies_at_once_leave_one_key_held_by_the_keyring(make_ctx, aws_ses
     assert len(created) == 1  # the second run waited, planned afresh and found it done
     keys = aws_session.client("iam").list_access_keys(UserName=USER)["AccessKeyMetadata"]
     assert [k["AccessKeyId"] for k in keys] == [secret_store.load_access_key(USER).access_key_id]
+
+
+def test_a_handed_over_key_is_never_taken_for_an_orphan_and_rotate_retires_it(
+        make_ctx, aws_session, secret_store):
+    """The hand-over says "store it somewhere safe"; deleting that key later as an orphan would
+    make the operator's copy useless. It is remembered (by id) until rotate replaces it."""
+    from tests.test_engine_keys import _BrokenStore
+    from wizard.rotate import Rotation
+    from wizard.state import handed_over
+
+    ctx = make_ctx(create_bucket=True)
+    ctx.secrets = _BrokenStore(secret_store)
+    ctx.client("iam").meta.events.register(
+        "before-call.iam.DeleteAccessKey",
+        lambda **_: (_ for _ in ()).throw(RuntimeError("network down")))
+    handed = run_apply(ctx).handoff.access_key_id
+    assert handed_over(secret_store.service, USER) == {handed}
+
+    plan = Engine(make_ctx()).plan()
+    key = plan.step("access_key")
+    assert key.action is Action.BLOCKED and "rotate --user circleci_service" in key.detail
+    assert not key.facts.orphans
+
+    rotation = Rotation(make_ctx(), propagation_seconds=0)
+    outcome = rotation.run(rotation.check())
+    assert outcome.ok and outcome.deleted_key_id == handed
+    iam = aws_session.client("iam")
+    left = [k["AccessKeyId"] for k in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]]
+    assert left == [secret_store.load_access_key(USER).access_key_id] != [handed]
+    assert handed_over(secret_store.service, USER) == set()
+    assert Engine(make_ctx()).plan().step("access_key").action is Action.EXISTS

@@ -191,10 +191,9 @@ def test_insecure_keyring_blocks_before_anything_is_created(make_ctx, aws_sessio
 class _BrokenStore:
     """A keyring that passes its health check and then fails on the write that matters."""
 
-    service = "broken"
-
     def __init__(self, real):
         self.real = real
+        self.service = real.service
 
     def ensure_usable(self):
         self.real.ensure_usable()

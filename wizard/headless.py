@@ -152,7 +152,21 @@ def print_report(report: Report, heading: str, out: TextIO) -> None:
                 print(f"      {line}", file=out)
 
 
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP (a CI job cancelled, an SSH session dropped) end a headless command
+    the way ctrl+c does: a rotation then rolls back instead of dying half-way."""
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), interrupt)
+
+
 def run_command(args: argparse.Namespace, out: TextIO) -> int:
+    _stop_on_signals()
     # Rotation replaces the user's key and needs no bucket (the hand-over's instruction names
     # only the user).
     built = build_from_options(vars(args), bucket_required=args.command != "rotate")

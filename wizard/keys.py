@@ -7,7 +7,9 @@ before the secret was stored. Nobody can ever use it; it only counts against IAM
 user. ``plan`` shows orphans, ``apply`` deletes them, ``verify`` fails on them.
 
 A key that was used before but is held by neither is *in use elsewhere* (another machine's
-keyring, a by-hand copy): the wizard never deletes it, it says so. When CircleCI is part of the
+keyring, a by-hand copy): the wizard never deletes it, it says so. A key whose secret was handed
+to the operator (the keyring refused it) is remembered by id in the state folder: it is held, by
+the operator, until ``rotate`` replaces it. When CircleCI is part of the
 setup but cannot be read right now, a key nobody here holds is *unknown*, never an orphan: the
 wizard does not delete what it cannot prove unused.
 """
@@ -34,6 +36,7 @@ class Holder(StrEnum):
 
     KEYRING = "keyring"  # this machine's OS keyring (and CircleCI, when delivered)
     CIRCLECI = "circleci"  # CircleCI, but not this keyring
+    OPERATOR = "handed to you"  # shown once to the operator: the keyring could not keep it
     IN_USE = "in use elsewhere"  # someone used it; its secret exists somewhere else
     UNKNOWN = "unknown"  # CircleCI could not be read: maybe CircleCI
     ORPHAN = "orphan"  # nobody: never used, held by neither
@@ -126,6 +129,9 @@ def read_keys(ctx: RunContext, stored: AccessKey | None) -> KeyState:
     user = ctx.config.user
     listed = iam_reads.access_keys(ctx, user)
     stored_id = stored.access_key_id if stored else None
+    from wizard.state import handed_over
+
+    handed = handed_over(ctx.secrets.service, user) if ctx.secrets is not None else set()
     strangers = [k for k in listed if k["AccessKeyId"] != stored_id]
     circleci_four: Any = circleci_key_four(ctx) if strangers else None
     used = dict(zip([k["AccessKeyId"] for k in strangers],
@@ -138,6 +144,8 @@ def read_keys(ctx: RunContext, stored: AccessKey | None) -> KeyState:
             holder = Holder.KEYRING
         elif circleci_four and key_id[-4:] == circleci_four:
             holder = Holder.CIRCLECI
+        elif key_id in handed:
+            holder = Holder.OPERATOR
         elif used.get(key_id):
             holder = Holder.IN_USE
         elif circleci_four is False:

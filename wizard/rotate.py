@@ -44,6 +44,19 @@ class Preflight:
     deliver: bool
     summary: str
 
+    @property
+    def retiring(self) -> str | None:
+        """The key this rotation replaces: the keyring's, or one handed to the operator."""
+        return _retiring(self.state)
+
+
+def _retiring(state: KeyState) -> str | None:
+    from wizard.keys import Holder
+
+    if state.held is not None:
+        return state.held.key_id
+    return next((k.key_id for k in state.keys if k.holder is Holder.OPERATOR), None)
+
 
 @dataclass
 class RotationOutcome:
@@ -90,8 +103,9 @@ class Rotation:
         if deliver:
             lines.append(f"  deliver it to CircleCI ({self._where()})")
         lines.append("  prove the new key works (a live call signed with it)")
-        if state.held is not None:
-            lines.append(f"  then deactivate and delete the old key {state.held.key_id}")
+        retiring = _retiring(state)
+        if retiring is not None:
+            lines.append(f"  then deactivate and delete the old key {retiring}")
         return Preflight(state, old, deliver, "\n".join(lines))
 
     def _where(self) -> str:
@@ -124,7 +138,7 @@ class Rotation:
             ) -> RotationOutcome:
         ctx, user, iam = self.ctx, self.ctx.config.user, self.ctx.client("iam")
         outcome = RotationOutcome(ok=False)
-        old_id = pre.state.held.key_id if pre.state.held else None
+        old_id = pre.retiring
         outcome.active_key_id = old_id
 
         def say(line: str) -> None:
@@ -194,6 +208,9 @@ class Rotation:
                                  "Delete it in the IAM console.")
                 return outcome
             outcome.deleted_key_id = old_id
+            from wizard.state import forget_handoff
+
+            forget_handoff(ctx.secrets.service, user, old_id)
             say(f"Deleted the old key {old_id} (AWS would not deactivate it first: "
                 f"{deactivated})." if deactivated else
                 f"Deactivated and deleted the old key {old_id}.")
@@ -254,6 +271,9 @@ class Rotation:
                 ctx.secrets.delete_access_key(user)
         except Exception as exc:  # noqa: BLE001 - the old secret must not be lost
             if pre.old is not None:
+                from wizard.state import remember_handoff
+
+                remember_handoff(ctx.secrets.service, user, pre.old.access_key_id)
                 outcome.handoff = SecretHandoff(user, pre.old.access_key_id,
                                                 pre.old.secret_access_key, str(exc))
             undone.append(f"could NOT restore your keyring ({exc})")

@@ -7,7 +7,9 @@ readable by its owner only.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Any
 
 APP = "circleci-s3-wizard"
 
@@ -68,3 +70,57 @@ def remember_account(endpoint: str, access_key_id: str, account: str) -> None:
         os.replace(tmp, path)
     except OSError:
         pass
+
+
+def _handoff_file() -> Path:
+    return state_dir() / "handed-over.json"
+
+
+def handed_over(scope: str, user: str) -> set[str]:
+    """Ids of the access keys of ``user`` whose secret was handed to the operator (the keyring
+    could not keep it). ``scope`` is the keyring service, so the sandbox has its own list.
+
+    Only key ids are kept, never a secret: enough to know the key is not an orphan (someone
+    holds its secret: the operator) and that ``rotate`` should retire it.
+    """
+    import json
+
+    try:
+        return set(json.loads(_handoff_file().read_text(encoding="utf-8")).get(
+            f"{scope}:{user}", []))
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
+def _save_handoffs(change: Any) -> None:
+    import json
+    import os
+
+    path = _handoff_file()
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    change(known)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(known), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def remember_handoff(scope: str, user: str, key_id: str) -> None:
+    def add(known: dict[str, list[str]]) -> None:
+        known[f"{scope}:{user}"] = sorted(set(known.get(f"{scope}:{user}", [])) | {key_id})
+
+    _save_handoffs(add)
+
+
+def forget_handoff(scope: str, user: str, key_id: str) -> None:
+    def drop(known: dict[str, list[str]]) -> None:
+        left = set(known.get(f"{scope}:{user}", [])) - {key_id}
+        if left:
+            known[f"{scope}:{user}"] = sorted(left)
+        else:
+            known.pop(f"{scope}:{user}", None)
+
+    with contextlib.suppress(OSError):
+        _save_handoffs(drop)

@@ -114,6 +114,10 @@ def store_or_hand_over(ctx: RunContext, key: Any) -> None:
         try:
             ctx.client("iam").delete_access_key(UserName=user, AccessKeyId=key.access_key_id)
         except Exception:  # noqa: BLE001 - the secret must not be lost: it goes to the operator
+            from wizard.state import remember_handoff
+
+            # Remembered (the id only), so no later run takes it for an orphan and deletes it.
+            remember_handoff(ctx.secrets.service, user, key.access_key_id)
             raise HandoffNeeded(SecretHandoff(user, key.access_key_id, key.secret_access_key,
                                               str(store_error))) from None
         raise WizardError(f"The keyring failed while storing the secret ({store_error}); access "
@@ -154,6 +158,13 @@ class AccessKeyStep(Step):
                          "leaves it alone. Retire it with `circleci-s3-wizard rotate` or in the "
                          "IAM console once nothing uses it." for k in state.others)
         held = state.held
+        handed = [k for k in state.keys if k.holder is Holder.OPERATOR]
+        if held is None and handed:
+            return self.planned(
+                Action.BLOCKED, f"Access key {handed[0].key_id} of {user} was handed to you "
+                "(shown once) because the keyring could not keep it. Once the keyring works, "
+                f"run `circleci-s3-wizard rotate --user {user}`: it replaces that key with one "
+                "the keyring keeps.", facts=state, warnings=warnings)
         if held is not None and not held.active:
             return self.planned(Action.BLOCKED, f"The keyring's access key {held.key_id} is "
                                 "inactive in IAM (someone deactivated it). Replace it with "
