@@ -11,11 +11,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from wizard.answers import build_config
 from wizard.circleci.config_snippet import config_yml
 from wizard.circleci.context_restrictions import record_name
 from wizard.circleci.delivery_step import CONTEXT_MARKER, manual_instructions
 from wizard.circleci.oidc import evaluate_trust
-from wizard.answers import build_config
 from wizard.config import IAM_PATH, AccessLevel, AuthMode, SetupConfig
 from wizard.context import RunContext
 from wizard.engine import Engine, NeedsConsent
@@ -261,7 +261,8 @@ def test_without_a_token_it_skips_and_says_where_to_paste(aws_session):
     assert "Add Environment Variable" in text
     for line in ("AWS_ACCESS_KEY_ID      AKIA_EXAMPLE_KEY_1234", "AWS_REGION             eu-west-1",
                  "AWS_DEFAULT_REGION     eu-west-1",
-                 "AWS_SECRET_ACCESS_KEY  from your keyring: `circleci-s3-wizard credential-process"):
+                 "AWS_SECRET_ACCESS_KEY  from your keyring: "
+                 "`circleci-s3-wizard credential-process"):
         assert line in text
     in_context = manual_instructions(ctx.config.with_changes(circleci_context="s3-deploy"),
                                      "AKIA_EXAMPLE_KEY_1234")

@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE_MODULES = sorted(
     ".".join(p.relative_to(ROOT).with_suffix("").parts)

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from wizard.answers import build_config
 from wizard.circleci.oidc import (
     PROJECT_ID_CLAIM,
     UNENFORCEABLE_CLAIMS,
@@ -35,7 +36,6 @@ from wizard.circleci.oidc import (
     trust_policy_length,
     trust_policy_size_problem,
 )
-from wizard.answers import build_config
 from wizard.circleci.oidc_steps import project_ids
 from wizard.config import IAM_PATH
 from wizard.context import RunContext

@@ -1,4 +1,4 @@
-"""The shape of a run, measured against a deliberately slow AWS: how many requests, how many in a row.
+"""The shape of a run against a deliberately slow AWS: how many requests, and how many in a row.
 
 Speed itself is measured by the benchmarks (tests/benchmarks/); these tests pin what makes it:
 a plan asks all its questions at once (about one round trip when last run's account is known,
