@@ -19,7 +19,7 @@ from wizard.answers import build_config
 from wizard.context import RunContext
 from wizard.engine import Engine
 
-LATENCY = 0.4
+LATENCY = 0.6
 
 FRESH_WRITES = {
     "s3:CreateBucket", "s3:PutPublicAccessBlock", "s3:PutBucketTagging", "s3:PutObject",
@@ -77,7 +77,7 @@ def test_a_fresh_apply_writes_exactly_the_tutorial_in_two_round_trips(slow_aws):
     assert report.ok
     writes = [c.operation for c in proxy.calls() if c.mutating]
     assert sorted(writes) == sorted(FRESH_WRITES)
-    assert proxy.rounds() == 3  # one for the plan, two for the writes
+    assert proxy.rounds() == 3, _timeline(proxy)  # one for the plan, two for the writes
     reads = [c.operation for c in proxy.calls() if not c.mutating]
     assert len(reads) == len(set(reads)) + 1  # each question once (GetPolicy: both IAM paths)
 
@@ -85,3 +85,11 @@ def test_a_fresh_apply_writes_exactly_the_tutorial_in_two_round_trips(slow_aws):
     again = run_apply(ctx())
     assert again.ok and proxy.mutating() == []
     assert proxy.rounds() <= 2  # re-runs also read what exists (versions, key owners)
+
+
+def _timeline(proxy) -> str:
+    """Each request's start and end, for a failure message."""
+    calls = sorted(proxy.calls(), key=lambda c: c.started)
+    first = calls[0].started if calls else 0.0
+    return "\n".join(f"{c.started - first:6.2f}-{c.ended - first:6.2f} {c.operation}"
+                     for c in calls)
