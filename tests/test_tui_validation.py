@@ -172,18 +172,12 @@ async def test_the_session_duration_is_asked_on_the_role_page_and_checked_by_the
         tui_aws: Any) -> None:
     """Not a number: the config builder's sentence under the input. A number above what the
     role the wizard makes allows: the role's plan refuses it, naming both numbers."""
+    from tests.tui_support import made_by_the_engine
     from wizard.answers import label_of
-
-    from wizard.answers import build_config
-    from wizard.context import RunContext
-    from wizard.engine import Engine
 
     slug = "circleci/6f0e2b1c-5555-4c8a-9d2e-0123456789ab/0a1b2c3d-6666-4e5f-8a9b-abcdefabcdef"
     answers = {"auth": "oidc", "circleci_projects": (slug,)}
-    engine = Engine(RunContext(build_config({"bucket": BUCKET, "create_bucket": True,
-                                             **answers}).config, tui_aws))
-    for step in ("policy", "oidc_provider"):  # what the role page needs first
-        engine.apply_step(engine.plan_step(step))
+    made_by_the_engine(tui_aws, None, "policy", "oidc_provider", **answers)  # needed first
     app = app_for(tui_aws, **answers)
     async with app.run_test(size=(100, 50)) as pilot:
         await goto(pilot, "oidc_role")
