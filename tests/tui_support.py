@@ -264,7 +264,8 @@ async def wait_for(pilot: Pilot, condition: Any, timeout: float = 15.0, what: st
 
 
 async def wait_page(pilot: Pilot, key: str, timeout: float = 15.0) -> None:
-    """Wait until the driver shows page ``key`` and its plan (if a step page) is in."""
+    """Wait until the driver shows page ``key`` and its plan (if a step page) is in, or, on
+    Done, its list of next steps."""
     app = pilot.app
     await wait_for(pilot, lambda: getattr(app.screen, "KEY", None) == key, timeout,
                    f"page {key}")
@@ -272,6 +273,9 @@ async def wait_page(pilot: Pilot, key: str, timeout: float = 15.0) -> None:
     if hasattr(screen, "phase"):
         await wait_for(pilot, lambda: screen.phase != "planning", timeout,
                        f"the plan on {key}")
+    if key == "done":  # its list of next steps is made in a worker
+        await wait_for(pilot, lambda: app.said("next_steps") is not None
+                       or app.failure("next_steps") is not None, timeout, "the next steps")
 
 
 async def connected(pilot: Pilot) -> None:
