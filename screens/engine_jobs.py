@@ -119,7 +119,7 @@ class EngineJobs:
         self._worker(lambda: (ctx, verify(ctx)), "verify", description="verifying the setup",
                      exclusive=True)
 
-    def said(self, name: str) -> Any:
+    def said(self, name: str) -> Said | None:
         """What job ``name`` (``config_file``, ``next_steps``) gave for the run as it is now
         (same answers, no step run since), or None: then :meth:`config_file` or
         :meth:`next_steps` asks for it."""
