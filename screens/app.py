@@ -38,7 +38,7 @@ from wizard.config import SetupConfig
 
 #: The app's background jobs; a worker is named ``job`` or ``job:step-key``.
 JOBS = ("connect", "keyring", "prefetch", "plan", "apply", "buckets", "sign_in", "verify",
-        "key_view", "copy", "copy_text", "clear", "leftover")
+        "key_view", "copy", "copy_text", "clear", "config_file", "next_steps")
 
 
 def stylesheet() -> Path:
@@ -94,8 +94,8 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
         self.copy_notes: dict[str, str] = {}
         #: what was copied (``config.yml``, a key id) -> how, in words.
         self.text_notes: dict[str, str] = {}
-        #: (context, what becomes of a key the access-key setup left) once asked, OIDC mode.
-        self._leftover: tuple[Any, Any] = (None, None)
+        #: The engine's words computed in workers (config.yml, next steps), by job name.
+        self._said: dict[str, tuple[Any, Any]] = {}
         self._stack = ExitStack()
         self._in_flight: dict[str, tuple[Any, int]] = {}
         #: Work that failed, by name, with the context and epoch it failed in: not asked again
@@ -279,8 +279,11 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
                 self.circleci_note = None
                 self.prefetch()
             value = login
-        elif job == "leftover":
-            self._leftover = value
+        elif job in ("config_file", "next_steps"):
+            ctx, epoch, said = value
+            if not state.current(ctx):
+                return
+            self._said[job] = ((ctx, epoch), said)
         elif job == "key_view":
             key_id, last_four = value
             if last_four:

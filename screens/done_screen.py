@@ -2,8 +2,11 @@
 
 The resources are the outputs of every step's result (or of its plan, when it had nothing to
 do), labelled with the registry's step titles; the advice is ``next_steps(ctx, results,
-secret_from="screen")``, the same list the CLI prints, worded for this screen. When that advice
-says to paste the values by hand, the secret's one copy is offered here too.
+secret_from="screen", sign_in_from="screen")``, the same list the CLI prints, worded for this
+screen (made in a worker: with OIDC its config.yml reads the role's session limit). With OIDC,
+what the Retire static keys step still has to do or to say about a key an access-key setup left
+comes first, in that step's words (:func:`screens.retire_note.retire_note`). When the advice says
+to paste the values by hand, the secret's one copy is offered here too.
 """
 
 from __future__ import annotations
@@ -40,13 +43,29 @@ class DoneScreen(CopiesKey, PageScreen):
     def mounted(self) -> None:
         self.refresh_page()
 
-    def next_steps(self) -> list:
-        from wizard.next_steps import next_steps
+    def _advice(self) -> Text:
+        from screens.retire_note import retire_note
 
-        state = self.state
-        if state.ctx is None:
-            return []
-        return list(next_steps(state.ctx, state.known_results(), secret_from="screen"))
+        app = self.wizard
+        advice = Text("Next\n", style="bold")
+        said = app.said("next_steps")
+        if said is None:
+            app.next_steps()
+        retire = retire_note(app)
+        steps = [retire] if retire is not None else []
+        if said is not None and said.problem is not None:
+            advice.append(f"✗ {said.problem}\n")
+        elif said is not None:
+            steps += list(said.value)
+        elif failed := app.failure("next_steps"):
+            advice.append(f"✗ {failed}\n")
+        else:
+            advice.append("Working it out…\n", style="dim")
+        for step in steps:
+            advice.append(f"• {step.text}\n")
+            for line in step.lines:
+                advice.append(f"    {line}\n", style="dim")
+        return advice
 
     def shown_key_id(self) -> str | None:
         """The key whose secret the by-hand advice asks to paste (keys mode, no delivery)."""
@@ -54,7 +73,8 @@ class DoneScreen(CopiesKey, PageScreen):
 
         state = self.state
         if state.ctx is None or not state.flow_config.keys or \
-                by_hand(state.ctx, state.known_results(), secret_from="screen") is None:
+                by_hand(state.ctx, state.known_results(), secret_from="screen",
+                        sign_in_from="screen") is None:
             return None
         return state.outputs().get("access_key_id")
 
@@ -62,16 +82,8 @@ class DoneScreen(CopiesKey, PageScreen):
         super().refresh_page()
         if not self.shown:
             return
-        self.wizard.check_leftover()
         self.query_one("#resources", Static).update(self._resources())
-        advice = Text("Next\n", style="bold")
-        steps = self.next_steps()
-        leftover = self.wizard.leftover
-        for step in ([leftover] if leftover else []) + steps:
-            advice.append(f"• {step.text}\n")
-            for line in step.lines:
-                advice.append(f"    {line}\n", style="dim")
-        self.query_one("#next-steps", Static).update(advice)
+        self.query_one("#next-steps", Static).update(self._advice())
         self.show_key(self.query_one(SecretCopy))
         self.refresh_bindings()
 

@@ -3,12 +3,15 @@
 Mixed into :class:`screens.app.WizardApp`. Every method only starts a worker, named ``job`` or
 ``job:step-key``, whose return value carries the :class:`~wizard.context.RunContext` (and the
 epoch) it was made with; the app's router records it, or drops it when the answers changed since.
-No method here decides anything: each is one call of the engine's public API.
+No method here decides anything: each is one call of the engine's public API. Words the engine
+computes from AWS (the config.yml, the Done page's list) come back the same way and are kept per
+run state (:meth:`EngineJobs.said`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wizard.model import StepPlan
@@ -19,11 +22,20 @@ if TYPE_CHECKING:
     from screens.run_state import RunState
 
 
+@dataclass(frozen=True, slots=True)
+class Said:
+    """What the engine gave for a view (``value``), or the sentence it refused with."""
+
+    value: Any
+    problem: str | None
+
+
 class EngineJobs:
     """The background calls a page can ask the app for."""
 
     state: RunState
-    _leftover: tuple[Any, Any]
+    #: job name -> ((context, epoch) it was made for, what it said)
+    _said: dict[str, tuple[Any, Said]]
     key_views: dict[str, str]
 
     if TYPE_CHECKING:  # the app's own
@@ -107,22 +119,50 @@ class EngineJobs:
         self._worker(lambda: (ctx, verify(ctx)), "verify", description="verifying the setup",
                      exclusive=True)
 
-    def check_leftover(self) -> None:
-        """OIDC mode: is an access key of the access-key setup still active? (said, not fixed)"""
-        ctx = self.state.ctx
-        if ctx is None or not self.state.flow_config.oidc or self._leftover[0] is ctx \
-                or not self._once("leftover", ctx):
+    def said(self, name: str) -> Said | None:
+        """What job ``name`` (``config_file``, ``next_steps``) gave for the run as it is now
+        (same answers, no step run since), or None: then :meth:`config_file` or
+        :meth:`next_steps` asks for it."""
+        marker, value = self._said.get(name, (None, None))
+        return value if marker == (self.state.ctx, self.state.epoch) else None
+
+    def _say(self, name: str, make: Callable[[Any], Any], description: str) -> None:
+        """Compute the engine's words ``make(ctx)`` off the UI thread, once per run state.
+
+        A ``ValueError`` is the engine refusing the answers (a session longer than the role
+        allows): its sentence is what there is to show, so it comes back as the value.
+        """
+        state = self.state
+        ctx, epoch = state.ctx, state.epoch
+        if ctx is None or state.config is None or self.said(name) is not None or \
+                not self._once(name, ctx):
             return
-        from wizard.next_steps import keys_left_behind
 
-        self._worker(lambda: (ctx, keys_left_behind(ctx)), "leftover",
-                     description="looking for an access key left active")
+        def run() -> tuple[Any, int, Any]:
+            try:
+                return ctx, epoch, Said(make(ctx), None)
+            except ValueError as refused:
+                return ctx, epoch, Said(None, str(refused))
 
-    @property
-    def leftover(self) -> Any:
-        """The sentence about an access key left active (OIDC mode), or None."""
-        ctx, note = self._leftover
-        return note if self.state.current(ctx) else None
+        self._worker(run, name, description=description)
+
+    def config_file(self) -> None:
+        """The ``.circleci/config.yml`` in the engine's words (``next_steps.config_file``: with
+        OIDC it reads the role's MaxSessionDuration, so it runs in a worker)."""
+        from wizard.next_steps import config_file
+
+        role = self.state.outputs().get("role_arn")
+        self._say("config_file", lambda ctx: config_file(ctx, role),
+                  "writing the config.yml")
+
+    def next_steps(self) -> None:
+        """The Done page's list, worded for the screen (it includes the config.yml)."""
+        from wizard.next_steps import next_steps
+
+        results = self.state.known_results()
+        self._say("next_steps", lambda ctx: next_steps(ctx, results, secret_from="screen",
+                                                       sign_in_from="screen"),
+                  "working out what is left to do")
 
     def view_key(self, key_id: str) -> None:
         """Read the last four characters of the kept secret of ``key_id`` (for the mask)."""

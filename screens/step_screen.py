@@ -278,7 +278,7 @@ class StepScreen(PageScreen):
                 self.show_outcome("Nothing was changed. Choose other names above, or press "
                                   "Enter to be asked again.", "warning")
 
-        differences = "".join(f"\n  • {d}" for d in plan.differences)
+        differences = "".join(f"\n  {d}" for d in plan.differences)
         self.app.push_screen(ConfirmScreen("Change what exists?",
                                            f"{plan.detail}{differences}\n\nUpdate it now?",
                                            yes="Update", no="Keep it"), answered)

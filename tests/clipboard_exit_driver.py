@@ -2,12 +2,13 @@
 
     python -m tests.clipboard_exit_driver PIDFILE
 
-It starts the sandbox (moto's server, in this process), has the engine make everything up to
-the IAM user, then runs the app from ``screens.app.make_app`` in the terminal it was started in
-(a tmux pane in the tests) with the real keyring from the environment and the default clipboard
-(xclip on the test's X server). Textual's auto-pilot, the supported way to drive an app, goes to
-the access key page, presses Enter to create the key and ``s`` to copy its secret once, as an
-operator would; then the app waits, within its 30 seconds, for the test to end it.
+It starts a sandbox (moto's server, in this process), has the engine make everything up to the
+IAM user, then runs the app from ``screens.app.make_app`` in the terminal it was started in (a
+tmux pane in the tests) with the real keyring from the environment (under the sandbox's service
+name) and the default clipboard (xclip on the test's X server). Textual's auto-pilot, the
+supported way to drive an app, goes to the access key page, presses Enter to create the key and
+ctrl+s to copy its secret once, as an operator would; then the app waits, within its 30 seconds,
+for the test to end it.
 
 SIGUSR1 makes a handler raise, as a bug would, so the app ends through its crash path. The
 process id is written to PIDFILE; nothing secret is written anywhere.
@@ -21,6 +22,8 @@ import signal
 import sys
 from pathlib import Path
 from typing import Any
+
+BUCKET = "circleci-builds-123456789012"
 
 
 def _bug() -> None:
@@ -36,25 +39,23 @@ async def _drive(pilot: Any) -> None:
     await wait_page(pilot, "access_key", timeout=60)
     screen = app.screen
     await pilot.press("enter")
-    await wait_for(pilot, lambda: screen.state == "applied", timeout=60, what="the key")
+    await wait_for(pilot, lambda: screen.phase == "ran", timeout=60, what="the key")
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, app.call_later, _bug)
-    await pilot.press("s")
+    await pilot.press("ctrl+s")
 
 
 def main(pidfile: str) -> int:
     from screens.app import make_app
-    from tests.test_tui_flow import BUCKET, prepare_user
-    from wizard.config import SetupConfig
-    from wizard.headless import SANDBOX_SERVICE
-    from wizard.sandbox import Sandbox
+    from tests.tui_support import UP_TO_THE_USER, made_by_the_engine
+    from wizard.sandbox import SANDBOX_SERVICE, Sandbox
     from wizard.secret_store import SecretStore
 
     with Sandbox() as sandbox:
         sandbox.activate()
         session = sandbox.session()
         store = SecretStore(service=SANDBOX_SERVICE)
-        asyncio.run(prepare_user(session, store))
-        app = make_app(SetupConfig(bucket=BUCKET), session_factory=lambda _: session,
+        made_by_the_engine(session, store, *UP_TO_THE_USER, bucket=BUCKET)
+        app = make_app({"bucket": BUCKET, "create_bucket": True}, session=session,
                        secret_store=store)
         Path(pidfile).write_text(str(os.getpid()))
         app.run(auto_pilot=_drive)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from screens.app import WizardApp, make_app
+from screens.confirm_screen import ConfirmScreen
 from tests import tui_support
 from tests.tui_support import (
     KeyCounter,
@@ -36,6 +37,8 @@ ACCOUNT = "123456789012"
 BUCKET = f"circleci-builds-{ACCOUNT}"
 SLUG = "gh/acme/site"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/circleci-s3-wizard/circleci_s3_builds"
+UUID_ORG, UUID_PROJECT = ("6f0e2b1c-3333-4c8a-9d2e-0123456789ab",
+                          "0a1b2c3d-4444-4e5f-8a9b-abcdefabcdef")
 KEY_VARS = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"}
 
 
@@ -53,16 +56,39 @@ def point_at(standin: Any, monkeypatch: pytest.MonkeyPatch, *, token: bool = Tru
         monkeypatch.setenv("CIRCLE_TOKEN", standin.token)
 
 
-def made_by_the_engine(session: Any, store: Any, *keys: str, **answers: Any) -> None:
-    """The steps ``keys`` made headless (the pages a test does not walk through)."""
+def made_by_the_engine(session: Any, store: Any, *keys: str, standin: Any = None,
+                       **answers: Any) -> None:
+    """The steps ``keys`` made headless (the pages a test does not walk through), with the
+    CircleCI stand-in's client when given."""
     from wizard.answers import build_config
     from wizard.context import RunContext
     from wizard.engine import Engine
 
     config = build_config({"bucket": BUCKET, "create_bucket": True, **answers}).config
-    engine = Engine(RunContext(config, session, secrets=store))
-    for step in keys:
-        engine.apply_step(engine.plan_step(step))
+    client = standin.client() if standin is not None else None
+    try:
+        engine = Engine(RunContext(config, session, secrets=store, circleci=client))
+        for step in keys:
+            engine.apply_step(engine.plan_step(step))
+    finally:
+        if client is not None:
+            client.close()
+
+
+def made_with_circleci(session: Any, store: Any, standin: Any, **answers: Any) -> None:
+    """A whole keys setup made headless, delivered to CircleCI (the stand-in)."""
+    from wizard.answers import build_config
+    from wizard.context import RunContext
+    from wizard.engine import Engine
+
+    config = build_config({"bucket": BUCKET, "create_bucket": True,
+                           "circleci_projects": (SLUG,), **answers}).config
+    client = standin.client()
+    try:
+        engine = Engine(RunContext(config, session, secrets=store, circleci=client))
+        engine.apply(engine.plan())
+    finally:
+        client.close()
 
 
 def shown(app: Any, selector: str) -> bool:
@@ -80,7 +106,8 @@ async def test_oidc_with_a_token_sets_the_role_on_the_project(
         keys = KeyCounter(pilot)
         await connected(pilot)
         await keys.press("enter")
-        for key in ("bucket", "folder", "policy", "oidc_provider", "oidc_role", "circleci"):
+        for key in ("bucket", "folder", "policy", "oidc_provider", "oidc_role", "circleci",
+                    "retire_keys"):
             await wait_page(pilot, key)
             text = flat(screen_text(app))
             assert "✗" not in text, text
@@ -91,16 +118,19 @@ async def test_oidc_with_a_token_sets_the_role_on_the_project(
                 assert f"Set AWS_ROLE_ARN, AWS_REGION, AWS_DEFAULT_REGION on project {SLUG}" \
                     in text
                 assert f'role_arn: "{ROLE_ARN}"' in text  # the config.yml
+            if key == "retire_keys":  # no static key anywhere: Enter goes on
+                assert "read them back" in text  # what the CircleCI step did, on top
+                assert "Already done: nothing to change" in text
             await keys.press("enter")
         await wait_page(pilot, "verify")
-        assert "read them back" in flat(screen_text(app))  # what the CircleCI step did
+        assert "Retire static keys: ✓ Already done" in flat(screen_text(app))
         await wait_for(pilot, lambda: app.screen.report is not None, what="the report")
         assert "live proof is your pipeline's first upload" in flat(screen_text(app))
         await keys.press("enter")
         await wait_page(pilot, "done")
         done = flat(screen_text(app))
         await keys.press("enter")
-    assert keys.count <= 9
+    assert keys.count <= 10, keys.count  # one Enter per page, Welcome to Done
     assert ROLE_ARN.replace(":", "") in done.replace(":", "").replace(" ", "") or \
         ROLE_ARN in done
     assert "Run the pipeline once" in done and "credential-process" not in done
@@ -205,6 +235,9 @@ async def test_without_a_token_the_by_hand_box_shares_the_one_copy_of_the_secret
         seen.append(text)
         assert f"open the project {SLUG}, then Project Settings > Environment Variables" in text
         assert f"AWS_ACCESS_KEY_ID {key.access_key_id}" in text
+        # Worded for this page (the token box is right here), not for the CLI.
+        assert "or sign in with a CircleCI token on the CircleCI page" in text
+        assert "CIRCLE_TOKEN and run apply again" not in text
         assert "copied once" in text  # the copy was used up on the access key page
         assert "copy_secret" not in {b.binding.action for b in app.active_bindings.values()}
         await pilot.press("ctrl+s")
@@ -283,24 +316,143 @@ async def test_circleci_errors_are_sentences_with_a_retry(
 
 async def test_choosing_oidc_after_the_keys_steps_says_what_becomes_of_the_key(
         tui_aws: Any) -> None:
+    """No CircleCI token: the Retire static keys plan says it cannot tell which key CircleCI
+    holds and what to remove by hand; the CircleCI page and Done say it in those words."""
     store = MemoryStore()
     made_by_the_engine(tui_aws, store, "bucket", "folder", "group", "policy", "attach", "user",
                        "access_key")
-    key = store.load_access_key("circleci_service")
-    app = new_app(tui_aws, store, circleci_projects=("gh/acme/site",))
+    app = new_app(tui_aws, store, circleci_projects=(SLUG,))
     async with app.run_test(size=(100, 50)) as pilot:
         await goto(pilot, "circleci")
         app.screen.query_one("#circleci-auth").focus()
         await pilot.press("up")  # OIDC
         await wait_for(pilot, lambda: app.state.config.oidc, what="OIDC chosen")
-        await wait_for(pilot, lambda: key.access_key_id in screen_text(app), what="the note")
+        await wait_for(pilot, lambda: shown(app, "#retire"), what="the retire note")
         await wait_for(pilot, lambda: "First do: OIDC provider" in flat(screen_text(app)),
                        what="the steps OIDC needs first")
-        text = flat(screen_text(app))
-        assert f"Access key {key.access_key_id} of IAM user circleci_service" in text
-        assert "stays active: choosing OIDC does not delete it" in text
-        assert "First do: OIDC provider" in text
+        note = flat(str(app.screen.query_one("#retire").content))
+        plan = app.state.plan("retire_keys")
+        assert note.startswith("Next: Retire static keys (step 7): Nothing for the wizard to do")
+        assert plan.warnings and flat(plan.warnings[0]) in note  # the engine's words, as written
+        assert "no key of circleci_service is retired" in note
+        assert f"If project {SLUG} still has AWS_ACCESS_KEY_ID" in note
         assert "AWS_ROLE_ARN" not in str(app.screen.query_one("#by-hand").content) or \
             not shown(app, "#by-hand")
         await goto(pilot, "done")
-        await wait_for(pilot, lambda: "stays active" in screen_text(app), what="Done's note")
+        await wait_for(pilot, lambda: "no key of circleci_service is retired" in flat(
+            screen_text(app)), what="Done's note")
+        assert "• Retire static keys (step 7)" in screen_text(app)
+
+
+async def test_moving_from_keys_to_oidc_retires_the_key_after_asking(
+        tui_aws: Any, circleci_standin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keys setup delivered to CircleCI, then the TUI with OIDC: the CircleCI page says what
+    the next step will remove, its page asks first, and then the key is gone from CircleCI, IAM
+    and the keyring; the user stays. Defaults all the way: at most 12 keys."""
+    point_at(circleci_standin, monkeypatch)
+    circleci_standin.add_project(SLUG)
+    store = MemoryStore()
+    made_with_circleci(tui_aws, store, circleci_standin)
+    key = store.load_access_key("circleci_service")
+    assert circleci_standin.env(SLUG)["AWS_ACCESS_KEY_ID"] == key.access_key_id
+    app = new_app(tui_aws, store, auth="oidc", circleci_projects=(SLUG,))
+    async with app.run_test(size=(100, 50)) as pilot:
+        keys = KeyCounter(pilot)
+        await connected(pilot)
+        await keys.press("enter")
+        for page in ("bucket", "folder", "policy", "oidc_provider", "oidc_role", "circleci"):
+            await wait_page(pilot, page)
+            if page == "circleci":
+                await wait_for(pilot, lambda: shown(app, "#retire"), what="the retire note")
+                note = flat(str(app.screen.query_one("#retire").content))
+                assert "Next: Retire static keys (step 7): Will update (asks first)" in note
+                assert (f"- delete AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY from project {SLUG}"
+                        in note)
+                assert f"- deactivate, then delete access key {key.access_key_id}" in note
+            await keys.press("enter")
+        await wait_page(pilot, "retire_keys")
+        text = flat(screen_text(app))
+        assert "Will update (asks first): Move off static keys" in text
+        assert "- delete the keyring entry of circleci_service" in text
+        await keys.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        assert "- delete AWS_ACCESS_KEY_ID" in flat(screen_text(app))
+        assert circleci_standin.env(SLUG)["AWS_ACCESS_KEY_ID"] == key.access_key_id  # not yet
+        await keys.press("y")
+        await wait_page(pilot, "verify")
+        assert "Retire static keys: ✓ Updated" in flat(screen_text(app))
+        await wait_for(pilot, lambda: app.screen.report is not None, what="the report")
+        await keys.press("enter")
+        await wait_page(pilot, "done")
+        await settle(pilot)
+        done = flat(screen_text(app))
+        await keys.press("enter")
+    assert keys.count <= 12, keys.count
+    assert "Retire static keys (step 7): Will update" not in done  # nothing left to retire
+    assert key.access_key_id in done  # what the step retired, among what the setup is
+    role = f"arn:aws:iam::{ACCOUNT}:role/circleci-s3-wizard/circleci_s3_builds"
+    assert circleci_standin.env(SLUG) == {"AWS_ROLE_ARN": role, "AWS_REGION": "us-east-1",
+                                          "AWS_DEFAULT_REGION": "us-east-1"}
+    iam = tui_aws.client("iam")
+    assert iam.list_access_keys(UserName="circleci_service")["AccessKeyMetadata"] == []
+    assert store.load_access_key("circleci_service") is None
+    assert iam.get_user(UserName="circleci_service")["User"]["UserName"] == "circleci_service"
+
+
+async def test_a_context_shows_the_restrictions_the_plan_lists(
+        tui_aws: Any, circleci_standin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OIDC into a new context, restricted to the project and (asked for on the page) the
+    branch: the page shows the plan's restriction lines and CircleCI's caveats; the stand-in
+    then holds exactly those restrictions."""
+    point_at(circleci_standin, monkeypatch)
+    project = circleci_standin.add_project(SLUG)
+    made_by_the_engine(tui_aws, MemoryStore(), "bucket", "folder", "policy", "oidc_provider",
+                       "oidc_role", standin=circleci_standin, auth="oidc",
+                       circleci_projects=(SLUG,), circleci_branch="main")
+    app = new_app(tui_aws, auth="oidc", circleci_projects=(SLUG,), circleci_context="ci-aws",
+                  circleci_branch="main")
+    async with app.run_test(size=(100, 60)) as pilot:
+        await goto(pilot, "circleci")
+        text = flat(screen_text(app))
+        assert f"+ restrict context ci-aws to project {SLUG}" in text
+        assert "only organisation admins add or remove context restrictions" in text
+        box = app.screen.query_one("#restrict_context_branch")
+        assert box.display and "to branch main" in str(box.label)
+        box.focus()
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.state.config.restrict_context_branch,
+                       what="the branch restriction asked for")
+        await wait_for(pilot, lambda: 'pipeline.git.branch == "main"' in flat(
+            screen_text(app)), what="the branch line")
+        text = flat(screen_text(app))
+        assert "fail closed" in text.lower()
+        await pilot.press("enter")
+        await wait_page(pilot, "retire_keys")
+    context = circleci_standin.context_named("ci-aws")
+    kinds = sorted((r["type"], r["value"])
+                   for r in circleci_standin.restrictions_of(context["id"]))
+    assert kinds == sorted([("project", project["id"]),
+                            ("expression", 'pipeline.git.branch == "main"')])
+
+
+async def test_the_config_yml_is_checked_against_the_role_s_own_session_limit(
+        tui_aws: Any) -> None:
+    """The page's config.yml comes from the engine's config_file: a role allowing two hours
+    gets a two-hour session; one hour more than the role allows is the engine's sentence."""
+    slug = f"circleci/{UUID_ORG}/{UUID_PROJECT}"  # ids in the slug: no token needed
+    answers = {"auth": "oidc", "circleci_projects": (slug,), "session_duration": 7200}
+    made_by_the_engine(tui_aws, MemoryStore(), "bucket", "folder", "policy", "oidc_provider",
+                       "oidc_role", auth="oidc", circleci_projects=(slug,))
+    tui_aws.client("iam").update_role(RoleName="circleci_s3_builds", MaxSessionDuration=7200)
+    app = new_app(tui_aws, **answers)
+    async with app.run_test(size=(100, 60)) as pilot:
+        await goto(pilot, "circleci")
+        await wait_for(pilot, lambda: 'session_duration: "7200"' in screen_text(app),
+                       what="the two-hour session")
+        app.state.set_answer("session_duration", 10800)
+        app.replan()
+        await wait_for(pilot, lambda: "10800" in flat(str(
+            app.screen.query_one("#snippet").content)), what="the refusal")
+        snippet = flat(str(app.screen.query_one("#snippet").content))
+        assert snippet.startswith("✗") and "7200" in snippet
+        assert "session_duration:" not in snippet

@@ -3,7 +3,7 @@
 In-process (Textual's ``run_test``) against moto and the real X clipboard (Xvfb + xclip): the
 app copies the access key's secret with its default clipboard, the test leaves the app within
 the 30 seconds, and then reads the clipboard as another program would and looks for the xclip
-process that served the secret. Checks compare digests, so a failure never prints the secret.
+process that served it. Checks compare digests, so a failure never prints the secret.
 The same in a real terminal, as a separate process, is in ``test_tui_clipboard_exit_process``.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from textual.worker import WorkerFailed
 from screens.app import make_app
 from screens.clipboard_exit import QUIT_NOTE
 from screens.confirm_screen import ConfirmScreen
+from tests import tui_support
 from tests.clipboard_support import (
     alive,
     clipboard_text,
@@ -27,21 +29,31 @@ from tests.clipboard_support import (
     holds,
     xclip_servers,
 )
-from tests.test_tui_flow import BUCKET, goto, prepare_user, run_page, secret_of
-from tests.tui_support import MemoryStore, screen_text, wait_for
+from tests.tui_support import (
+    UP_TO_THE_USER,
+    MemoryStore,
+    flat,
+    goto,
+    made_by_the_engine,
+    screen_text,
+    wait_for,
+)
 from wizard.clipboard import clear_pending, pending_copies
-from wizard.config import SetupConfig
 
+private_state = tui_support.private_state
+
+BUCKET = "circleci-builds-123456789012"
+USER = "circleci_service"
 OPERATOR_TEXT = "something the operator copied later"
 
 
 def dialog_says_it_clears(app: Any) -> bool:
     """True if the screen tells the operator that quitting clears the clipboard."""
-    return " ".join(QUIT_NOTE.split()) in " ".join(screen_text(app).split())
+    return flat(QUIT_NOTE) in flat(screen_text(app))
 
 
 @pytest.fixture
-def display(x_display: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def display(x_display: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("DISPLAY", x_display)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     clear_pending()
@@ -49,38 +61,50 @@ def display(x_display: str, monkeypatch: pytest.MonkeyPatch) -> str:
     clear_pending()
 
 
+def secret_of(store: MemoryStore) -> str:
+    key = store.load_access_key(USER)
+    assert key is not None, "the wizard did not keep the key"
+    return key.secret_access_key
+
+
 async def copied_secret(pilot: Any, store: MemoryStore, display: str) -> tuple[str, int]:
-    """On the access key page: make the key, copy its secret once; the secret and the pid of
-    the xclip process serving it."""
+    """On the access key page: make the key, copy its secret once (ctrl+s); the secret and the
+    pid of the xclip process serving it."""
     app = pilot.app
     await goto(pilot, "access_key")
-    assert await run_page(pilot, "access_key") == "applied"
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.screen.phase == "ran", what="the key")
     secret = secret_of(store)
-    await pilot.press("s")
+    await pilot.press("ctrl+s")
     await wait_for(pilot, lambda: holds(secret, display), what="the secret on the clipboard")
     await wait_for(pilot, lambda: len(xclip_servers(display)) == 1, what="one xclip server")
-    assert "xclip" in screen_text(app)
+    await wait_for(pilot, lambda: "copied once with xclip" in flat(screen_text(app)),
+                   what="the copy note")
     return secret, xclip_servers(display)[0]
 
 
 def owed_a_clear(app: Any, store: MemoryStore) -> bool:
-    """True if the app's copied secret is still pending a clear (by the engine's account)."""
-    key_id = store.load_access_key("circleci_service").access_key_id
-    once = app.secret_once("circleci_service", key_id)
+    """True if the run's copy of the secret is still pending a clear (by the engine's account)."""
+    key_id = store.load_access_key(USER).access_key_id
+
+    def never() -> str:
+        raise AssertionError("the run has no copy-once guard for this key")
+
+    once = app.state.copy_once(key_id, never)  # the run's one guard for that key
     return once.pending and once in pending_copies()
 
 
 def new_app(session: Any, store: MemoryStore) -> Any:
     """The app as the console script builds it, but with moto and an in-memory keyring; no
     clipboard given, so it uses the desktop's (xclip on the test's X server)."""
-    return make_app(SetupConfig(bucket=BUCKET), session_factory=lambda _: session,
+    made_by_the_engine(session, store, *UP_TO_THE_USER)
+    return make_app({"bucket": BUCKET, "create_bucket": True}, session=session,
                     secret_store=store)
 
 
 async def test_quit_within_30_seconds_clears_the_clipboard(aws_session: Any, display: str
                                                            ) -> None:
     store = MemoryStore()
-    await prepare_user(aws_session, store)
     app = new_app(aws_session, store)
     async with app.run_test(size=(100, 32)) as pilot:
         secret, server = await copied_secret(pilot, store, display)
@@ -102,15 +126,13 @@ async def test_quit_within_30_seconds_clears_the_clipboard(aws_session: Any, dis
 async def test_quit_keeps_what_the_operator_copied_since(aws_session: Any, display: str
                                                          ) -> None:
     store = MemoryStore()
-    await prepare_user(aws_session, store)
     app = new_app(aws_session, store)
     async with app.run_test(size=(100, 32)) as pilot:
-        secret, server = await copied_secret(pilot, store, display)
+        _, server = await copied_secret(pilot, store, display)
         copy_as_operator(OPERATOR_TEXT, display)
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
-        text = screen_text(app)
-        assert "What was already created stays in AWS" in text
+        assert "What was already created stays in AWS" in flat(screen_text(app))
         assert not dialog_says_it_clears(app)  # nothing of ours left on the clipboard to clear
         await pilot.press("y")
         await pilot.pause(0.2)
@@ -122,7 +144,6 @@ async def test_quit_keeps_what_the_operator_copied_since(aws_session: Any, displ
 async def test_a_crash_in_a_worker_clears_the_clipboard(aws_session: Any, display: str) -> None:
     """An unhandled exception in a worker ends the app through Textual's crash path."""
     store = MemoryStore()
-    await prepare_user(aws_session, store)
     app = new_app(aws_session, store)
 
     async def fails() -> None:
@@ -142,7 +163,6 @@ async def test_a_crash_in_a_worker_clears_the_clipboard(aws_session: Any, displa
 async def test_sigterm_clears_the_clipboard_and_exits_143(aws_session: Any, display: str
                                                           ) -> None:
     store = MemoryStore()
-    await prepare_user(aws_session, store)
     app = new_app(aws_session, store)
     before = signal.getsignal(signal.SIGTERM)
     async with app.run_test(size=(100, 32)) as pilot:
@@ -161,14 +181,16 @@ async def test_sigterm_clears_the_clipboard_and_exits_143(aws_session: Any, disp
 async def test_quit_dialog_after_the_timer_cleared_says_nothing_of_the_clipboard(
         aws_session: Any, display: str) -> None:
     store = MemoryStore()
-    await prepare_user(aws_session, store)
     app = new_app(aws_session, store)
     async with app.run_test(size=(100, 32)) as pilot:
         app.clear_after = 1.0
         secret, _ = await copied_secret(pilot, store, display)
         await wait_for(pilot, lambda: not owed_a_clear(app, store), what="the timer's clear")
         assert not holds(secret, display)
+        await wait_for(pilot, lambda: "cleared from the clipboard" in flat(screen_text(app)),
+                       what="the cleared note")
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         assert not dialog_says_it_clears(app)
+        assert "What was already created stays in AWS" in flat(screen_text(app))
         await pilot.press("y")

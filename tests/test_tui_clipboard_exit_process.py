@@ -1,7 +1,7 @@
 """A real wizard process, in a real terminal (tmux), ended every way but a quit: the secret it
 copied is gone from the X clipboard afterwards, and so is the xclip process that served it.
 
-The process is ``tests/clipboard_exit_driver.py`` (the app from ``make_app`` on the sandbox,
+The process is ``tests/clipboard_exit_driver.py`` (the app from ``make_app`` on a sandbox,
 which copies the access key's secret once), or the installed console script with
 ``--sandbox`` walked page by page with keystrokes. The secret is read from the real keyring
 (GNOME Keyring on a private bus) and compared with the clipboard by digest only.
@@ -20,7 +20,7 @@ import pytest
 
 from tests.clipboard_support import alive, eventually, holds, xclip_servers
 from tests.fixtures.keyring_service import SecretService
-from tests.test_tui_tmux import STEP_PAGES, Terminal, wizard_command
+from tests.test_tui_tmux import KEYS_PAGES, Terminal, flat, wizard_command
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ USER = "circleci_service"
 def terminal(secret_service: SecretService, x_display: str, tmp_path: Path
              ) -> Iterator[Terminal]:
     """A tmux server whose panes see the test keyring, the test X display and a fresh HOME."""
-    from wizard.headless import SANDBOX_SERVICE
+    from wizard.sandbox import SANDBOX_SERVICE
 
     home = tmp_path / "home"
     (home / ".config").mkdir(parents=True)
@@ -44,6 +44,7 @@ def terminal(secret_service: SecretService, x_display: str, tmp_path: Path
         XDG_CONFIG_HOME=str(home / ".config"),
         XDG_DATA_HOME=str(home / ".local" / "share"),
         XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_STATE_HOME=str(home / ".local" / "state"),
         DBUS_SESSION_BUS_ADDRESS=secret_service.address,
         DISPLAY=x_display,
         PYTHONPATH=str(ROOT),
@@ -63,7 +64,7 @@ def sandbox_secret() -> str:
     """The secret the wizard stored for the sandbox's user, from the real keyring."""
     from keyring.backends.SecretService import Keyring
 
-    from wizard.headless import SANDBOX_SERVICE
+    from wizard.sandbox import SANDBOX_SERVICE
     from wizard.secret_store import SecretStore
 
     key = SecretStore(Keyring(), service=SANDBOX_SERVICE).load_access_key(USER)
@@ -73,7 +74,8 @@ def sandbox_secret() -> str:
 
 def secret_copied(terminal: Terminal, display: str) -> tuple[str, int]:
     """Once the page says the secret was copied: the secret and the xclip process serving it."""
-    terminal.wait_text("Copied with xclip", "copied once", timeout=90)
+    terminal.wait_for("the copy note", lambda pane: "copiedoncewithxclip" in flat(pane),
+                      timeout=90)
     secret = sandbox_secret()
     on_clipboard = eventually(lambda: holds(secret, display))
     assert on_clipboard, "the copied secret is not on the X clipboard"
@@ -152,17 +154,13 @@ def test_ctrl_c_in_the_console_script(terminal: Terminal, x_display: str) -> Non
     start(terminal, [wizard_command(), "--sandbox", "--bucket", "tmux-exit-builds",
                      "--create-bucket"])
     terminal.wait_text("Welcome", "SANDBOX", "Press Enter to start.", timeout=60)
-    terminal.keys("Enter")
-    for title, number in STEP_PAGES:
-        here = f"▶ {title}"
-        terminal.wait_text(here, f"Step {number} of 9 · {title}")
-        terminal.keys("Enter")
-        terminal.wait_text(here, "Press Enter to continue.")
-        if title == "Access key":
-            break
-        terminal.keys("Enter")
-    terminal.keys("s")
+    terminal.press("Enter")
+    for number, title in enumerate(KEYS_PAGES[:7], 1):  # up to the access key
+        terminal.wait_text(f"Step {number} of {len(KEYS_PAGES)} · {title}", "What will")
+        terminal.press("Enter")
+    terminal.wait_text("What happened", "Press Enter to continue.", "•" * 16)
+    terminal.press("C-s")
     secret, server = secret_copied(terminal, x_display)
-    terminal.keys("C-c")
+    terminal.press("C-c")
     assert terminal.exit_status() == str(128 + signal.SIGINT)
     assert_nothing_left(terminal, secret, server, x_display)

@@ -28,7 +28,8 @@ BUCKET = "tmux-test-builds"
 STEP_TIMEOUT = 30.0
 KEYS_PAGES = ["S3 bucket", "Builds folder", "IAM group", "Policy", "Attach policy", "IAM user",
               "Access key", "CircleCI"]
-OIDC_PAGES = ["S3 bucket", "Builds folder", "Policy", "OIDC provider", "OIDC role", "CircleCI"]
+OIDC_PAGES = ["S3 bucket", "Builds folder", "Policy", "OIDC provider", "OIDC role", "CircleCI",
+              "Retire static keys"]
 
 pytestmark = pytest.mark.slow
 

@@ -166,3 +166,30 @@ async def test_the_tab_stops_are_the_visible_inputs_only(tui_aws: Any) -> None:
                 assert focused.region.height > 0, focused
                 reached.append(focused.id)
             assert None not in reached, reached
+
+
+async def test_the_session_duration_is_asked_on_the_role_page_and_checked_by_the_engine(
+        tui_aws: Any) -> None:
+    """Not a number: the config builder's sentence under the input. A number above what the
+    role the wizard makes allows: the role's plan refuses it, naming both numbers."""
+    from tests.tui_support import made_by_the_engine
+    from wizard.answers import label_of
+
+    slug = "circleci/6f0e2b1c-5555-4c8a-9d2e-0123456789ab/0a1b2c3d-6666-4e5f-8a9b-abcdefabcdef"
+    answers = {"auth": "oidc", "circleci_projects": (slug,)}
+    made_by_the_engine(tui_aws, None, "policy", "oidc_provider", **answers)  # needed first
+    app = app_for(tui_aws, **answers)
+    async with app.run_test(size=(100, 50)) as pilot:
+        await goto(pilot, "oidc_role")
+        assert "Jobs' sessions last 3600 seconds" in flat(screen_text(app))
+        await type_into(pilot, "session_duration", "1h")
+        expected = f"✗ {label_of('session_duration')} must be a whole number of seconds"
+        await wait_for(pilot, lambda: expected in flat(screen_text(app)), what=expected)
+        await type_into(pilot, "session_duration", "7200")
+        await wait_for(pilot, lambda: "Cannot run yet: --session-duration 7200" in flat(
+            screen_text(app)), what="the role's refusal")
+        assert "3600" in flat(screen_text(app))
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.screen.KEY == "oidc_role" and "Nothing was run" in flat(screen_text(app))
+    assert tui_aws.client("iam").list_roles()["Roles"] == []

@@ -149,6 +149,24 @@ class MemoryStore:
         return self.entries.pop(f"token:{name}", None) is not None
 
 
+def made_by_the_engine(session: Any, store: Any, *steps: str, **answers: Any) -> None:
+    """The steps ``steps`` made headless, one page's apply each, as an earlier run would have
+    (the pages a test does not walk). Answers as the CLI takes them; the bucket defaults to
+    the name the wizard suggests for moto's account, created."""
+    from wizard.answers import build_config
+    from wizard.context import RunContext
+    from wizard.engine import Engine
+
+    answers = {"bucket": "circleci-builds-123456789012", "create_bucket": True, **answers}
+    engine = Engine(RunContext(build_config(answers).config, session, secrets=store))
+    for step in steps:
+        engine.apply_step(engine.plan_step(step))
+
+
+#: The keys setup's steps before the access key.
+UP_TO_THE_USER = ("bucket", "folder", "group", "policy", "attach", "user")
+
+
 class MemoryClipboard:
     """A clipboard that can be read back, like a desktop one."""
 
@@ -246,7 +264,8 @@ async def wait_for(pilot: Pilot, condition: Any, timeout: float = 15.0, what: st
 
 
 async def wait_page(pilot: Pilot, key: str, timeout: float = 15.0) -> None:
-    """Wait until the driver shows page ``key`` and its plan (if a step page) is in."""
+    """Wait until the driver shows page ``key`` and its plan (if a step page) is in, or, on
+    Done, its list of next steps."""
     app = pilot.app
     await wait_for(pilot, lambda: getattr(app.screen, "KEY", None) == key, timeout,
                    f"page {key}")
@@ -254,6 +273,9 @@ async def wait_page(pilot: Pilot, key: str, timeout: float = 15.0) -> None:
     if hasattr(screen, "phase"):
         await wait_for(pilot, lambda: screen.phase != "planning", timeout,
                        f"the plan on {key}")
+    if key == "done":  # its list of next steps is made in a worker
+        await wait_for(pilot, lambda: app.said("next_steps") is not None
+                       or app.failure("next_steps") is not None, timeout, "the next steps")
 
 
 async def connected(pilot: Pilot) -> None:

@@ -24,12 +24,26 @@ def delivered(results: Mapping[str, StepResult]) -> bool:
     return result is not None and result.action in DELIVERED
 
 
+#: What the operator can do instead of pasting by hand, by what is missing and where they are:
+#: ``cli`` (set a variable, run apply again) or ``screen`` (the TUI's CircleCI page, which has the
+#: project slug and the token box).
+_INSTEAD = {
+    ("project", "cli"): "set CIRCLE_TOKEN and run apply again",
+    ("token", "cli"): "set CIRCLE_TOKEN and run apply again",
+    ("project", "screen"): "type the project slug on the CircleCI page, and the wizard sets them",
+    ("token", "screen"): "sign in with a CircleCI token on the CircleCI page, and the wizard "
+                         "sets them",
+}
+
+
 def by_hand(ctx: RunContext, results: Mapping[str, StepResult], *,
-            secret_from: str = "cli") -> NextStep | None:
+            secret_from: str = "cli", sign_in_from: str = "cli") -> NextStep | None:
     """Where to paste each value, when the wizard could not deliver them itself.
 
     ``secret_from`` says where the operator gets the secret: ``cli`` (credential-process prints
     it from the keyring) or ``screen`` (the TUI's copy-once button beside these lines).
+    ``sign_in_from`` says how the operator lets the wizard deliver them instead: ``cli`` (set
+    ``CIRCLE_TOKEN`` and run apply again) or ``screen`` (the TUI's CircleCI page).
     """
     from wizard.circleci.delivery_step import manual_instructions
 
@@ -41,10 +55,11 @@ def by_hand(ctx: RunContext, results: Mapping[str, StepResult], *,
     text = manual_instructions(ctx.config, outputs.get("access_key_id"), region=ctx.region,
                                role_arn=outputs.get("role_arn"), secret_from=secret_from,
                                sandbox=bool(ctx.sandbox))
-    why = ("no CircleCI project was given" if not ctx.config.circleci_project
+    missing = "token" if ctx.config.circleci_project else "project"
+    why = ("no CircleCI project was given" if missing == "project"
            else "no CircleCI token was available")
-    return NextStep(f"Give CircleCI its values by hand ({why}; or set CIRCLE_TOKEN and run apply "
-                    "again):", tuple(text.splitlines()))
+    return NextStep(f"Give CircleCI its values by hand ({why}; or "
+                    f"{_INSTEAD[missing, sign_in_from]}):", tuple(text.splitlines()))
 
 
 def config_file(ctx: RunContext, role_arn: str | None = None) -> str:
@@ -65,8 +80,9 @@ def config_file(ctx: RunContext, role_arn: str | None = None) -> str:
 
 
 def next_steps(ctx: RunContext, results: Mapping[str, StepResult] | Report, *,
-               secret_from: str = "cli") -> tuple[NextStep, ...]:
-    """What is left to do after the steps in ``results`` (a report, or results by step key)."""
+               secret_from: str = "cli", sign_in_from: str = "cli") -> tuple[NextStep, ...]:
+    """What is left to do after the steps in ``results`` (a report, or results by step key);
+    ``secret_from`` and ``sign_in_from`` word it for the view (see :func:`by_hand`)."""
     from wizard.sandbox import PER_PROCESS
 
     if isinstance(results, Report):
@@ -80,7 +96,7 @@ def next_steps(ctx: RunContext, results: Mapping[str, StepResult] | Report, *,
                  "runs")
         steps.append(NextStep(f"This was the sandbox: nothing exists in AWS, and {lasts}. Run "
                               "without --sandbox to do it for real."))
-    manual = by_hand(ctx, results, secret_from=secret_from)
+    manual = by_hand(ctx, results, secret_from=secret_from, sign_in_from=sign_in_from)
     if manual is not None:
         steps.append(manual)
     if all(r.ok for r in results.values()):
@@ -104,27 +120,3 @@ def next_steps(ctx: RunContext, results: Mapping[str, StepResult] | Report, *,
                           "bucket)."))
     return tuple(steps)
 
-
-def keys_left_behind(ctx: RunContext) -> NextStep | None:
-    """With OIDC chosen: an access key the access-key setup left active, said plainly, or None.
-
-    Choosing OIDC does not touch the access-key setup: its user's active keys stay active in IAM
-    (and in the keyring, and in CircleCI if they were delivered). Reads the user's keys (one
-    ``iam:ListAccessKeys``, asked once per run).
-    """
-    from wizard.steps import iam_reads
-
-    c = ctx.config
-    if not c.oidc:
-        return None
-    active = [k["AccessKeyId"] for k in iam_reads.access_keys(ctx, c.user)
-              if k.get("Status", "Active") == "Active"]
-    if not active:
-        return None
-    keys = ", ".join(active)
-    return NextStep(
-        f"Access key {keys} of IAM user {c.user}, from the access-key setup, stays active: "
-        "choosing OIDC does not delete it, and CircleCI may still hold it as AWS_ACCESS_KEY_ID. "
-        "Once a pipeline has run with OIDC, remove AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-        f"from CircleCI, then deactivate and delete the key in the IAM console (Users > {c.user} "
-        "> Security credentials).")

@@ -57,7 +57,9 @@ class PlanPanel(Static):
 
     def plan(self, plan: StepPlan) -> None:
         lines = [f"[b]{PLAN_VERB.get(plan.action, plan.action.value)}[/b]: {escape(plan.detail)}"]
-        lines += [f"  differs: {escape(d)}" for d in plan.differences]
+        # As the CLI's plan prints them: the engine marks its own lines ("+ restrict context…",
+        # "- delete …"), so they are shown as written.
+        lines += [f"  {escape(d)}" for d in plan.differences]
         lines += [f"[b]![/b] {escape(w)}" for w in plan.warnings]
         if plan.calls:
             lines.append(f"[dim]API calls:[/dim] {escape(', '.join(plan.calls))}")
