@@ -1,8 +1,8 @@
 """The shape of a run against a deliberately slow AWS: how many requests, and how many in a row.
 
 Speed itself is measured by the benchmarks (tests/benchmarks/); these tests pin what makes it:
-a plan asks all its questions at once (about one round trip when last run's account is known,
-two otherwise), a fresh apply writes in about two more, with exactly the ten writes the tutorial
+a plan asks all its questions at once (one round trip when the caller is known from an earlier
+run with the same access key, two otherwise: who am I, then the policy's ARN), a fresh apply writes in about two more, with exactly the ten writes the tutorial
 needs, and a second apply writes nothing. Each request here takes LATENCY seconds, far longer
 than the wizard's own work, so the counts are about the network, not the processor.
 """
@@ -48,7 +48,7 @@ def slow_aws(faulty_aws, secret_store):
 
 def test_a_plan_asks_everything_at_once(slow_aws):
     proxy, ctx = slow_aws
-    Engine(ctx()).plan()  # the first run on this machine: learns the account
+    Engine(ctx()).plan()  # the first run on this machine: learns who the key belongs to
     proxy.clear_log()
 
     engine = Engine(ctx())
@@ -59,9 +59,11 @@ def test_a_plan_asks_everything_at_once(slow_aws):
     assert proxy.rounds() == 1, [c.operation for c in proxy.calls()]
     assert took < 1.8 * LATENCY
     assert proxy.mutating() == []
+    # The caller was known: no GetCallerIdentity at all (a key id belongs to one identity).
+    assert "sts:GetCallerIdentity" not in [c.operation for c in proxy.calls()]
 
 
-def test_without_a_known_account_the_plan_takes_two_round_trips(slow_aws, monkeypatch,
+def test_without_a_known_caller_the_plan_takes_two_round_trips(slow_aws, monkeypatch,
                                                                 tmp_path):
     proxy, ctx = slow_aws
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))  # nothing remembered
@@ -71,7 +73,7 @@ def test_without_a_known_account_the_plan_takes_two_round_trips(slow_aws, monkey
 
 def test_a_fresh_apply_writes_exactly_the_tutorial_in_two_round_trips(slow_aws):
     proxy, ctx = slow_aws
-    Engine(ctx()).plan()  # learn the account
+    Engine(ctx()).plan()  # learn who the key belongs to
     proxy.clear_log()
     report = run_apply(ctx())
     assert report.ok
@@ -80,6 +82,7 @@ def test_a_fresh_apply_writes_exactly_the_tutorial_in_two_round_trips(slow_aws):
     assert proxy.rounds() == 3, _timeline(proxy)  # one for the plan, two for the writes
     reads = [c.operation for c in proxy.calls() if not c.mutating]
     assert len(reads) == len(set(reads)) + 1  # each question once (GetPolicy: both IAM paths)
+    assert "sts:GetCallerIdentity" not in reads
 
     proxy.clear_log()
     again = run_apply(ctx())

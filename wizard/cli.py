@@ -16,6 +16,7 @@ load it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -348,5 +349,28 @@ def _error(args: argparse.Namespace, message: str, code: str = "failed") -> None
         _silence_stdout()
 
 
+def run() -> None:
+    """The console script: :func:`main`, then out at once.
+
+    A headless command has flushed its output and released its lock by the time ``main``
+    returns; the interpreter's own teardown (collecting boto3's many objects) would add a tenth
+    of a second to every run for nothing, so the process ends there. The TUI takes the usual way
+    out: Textual and the clipboard guard finish their work at exit.
+    """
+    argv = sys.argv[1:]
+    code = main(argv)
+    if not _runs_the_tui(argv):
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _runs_the_tui(argv: Sequence[str]) -> bool:
+    return not any(word in argv for word in (*HEADLESS, "policy", "credential-process",
+                                             "sandbox", "-h", "--help", "--version"))
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

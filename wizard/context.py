@@ -112,63 +112,62 @@ class RunContext:
 
     @property
     def identity(self) -> Identity:
-        """The caller, asked once per run (and shared with contexts made by :meth:`with_config`)."""
+        """The caller, asked once (and shared with contexts made by :meth:`with_config`).
+
+        Long-term credentials seen before are known without asking: an access key id belongs to
+        one identity for as long as it exists (see :func:`wizard.state.known_identity`).
+        """
 
         def ask() -> Identity:
             from wizard.aws import aws_call
+            from wizard.state import known_identity, remember_identity
 
+            credential = self._credential()
+            known = known_identity(*credential) if credential is not None else None
+            if known is not None:
+                return Identity(known["account"], known["arn"], known["user_id"])
             sts = self.client("sts")
             with aws_call("asking AWS who you are", "sts:GetCallerIdentity"):
                 answer = sts.get_caller_identity()
             identity = Identity(answer["Account"], answer["Arn"], answer["UserId"])
-            credential = self._credential()
             if credential is not None:
-                from wizard.state import remember_account
-
-                remember_account(*credential, identity.account)
+                remember_identity(*credential, {"account": identity.account,
+                                                "arn": identity.arn,
+                                                "user_id": identity.user_id})
             return identity
 
         return self.reads.once("identity", ask)
 
     def _credential(self) -> tuple[str, str] | None:
-        """(endpoint, access key id) the run signs with: what an account guess is keyed by."""
-        try:
-            credentials = self.session.get_credentials()
-            key_id = credentials.access_key if credentials is not None else None
-        except Exception:  # noqa: BLE001 - no guess is fine; the real call will explain
-            return None
-        if not key_id:
-            return None
-        return str(self.client("sts").meta.endpoint_url), str(key_id)
+        """(endpoint, access key id) the run signs with: what a known identity is keyed by."""
+
+        def find() -> tuple[str, str] | None:
+            import os
+
+            try:
+                credentials = self.session.get_credentials()
+                key_id = credentials.access_key if credentials is not None else None
+            except Exception:  # noqa: BLE001 - unknown: the real call will explain
+                return None
+            if not key_id:
+                return None
+            endpoint = (os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get(
+                "AWS_ENDPOINT_URL") or f"aws:{self.region}")
+            return endpoint, str(key_id)
+
+        return self.reads.once("credential", find)
 
     @property
-    def account_guess(self) -> str | None:
-        """The account these credentials had last time: lets reads that need the account (a
-        policy's ARN) start before STS has answered. Always checked against :attr:`identity`."""
+    def identity_known(self) -> bool:
+        """True when the caller is known without a request (seen before, see :attr:`identity`)."""
+        from wizard.state import known_identity
 
-        def guess() -> str | None:
-            from wizard.state import known_account
-
-            credential = self._credential()
-            return known_account(*credential) if credential is not None else None
-
-        return self.reads.once("account_guess", guess)
+        credential = self._credential()
+        return credential is not None and known_identity(*credential) is not None
 
     @property
     def partition(self) -> str:
         return self.identity.partition
-
-    @property
-    def partition_guess(self) -> str:
-        """The partition, from the identity once known, else from the region's name."""
-        if self.reads.known("identity"):
-            return self.identity.partition
-        region = self.region
-        if region.startswith("cn-"):
-            return "aws-cn"
-        if region.startswith("us-gov-"):
-            return "aws-us-gov"
-        return "aws"
 
     def iam_arn(self, kind: str, name: str, path: str = "/") -> str:
         """``arn:<partition>:iam::<account>:<kind><path><name>``."""

@@ -95,14 +95,25 @@ class Engine:
         the processor, the identity's round trip is not).
         """
         ctx = self.ctx
-        warm: list[Callable[[], Any]] = [lambda: ctx.identity]
+        warm: list[Callable[[], Any]] = [lambda: ctx.identity, self._warm_clients]
         if ctx.config.keys and ctx.secrets is not None:
             warm.append(lambda: _quietly(ctx.secrets.backend_name))
         return warm
 
     def _first_client(self) -> None:
-        """The STS client before anything else, so the identity is the first request sent."""
-        self.ctx.client("sts")
+        """The STS client before anything else, so the identity is the first request sent
+        (unless the caller is known already: then there is no such request)."""
+        if not self.ctx.identity_known:
+            self.ctx.client("sts")
+
+    def _warm_clients(self) -> None:
+        """The other clients, built while the identity's answer is on its way: IAM first (most
+        of the reads), then S3, then the IAM client that never retries (its one create must
+        not wait for a client to be built, in the middle of the writes)."""
+        for service in ("iam", "s3"):
+            self.ctx.client(service)
+        if self.ctx.config.keys:
+            self.ctx.client("iam", attempts=1)
 
     def plan(self, *, warnings: tuple[str, ...] = ()) -> Plan:
         """What apply would do, every step at once. Only reads."""

@@ -23,8 +23,8 @@ def state_dir() -> Path:
     return path
 
 
-def _account_file() -> Path:
-    return state_dir() / "accounts.json"
+def _identity_file() -> Path:
+    return state_dir() / "identities.json"
 
 
 def _credential_key(endpoint: str, access_key_id: str) -> str:
@@ -33,36 +33,41 @@ def _credential_key(endpoint: str, access_key_id: str) -> str:
     return hashlib.sha256(f"{endpoint}|{access_key_id}".encode()).hexdigest()[:24]
 
 
-def known_account(endpoint: str, access_key_id: str) -> str | None:
-    """The account these credentials belonged to last time, or None (a guess to verify).
+def known_identity(endpoint: str, access_key_id: str) -> dict[str, str] | None:
+    """Who these credentials were last time (account, ARN, user id), or None.
 
-    Only a hash of the endpoint and access key id is kept, next to the account id: no key
-    material, and an account id is an identifier, not a secret.
+    An access key id belongs to one IAM identity of one account for as long as it exists, so
+    this is not a guess: ``sts:GetCallerIdentity`` would give the same answer. Temporary
+    credentials (SSO, assumed roles) get a new key id each session, so they are asked afresh.
+    Only a hash of the endpoint and key id is kept: no key material, and an account id or ARN is
+    an identifier, not a secret.
     """
     import json
 
     try:
-        known = json.loads(_account_file().read_text(encoding="utf-8"))
-        return str(known[_credential_key(endpoint, access_key_id)])
+        known = json.loads(_identity_file().read_text(encoding="utf-8"))
+        found = known[_credential_key(endpoint, access_key_id)]
+        return {k: str(found[k]) for k in ("account", "arn", "user_id")}
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def remember_account(endpoint: str, access_key_id: str, account: str) -> None:
-    """Keep the account for :func:`known_account`; never fails the run."""
+def remember_identity(endpoint: str, access_key_id: str, identity: dict[str, str]) -> None:
+    """Keep the identity for :func:`known_identity`; never fails the run."""
     import json
     import os
 
-    path = _account_file()
+    path = _identity_file()
     try:
         try:
             known = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             known = {}
         key = _credential_key(endpoint, access_key_id)
-        if known.get(key) == account:
+        if known.get(key) == identity:
             return
-        known[key] = account
+        known.pop(key, None)
+        known[key] = identity
         if len(known) > 50:  # a small file: the oldest entries go
             known = dict(list(known.items())[-50:])
         tmp = path.with_suffix(".tmp")

@@ -77,27 +77,16 @@ def policy(ctx: RunContext, name: str) -> dict[str, Any] | None:
     """
 
     def ask() -> dict[str, Any] | None:
-        from wizard.aws import iam_arn
         from wizard.graph import at_once
 
         iam = ctx.client("iam")
 
-        def get(account: str, path: str) -> dict[str, Any] | None:
-            arn = iam_arn(ctx.partition_guess, account, "policy", name, path)
+        def get(path: str) -> dict[str, Any] | None:
+            arn = ctx.iam_arn("policy", name, path)
             return lookup(lambda: iam.get_policy(PolicyArn=arn)["Policy"],
                           f"looking up policy {name}", "iam:GetPolicy")
 
-        def both(account: str) -> dict[str, Any] | None:
-            found = at_once(lambda: get(account, IAM_PATH), lambda: get(account, "/"))
-            return next((p for p in found if p), None)
-
-        guess = ctx.account_guess
-        if guess is not None:
-            # Asked beside "who am I?" with last run's account; kept only if it was right.
-            identity, found = at_once(lambda: ctx.identity, lambda: both(guess))
-            if identity.account == guess and ctx.partition_guess == identity.partition:
-                return found  # type: ignore[return-value]
-        return both(ctx.identity.account)
+        return next((p for p in at_once(lambda: get(IAM_PATH), lambda: get("/")) if p), None)
 
     return ctx.reads.once(("policy", name), ask)
 
