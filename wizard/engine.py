@@ -95,10 +95,16 @@ class Engine:
         the processor, the identity's round trip is not).
         """
         ctx = self.ctx
-        warm: list[Callable[[], Any]] = [lambda: ctx.identity, self._warm_clients]
-        if ctx.config.keys and ctx.secrets is not None:
-            warm.append(lambda: _quietly(ctx.secrets.backend_name))
-        return warm
+
+        def clients_then_keyring() -> None:
+            self._warm_clients()
+            if ctx.config.keys and ctx.secrets is not None:
+                # After the clients: choosing the keyring's backend talks to D-Bus, and in a
+                # thread beside the clients' construction it stalled them for a fifth of a
+                # second.
+                _quietly(ctx.secrets.backend_name)
+
+        return [lambda: ctx.identity, clients_then_keyring]
 
     def _first_client(self) -> None:
         """The STS client before anything else, so the identity is the first request sent
@@ -118,6 +124,8 @@ class Engine:
     def plan(self, *, warnings: tuple[str, ...] = ()) -> Plan:
         """What apply would do, every step at once. Only reads."""
         infos = self.infos
+        for step_info in infos:  # imported here, not by ten threads racing for the import lock
+            step_info.step()
         calls = [lambda i=i: self._guarded(i, "planning", lambda: i.step().plan(self.ctx))
                  for i in infos]
         self._first_client()
