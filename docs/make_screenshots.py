@@ -36,9 +36,9 @@ async def walk(out: Path) -> list[Path]:
 
     from keyring.backends.SecretService import Keyring
 
+    from circleci_s3_wizard.wizard.sandbox import SANDBOX_SERVICE
+    from circleci_s3_wizard.wizard.secret_store import SecretStore
     from tests.fixtures.keyring_service import start_secret_service
-    from wizard.sandbox import SANDBOX_SERVICE
-    from wizard.secret_store import SecretStore
 
     service = start_secret_service(Path(tempfile.mkdtemp(prefix="screenshots-keyring-")))
     os.environ["DBUS_SESSION_BUS_ADDRESS"] = service.address
@@ -51,7 +51,7 @@ async def walk(out: Path) -> list[Path]:
 async def _walk(out: Path, store: Any) -> list[Path]:
     import logging
 
-    from screens.app import make_app
+    from circleci_s3_wizard.screens.app import make_app
     from tests.tui_support import (
         MemoryClipboard,
         connected,

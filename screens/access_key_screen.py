@@ -12,10 +12,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from screens.key_copy import CopiesKey
-from screens.step_screen import StepScreen
-from screens.widgets.secret_copy import COPY_BINDINGS, SecretCopy
-from wizard.model import Action, StepResult
+from ..wizard.model import Action, StepResult
+from .key_copy import CopiesKey
+from .step_screen import StepScreen
+from .widgets.secret_copy import COPY_BINDINGS, SecretCopy
 
 
 class AccessKeyScreen(CopiesKey, StepScreen):

@@ -23,18 +23,18 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from screens.clipboard_exit import ClipboardExitGuard, quit_note
-from screens.clipboard_jobs import ClipboardJobs
-from screens.commands import PageCommands
-from screens.confirm_screen import ConfirmScreen
-from screens.engine_jobs import EngineJobs
-from screens.flow import following, jump
-from screens.messages import RunChanged, WorkDone, WorkFailed
-from screens.page import PageScreen
-from screens.run_state import RunState
-from wizard.answers import answers_of
-from wizard.clipboard import CLEAR_AFTER_SECONDS
-from wizard.config import SetupConfig
+from ..wizard.answers import answers_of
+from ..wizard.clipboard import CLEAR_AFTER_SECONDS
+from ..wizard.config import SetupConfig
+from .clipboard_exit import ClipboardExitGuard, quit_note
+from .clipboard_jobs import ClipboardJobs
+from .commands import PageCommands
+from .confirm_screen import ConfirmScreen
+from .engine_jobs import EngineJobs
+from .flow import following, jump
+from .messages import RunChanged, WorkDone, WorkFailed
+from .page import PageScreen
+from .run_state import RunState
 
 #: The app's background jobs; a worker is named ``job`` or ``job:step-key``.
 JOBS = ("connect", "keyring", "prefetch", "plan", "apply", "buckets", "sign_in", "verify",
@@ -43,7 +43,7 @@ JOBS = ("connect", "keyring", "prefetch", "plan", "apply", "buckets", "sign_in",
 
 def stylesheet() -> Path:
     """``assets/wizard.tcss`` from the installed package, wherever it is installed."""
-    return Path(str(files("assets").joinpath("wizard.tcss")))
+    return Path(str(files(f"{__package__.rpartition('.')[0]}.assets").joinpath("wizard.tcss")))
 
 
 class WizardApp(EngineJobs, ClipboardJobs, App[int]):
@@ -112,7 +112,7 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
 
     @work(exclusive=True, group="flow", description="the wizard's pages in order")
     async def run_flow(self) -> None:
-        from screens.pages import page_screen
+        from .pages import page_screen
 
         key: str | None = "welcome"
         ran = None
@@ -178,8 +178,8 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
         self._worker(self._connect, "connect", description="connecting to AWS")
 
     def _connect(self) -> tuple[Any, str | None]:
-        from wizard.connect import circleci_client, open_run
-        from wizard.steps.bucket_step import suggested_bucket
+        from ..wizard.connect import circleci_client, open_run
+        from ..wizard.steps.bucket_step import suggested_bucket
 
         opened = open_run(self.state.flow_config, sandbox=self.use_sandbox, stack=self._stack,
                           session=self._session, secrets=self._secrets)
@@ -300,9 +300,9 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
         self.tell_page(RunChanged())
 
     def _failed(self, job: str, key: str | None, error: BaseException, doing: str) -> str:
-        from wizard.clipboard import AlreadyCopied, ClipboardUnavailable
-        from wizard.errors import explain
-        from wizard.steps.access_key_step import HandoffNeeded
+        from ..wizard.clipboard import AlreadyCopied, ClipboardUnavailable
+        from ..wizard.errors import explain
+        from ..wizard.steps.access_key_step import HandoffNeeded
 
         if isinstance(error, AlreadyCopied | ClipboardUnavailable):
             sentence = str(error)
@@ -339,7 +339,7 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
         """What quitting now means for this run (the dialog adds
         :func:`screens.clipboard_exit.quit_note` when a copied secret is still on the
         clipboard)."""
-        from wizard.sandbox import PER_PROCESS
+        from ..wizard.sandbox import PER_PROCESS
 
         if self.sandbox is not None:
             if self.sandbox.lifetime == PER_PROCESS:

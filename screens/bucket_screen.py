@@ -11,9 +11,9 @@ from textual.app import ComposeResult
 from textual.widgets import Label, OptionList, RadioSet
 from textual.widgets.option_list import Option
 
-from screens.step_screen import StepScreen
-from screens.widgets.choice import Choice, ChoiceSet
-from screens.widgets.field import AnswerField
+from .step_screen import StepScreen
+from .widgets.choice import Choice, ChoiceSet
+from .widgets.field import AnswerField
 
 
 class BucketScreen(StepScreen):

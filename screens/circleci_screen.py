@@ -19,17 +19,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Checkbox, Label, RadioSet, Static
 
-from screens.key_copy import CopiesKey
-from screens.sign_in import SignsIn
-from screens.step_screen import StepScreen
-from screens.welcome_screen import CHOICES
-from screens.widgets.choice import Choice, ChoiceSet
-from screens.widgets.field import AnswerField
-from screens.widgets.secret_copy import COPY_BINDINGS, SecretCopy
-from screens.widgets.token_box import TokenBox
-from wizard.answers import label_of
-from wizard.config import AuthMode
-from wizard.model import Action
+from ..wizard.answers import label_of
+from ..wizard.config import AuthMode
+from ..wizard.model import Action
+from .key_copy import CopiesKey
+from .sign_in import SignsIn
+from .step_screen import StepScreen
+from .welcome_screen import CHOICES
+from .widgets.choice import Choice, ChoiceSet
+from .widgets.field import AnswerField
+from .widgets.secret_copy import COPY_BINDINGS, SecretCopy
+from .widgets.token_box import TokenBox
 
 
 class CircleciScreen(CopiesKey, SignsIn, StepScreen):
@@ -79,7 +79,7 @@ class CircleciScreen(CopiesKey, SignsIn, StepScreen):
     def by_hand(self) -> object:
         """The engine's by-hand instructions: when its plan is to deliver nothing itself (no
         token, no project), and once the steps whose values they list exist."""
-        from wizard.next_steps import by_hand
+        from ..wizard.next_steps import by_hand
 
         state = self.state
         plan = state.plan(self.KEY)
@@ -118,7 +118,7 @@ class CircleciScreen(CopiesKey, SignsIn, StepScreen):
                          f"{config.circleci_branch} (CircleCI then gives it to no other branch)")
 
     def _show_retire(self) -> None:
-        from screens.retire_note import retire_note
+        from .retire_note import retire_note
 
         note = retire_note(self.wizard)
         box = self.query_one("#retire", Static)

@@ -12,7 +12,7 @@ from typing import Any
 
 from textual.app import App
 
-from wizard.clipboard import Clipboard, ClipboardUnavailable
+from ..wizard.clipboard import Clipboard, ClipboardUnavailable
 
 
 class TerminalClipboard:
@@ -42,7 +42,7 @@ class FallbackClipboard:
     """The desktop clipboard while it works, then OSC 52 for the rest of the run."""
 
     def __init__(self, app: App[Any], system: Clipboard | None = None) -> None:
-        from wizard.clipboard import SystemClipboard
+        from ..wizard.clipboard import SystemClipboard
 
         self._system: Clipboard | None = system if system is not None else SystemClipboard()
         self._terminal = TerminalClipboard(app)

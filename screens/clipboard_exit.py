@@ -29,7 +29,7 @@ from typing import Any
 
 from textual.app import App
 
-from wizard.clipboard import clear_pending, pending_on_clipboard
+from ..wizard.clipboard import clear_pending, pending_on_clipboard
 
 #: The signals that end the wizard, after it has cleared the clipboard.
 EXIT_SIGNALS = tuple(

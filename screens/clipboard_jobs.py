@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from textual.timer import Timer
     from textual.worker import Worker
 
-    from screens.run_state import RunState
+    from .run_state import RunState
 
 
 def mechanism(clipboard: Any) -> str:
@@ -41,7 +41,7 @@ class ClipboardJobs:
     def clipboard_in_use(self) -> Any:
         """The clipboard: the one given, else the desktop's with OSC 52 as fallback."""
         if self._clipboard is None:
-            from screens.clipboard_adapter import FallbackClipboard
+            from .clipboard_adapter import FallbackClipboard
 
             self._clipboard = FallbackClipboard(self)
         return self._clipboard
@@ -58,8 +58,8 @@ class ClipboardJobs:
 
     def copy_secret(self, key_id: str) -> None:
         """Copy the secret of access key ``key_id``, once per run, then wipe it after a while."""
-        from wizard.errors import WizardError
-        from wizard.steps.access_key_step import stored_key
+        from ..wizard.errors import WizardError
+        from ..wizard.steps.access_key_step import stored_key
 
         state, clipboard = self.state, self.clipboard_in_use
         ctx, handoff = state.ctx, state.handoff

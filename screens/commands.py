@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from wizard.registry import pages_for
+from ..wizard.registry import pages_for
 
 if TYPE_CHECKING:
-    from screens.app import WizardApp
+    from .app import WizardApp
 
 
 def first_sentence(text: str) -> str:

@@ -18,11 +18,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from screens.flow import FINISH
-from screens.key_copy import CopiesKey
-from screens.page import PageScreen
-from screens.widgets.secret_copy import COPY_BINDINGS, SecretCopy
-from wizard.registry import info
+from ..wizard.registry import info
+from .flow import FINISH
+from .key_copy import CopiesKey
+from .page import PageScreen
+from .widgets.secret_copy import COPY_BINDINGS, SecretCopy
 
 
 class DoneScreen(CopiesKey, PageScreen):
@@ -44,7 +44,7 @@ class DoneScreen(CopiesKey, PageScreen):
         self.refresh_page()
 
     def _advice(self) -> Text:
-        from screens.retire_note import retire_note
+        from .retire_note import retire_note
 
         app = self.wizard
         advice = Text("Next\n", style="bold")
@@ -69,7 +69,7 @@ class DoneScreen(CopiesKey, PageScreen):
 
     def shown_key_id(self) -> str | None:
         """The key whose secret the by-hand advice asks to paste (keys mode, no delivery)."""
-        from wizard.next_steps import by_hand
+        from ..wizard.next_steps import by_hand
 
         state = self.state
         if state.ctx is None or not state.flow_config.keys or \

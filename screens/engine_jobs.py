@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from wizard.model import StepPlan
+from ..wizard.model import StepPlan
 
 if TYPE_CHECKING:
     from textual.worker import Worker
 
-    from screens.run_state import RunState
+    from .run_state import RunState
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ class EngineJobs:
         ctx = self.state.ctx
         if ctx is None or not self.state.flow_config.keys:
             return
-        from wizard.steps.access_key_step import keyring_problem
+        from ..wizard.steps.access_key_step import keyring_problem
 
         self._worker(lambda: (ctx, keyring_problem(ctx)), "keyring",
                      description="checking the OS keyring", exclusive=True)
@@ -60,7 +60,7 @@ class EngineJobs:
         ctx, epoch = state.ctx, state.epoch
         if ctx is None or state.config is None or not self._once("prefetch", ctx):
             return
-        from wizard.engine import Engine
+        from ..wizard.engine import Engine
 
         self._worker(lambda: (ctx, epoch, Engine(ctx).plan()), "prefetch",
                      description="checking what already exists")
@@ -73,8 +73,8 @@ class EngineJobs:
         if ctx is None or state.config is None or \
                 not self._once(f"plan:{key}", ctx, again=again):
             return
-        from wizard.engine import Engine
-        from wizard.registry import info
+        from ..wizard.engine import Engine
+        from ..wizard.registry import info
 
         self._worker(lambda: (ctx, epoch, Engine(ctx).plan_step(key)), f"plan:{key}",
                      description=f"checking what exists for {info(key).title}")
@@ -82,7 +82,7 @@ class EngineJobs:
     def apply_step(self, plan: StepPlan, *, consent: bool) -> None:
         """Run one step's plan under the run lock (another run holding it is a sentence)."""
         ctx = self.state.ctx
-        from wizard.engine import Engine
+        from ..wizard.engine import Engine
 
         def run() -> Any:
             engine = Engine(ctx)
@@ -95,7 +95,7 @@ class EngineJobs:
         ctx = self.state.ctx
         if ctx is None:
             return
-        from wizard.steps.bucket_step import list_buckets
+        from ..wizard.steps.bucket_step import list_buckets
 
         self._worker(lambda: (ctx, list_buckets(ctx)), "buckets",
                      description="listing your buckets", exclusive=True)
@@ -105,7 +105,7 @@ class EngineJobs:
         ctx = self.state.ctx
         if ctx is None:
             return
-        from wizard.connect import sign_in_circleci
+        from ..wizard.connect import sign_in_circleci
 
         self._worker(lambda: sign_in_circleci(token, ctx.secrets), "sign_in",
                      description="checking the CircleCI token", exclusive=True)
@@ -114,7 +114,7 @@ class EngineJobs:
         ctx = self.state.ctx
         if ctx is None:
             return
-        from wizard.verify import verify
+        from ..wizard.verify import verify
 
         self._worker(lambda: (ctx, verify(ctx)), "verify", description="verifying the setup",
                      exclusive=True)
@@ -149,7 +149,7 @@ class EngineJobs:
     def config_file(self) -> None:
         """The ``.circleci/config.yml`` in the engine's words (``next_steps.config_file``: with
         OIDC it reads the role's MaxSessionDuration, so it runs in a worker)."""
-        from wizard.next_steps import config_file
+        from ..wizard.next_steps import config_file
 
         role = self.state.outputs().get("role_arn")
         self._say("config_file", lambda ctx: config_file(ctx, role),
@@ -157,7 +157,7 @@ class EngineJobs:
 
     def next_steps(self) -> None:
         """The Done page's list, worded for the screen (it includes the config.yml)."""
-        from wizard.next_steps import next_steps
+        from ..wizard.next_steps import next_steps
 
         results = self.state.known_results()
         self._say("next_steps", lambda ctx: next_steps(ctx, results, secret_from="screen",
@@ -169,7 +169,7 @@ class EngineJobs:
         ctx, handoff = self.state.ctx, self.state.handoff
         if ctx is None or key_id in self.key_views:
             return
-        from wizard.steps.access_key_step import stored_key
+        from ..wizard.steps.access_key_step import stored_key
 
         def read() -> tuple[str, str | None]:
             if handoff is not None and handoff.access_key_id == key_id:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from wizard.config import SetupConfig
-from wizard.model import StepResult
-from wizard.registry import pages_for
+from ..wizard.config import SetupConfig
+from ..wizard.model import StepResult
+from ..wizard.registry import pages_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ def following(key: str, nav: Nav, config: SetupConfig) -> str | None:
         return None
     if nav.kind == "jump":
         return nav.target if nav.target in keys else key
-    from wizard.registry import PAGES
+    from ..wizard.registry import PAGES
 
     order = [p.key for p in PAGES]
     here = order.index(key)

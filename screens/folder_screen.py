@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from screens.step_screen import StepScreen
+from .step_screen import StepScreen
 
 
 class FolderScreen(StepScreen):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from screens.widgets.secret_copy import SecretCopy
+from .widgets.secret_copy import SecretCopy
 
 if TYPE_CHECKING:
-    from screens.app import WizardApp
+    from .app import WizardApp
 
 
 class CopiesKey:

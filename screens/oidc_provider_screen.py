@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 
-from screens.sign_in import SignsIn
-from screens.step_screen import StepScreen
-from screens.widgets.field import AnswerField
-from screens.widgets.token_box import TokenBox
-from wizard.model import Action
+from ..wizard.model import Action
+from .sign_in import SignsIn
+from .step_screen import StepScreen
+from .widgets.field import AnswerField
+from .widgets.token_box import TokenBox
 
 
 class OidcProviderScreen(SignsIn, StepScreen):

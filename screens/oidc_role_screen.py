@@ -3,7 +3,7 @@ how long a job's session lasts (the engine refuses more than the role's MaxSessi
 
 from __future__ import annotations
 
-from screens.step_screen import StepScreen
+from .step_screen import StepScreen
 
 
 class OidcRoleScreen(StepScreen):

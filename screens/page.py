@@ -18,17 +18,17 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
-from screens.flow import BACK, Nav
-from screens.messages import RunChanged, WorkDone, WorkFailed
-from screens.widgets.field import AnswerField
-from screens.widgets.plan_panel import result_line
-from screens.widgets.step_list import StepList
-from wizard.model import StepResult
-from wizard.registry import PAGES, PageInfo
+from ..wizard.model import StepResult
+from ..wizard.registry import PAGES, PageInfo
+from .flow import BACK, Nav
+from .messages import RunChanged, WorkDone, WorkFailed
+from .widgets.field import AnswerField
+from .widgets.plan_panel import result_line
+from .widgets.step_list import StepList
 
 if TYPE_CHECKING:
-    from screens.app import WizardApp
-    from screens.run_state import RunState
+    from .app import WizardApp
+    from .run_state import RunState
 
 #: Seconds of quiet typing before the plans are asked again.
 REPLAN_DELAY = 0.4
@@ -209,7 +209,7 @@ class PageScreen(Screen[Nav]):
         return False
 
     def action_primary(self) -> None:
-        from screens.flow import NEXT
+        from .flow import NEXT
 
         self.dismiss(NEXT)
 
@@ -231,7 +231,7 @@ class PageScreen(Screen[Nav]):
         return "\n\n".join(t for t in (step.why if step else "", self.HELP) if t)
 
     def action_help(self) -> None:
-        from screens.help_screen import HelpScreen  # not needed for the first frame
+        from .help_screen import HelpScreen  # not needed for the first frame
 
         keys = []
         for binding in (b.binding for b in self.active_bindings.values()):

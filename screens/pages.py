@@ -13,20 +13,21 @@ from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from wizard.registry import PAGES
+from ..wizard.registry import PAGES
 
 if TYPE_CHECKING:
-    from screens.page import PageScreen
+    from .page import PageScreen
 
 
 def module_name(key: str) -> str:
-    return f"screens.{key}_screen"
+    """The full name of page ``key``'s module, wherever this package is installed."""
+    return f"{__package__}.{key}_screen"
 
 
 @cache
 def page_screen(key: str) -> type[PageScreen]:
     """The screen class for page ``key`` of :data:`wizard.registry.PAGES`."""
-    from screens.page import PageScreen
+    from .page import PageScreen
 
     page = next(p for p in PAGES if p.key == key)
     try:
@@ -34,7 +35,7 @@ def page_screen(key: str) -> type[PageScreen]:
     except ModuleNotFoundError as missing:
         if missing.name != module_name(key) or page.step is None:
             raise
-        from screens.step_screen import StepScreen
+        from .step_screen import StepScreen
 
         return type(f"{key.title().replace('_', '')}Screen", (StepScreen,),
                     {"KEY": key, "__module__": StepScreen.__module__})

@@ -10,10 +10,10 @@ from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.widgets import Label, RadioSet, Static
 
-from screens.step_screen import StepScreen
-from screens.widgets.choice import Choice, ChoiceSet
-from screens.widgets.field import AnswerField
-from wizard.config import AccessLevel
+from ..wizard.config import AccessLevel
+from .step_screen import StepScreen
+from .widgets.choice import Choice, ChoiceSet
+from .widgets.field import AnswerField
 
 LEVELS = {
     AccessLevel.READ_WRITE: "Read and write (list, download, upload, delete)",
@@ -47,7 +47,7 @@ class PolicyScreen(StepScreen):
         self.save("access", AccessLevel(event.pressed.id))
 
     def show_details(self) -> None:
-        from wizard.steps.policy_step import document_json, summary
+        from ..wizard.steps.policy_step import document_json, summary
 
         ctx = self.state.ctx
         shown = ctx is not None and self.state.config is not None and \

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from screens.widgets.plan_panel import PLAN_VERB
-from wizard.model import NextStep
-from wizard.registry import info
+from ..wizard.model import NextStep
+from ..wizard.registry import info
+from .widgets.plan_panel import PLAN_VERB
 
 if TYPE_CHECKING:
-    from screens.app import WizardApp
+    from .app import WizardApp
 
 STEP = "retire_keys"
 

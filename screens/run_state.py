@@ -18,15 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from wizard.answers import BadAnswers, answers_of, build_config
-from wizard.config import SetupConfig
-from wizard.model import Action, SecretHandoff, StepPlan, StepResult
-from wizard.registry import StepInfo, info, missing_before, pages_for, steps_for
-from wizard.validation import Problem
+from ..wizard.answers import BadAnswers, answers_of, build_config
+from ..wizard.config import SetupConfig
+from ..wizard.model import Action, SecretHandoff, StepPlan, StepResult
+from ..wizard.registry import StepInfo, info, missing_before, pages_for, steps_for
+from ..wizard.validation import Problem
 
 if TYPE_CHECKING:
-    from wizard.clipboard import CopyOnce
-    from wizard.context import RunContext
+    from ..wizard.clipboard import CopyOnce
+    from ..wizard.context import RunContext
 
 
 class RunState:
@@ -212,7 +212,7 @@ class RunState:
     def copy_once(self, key_id: str, secret: Callable[[], str]) -> CopyOnce:
         """The one copy-once guard of access key ``key_id`` for the whole run."""
         if key_id not in self._copies:
-            from wizard.clipboard import CopyOnce
+            from ..wizard.clipboard import CopyOnce
 
             self._copies[key_id] = CopyOnce(secret)
         return self._copies[key_id]

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from screens.widgets.token_box import TokenBox
-from wizard.model import Action
+from ..wizard.model import Action
+from .widgets.token_box import TokenBox
 
 if TYPE_CHECKING:
-    from screens.app import WizardApp
+    from .app import WizardApp
 
 
 class SignsIn:

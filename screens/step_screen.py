@@ -18,13 +18,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import LoadingIndicator, Static
 
-from screens.confirm_screen import ConfirmScreen
-from screens.flow import Nav, jump
-from screens.page import PageScreen
-from screens.widgets.field import AnswerField
-from screens.widgets.plan_panel import PlanPanel
-from wizard.answers import label_of
-from wizard.model import Action, StepPlan, StepResult
+from ..wizard.answers import label_of
+from ..wizard.model import Action, StepPlan, StepResult
+from .confirm_screen import ConfirmScreen
+from .flow import Nav, jump
+from .page import PageScreen
+from .widgets.field import AnswerField
+from .widgets.plan_panel import PlanPanel
 
 
 class StepScreen(PageScreen):

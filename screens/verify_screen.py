@@ -14,8 +14,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import LoadingIndicator, Static
 
-from screens.flow import NEXT
-from screens.page import PageScreen
+from .flow import NEXT
+from .page import PageScreen
 
 WHY = {
     "keys": "A policy that looks right is not proof. The wizard asks IAM's policy simulator what "

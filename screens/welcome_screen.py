@@ -13,12 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Label, LoadingIndicator, RadioSet, Static
 
-from screens.flow import NEXT
-from screens.page import PageScreen
-from screens.widgets.choice import Choice, ChoiceSet
-from screens.widgets.field import AnswerField
-from wizard.answers import label_of
-from wizard.config import AuthMode
+from ..wizard.answers import label_of
+from ..wizard.config import AuthMode
+from .flow import NEXT
+from .page import PageScreen
+from .widgets.choice import Choice, ChoiceSet
+from .widgets.field import AnswerField
 
 INTRO = (
     "This wizard gives one CircleCI project access to one folder of one S3 bucket, and nothing "

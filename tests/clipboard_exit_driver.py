@@ -45,10 +45,10 @@ async def _drive(pilot: Any) -> None:
 
 
 def main(pidfile: str) -> int:
-    from screens.app import make_app
+    from circleci_s3_wizard.screens.app import make_app
+    from circleci_s3_wizard.wizard.sandbox import SANDBOX_SERVICE, Sandbox
+    from circleci_s3_wizard.wizard.secret_store import SecretStore
     from tests.tui_support import UP_TO_THE_USER, made_by_the_engine
-    from wizard.sandbox import SANDBOX_SERVICE, Sandbox
-    from wizard.secret_store import SecretStore
 
     with Sandbox() as sandbox:
         sandbox.activate()

@@ -11,9 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wizard.answers import FIELDS, BadAnswers, answers_of, build_config, option_of
-from wizard.config import AuthMode, SetupConfig
-from wizard.policy import build_policy
+from circleci_s3_wizard.wizard.answers import (
+    FIELDS,
+    BadAnswers,
+    answers_of,
+    build_config,
+    option_of,
+)
+from circleci_s3_wizard.wizard.config import AuthMode, SetupConfig
+from circleci_s3_wizard.wizard.policy import build_policy
 
 ENV: dict[str, str] = {}
 

@@ -12,13 +12,13 @@ import socket
 import httpx
 import pytest
 
-from wizard.circleci.client import (
+from circleci_s3_wizard.wizard.circleci.client import (
     CircleCIClient,
     MaskedEnvVar,
     keyring_token_name,
     parse_slug,
 )
-from wizard.circleci.errors import (
+from circleci_s3_wizard.wizard.circleci.errors import (
     CircleCIAuthError,
     CircleCINetworkError,
     CircleCINotFound,

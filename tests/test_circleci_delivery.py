@@ -11,17 +11,17 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from wizard.answers import build_config
-from wizard.circleci.config_snippet import config_yml
-from wizard.circleci.context_restrictions import record_name
-from wizard.circleci.delivery_step import CONTEXT_MARKER, manual_instructions
-from wizard.circleci.oidc import evaluate_trust
-from wizard.config import IAM_PATH, AccessLevel, AuthMode, SetupConfig
-from wizard.context import RunContext
-from wizard.engine import Engine, NeedsConsent
-from wizard.model import Action
-from wizard.registry import info
-from wizard.secret_store import AccessKey
+from circleci_s3_wizard.wizard.answers import build_config
+from circleci_s3_wizard.wizard.circleci.config_snippet import config_yml
+from circleci_s3_wizard.wizard.circleci.context_restrictions import record_name
+from circleci_s3_wizard.wizard.circleci.delivery_step import CONTEXT_MARKER, manual_instructions
+from circleci_s3_wizard.wizard.circleci.oidc import evaluate_trust
+from circleci_s3_wizard.wizard.config import IAM_PATH, AccessLevel, AuthMode, SetupConfig
+from circleci_s3_wizard.wizard.context import RunContext
+from circleci_s3_wizard.wizard.engine import Engine, NeedsConsent
+from circleci_s3_wizard.wizard.model import Action
+from circleci_s3_wizard.wizard.registry import info
+from circleci_s3_wizard.wizard.secret_store import AccessKey
 
 SLUG = "gh/acme/site"
 USER = "circleci_service"

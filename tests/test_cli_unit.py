@@ -14,9 +14,9 @@ import textwrap
 
 import pytest
 
-from wizard.cli import main
-from wizard.config import AccessLevel
-from wizard.policy import OBJECT_ACTIONS, build_policy
+from circleci_s3_wizard.wizard.cli import main
+from circleci_s3_wizard.wizard.config import AccessLevel
+from circleci_s3_wizard.wizard.policy import OBJECT_ACTIONS, build_policy
 
 #: (arguments after the command, the text the error must contain: the --option and its rule).
 BAD_INPUT: list[tuple[list[str], str]] = [
@@ -176,7 +176,7 @@ def test_bucket_with_dots_is_a_warning_not_an_error(capsys):
 _NO_AWS_SCRIPT = textwrap.dedent(
     """
     import contextlib, io, json, sys
-    from wizard.cli import main
+    from circleci_s3_wizard.wizard.cli import main
 
     cases = json.loads(sys.argv[1])
     codes = []
@@ -214,7 +214,7 @@ def test_bad_input_makes_no_aws_call_and_never_loads_boto3(aws_endpoint):
 
 
 def test_policy_lint_flags_the_tutorials_wildcard(tmp_path, capsys):
-    from wizard.cli import main
+    from circleci_s3_wizard.wizard.cli import main
 
     pasted = tmp_path / "tutorial.json"
     pasted.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
@@ -224,7 +224,7 @@ def test_policy_lint_flags_the_tutorials_wildcard(tmp_path, capsys):
 
 
 def test_policy_lint_passes_the_wizards_own_policy(tmp_path, capsys):
-    from wizard.cli import main
+    from circleci_s3_wizard.wizard.cli import main
 
     assert main(["policy", "--bucket", "b-1"]) == 0
     ours = tmp_path / "ours.json"
@@ -234,7 +234,7 @@ def test_policy_lint_passes_the_wizards_own_policy(tmp_path, capsys):
 
 
 def test_policy_lint_rejects_what_is_not_json(tmp_path, capsys):
-    from wizard.cli import main
+    from circleci_s3_wizard.wizard.cli import main
 
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")

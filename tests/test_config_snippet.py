@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from wizard.circleci.config_snippet import config_yml
-from wizard.config import AuthMode, SetupConfig
+from circleci_s3_wizard.wizard.circleci.config_snippet import config_yml
+from circleci_s3_wizard.wizard.config import AuthMode, SetupConfig
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/circleci-s3-wizard/circleci_s3_builds"
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from wizard.circleci.client import (
+from circleci_s3_wizard.wizard.circleci.client import (
     ContextRestriction,
     MaskedEnvVar,
     StaticKeyVariables,
     branch_expression,
 )
-from wizard.circleci.errors import CircleCIPermissionError, CircleCIRequestError
+from circleci_s3_wizard.wizard.circleci.errors import CircleCIPermissionError, CircleCIRequestError
 
 SLUG = "gh/acme/site"
 
@@ -93,7 +93,7 @@ def test_a_project_of_another_organisation_is_refused_with_a_sentence(
 
 
 def test_a_missing_context_is_not_found(circleci_standin, project):
-    from wizard.circleci.errors import CircleCINotFound
+    from circleci_s3_wizard.wizard.circleci.errors import CircleCINotFound
 
     missing = "3a1f9c2e-0000-4000-8000-000000000000"
     with circleci_standin.client() as client:

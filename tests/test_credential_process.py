@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.credential_process import (
+from circleci_s3_wizard.wizard.credential_process import (
     NoStoredKey,
     ProfileConflict,
     credential_command,
@@ -21,7 +21,7 @@ from wizard.credential_process import (
     profile_snippet,
     write_profile,
 )
-from wizard.secret_store import AccessKey
+from circleci_s3_wizard.wizard.secret_store import AccessKey
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
 KEY = AccessKey("AKIA_DOC_EXAMPLE_KEY", SECRET)
@@ -143,8 +143,8 @@ def test_botocore_gets_the_keyring_key_through_the_profile(secret_store, tmp_pat
         f"#!{sys.executable}\n"
         "import sys\n"
         "from keyring.backends.SecretService import Keyring\n"
-        "from wizard.credential_process import credential_json\n"
-        "from wizard.secret_store import SecretStore\n"
+        "from circleci_s3_wizard.wizard.credential_process import credential_json\n"
+        "from circleci_s3_wizard.wizard.secret_store import SecretStore\n"
         "assert sys.argv[1:3] == ['credential-process', '--user']\n"
         "print(credential_json(SecretStore(Keyring()), sys.argv[3]))\n"
     )
@@ -166,7 +166,7 @@ def test_an_unusable_profile_name_is_refused(name):
 
 def test_credential_process_refuses_an_empty_profile_and_prints_no_secret(secret_store, capsys):
     """Found by a careful operator: `--install-profile ''` printed the secret and exited 0."""
-    from wizard.cli import main
+    from circleci_s3_wizard.wizard.cli import main
 
     secret_store.store_access_key("circleci_service", AccessKey(
         "ZZTESTKEYID000000001", "not-a-real-secret-0123456789abcdefghijkl"))
@@ -178,9 +178,9 @@ def test_credential_process_refuses_an_empty_profile_and_prints_no_secret(secret
 
 
 def test_sandbox_keys_come_from_the_sandbox_entry(secret_store, capsys):
-    from wizard.cli import main
-    from wizard.sandbox import SANDBOX_SERVICE
-    from wizard.secret_store import SecretStore
+    from circleci_s3_wizard.wizard.cli import main
+    from circleci_s3_wizard.wizard.sandbox import SANDBOX_SERVICE
+    from circleci_s3_wizard.wizard.secret_store import SecretStore
 
     SecretStore(service=SANDBOX_SERVICE).store_access_key("circleci_service", AccessKey(
         "ZZSANDBOXKEY00000001", "sandbox-secret-0123456789abcdefghijklmno"))

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from circleci_s3_wizard.wizard.circleci.context_restrictions import RECORD_PREFIX, record_name
+from circleci_s3_wizard.wizard.circleci.delivery_step import CONTEXT_MARKER
+from circleci_s3_wizard.wizard.config import AuthMode
+from circleci_s3_wizard.wizard.engine import Engine, NeedsConsent
+from circleci_s3_wizard.wizard.model import Action
 from tests.fixtures.engine import actions, run_apply, run_destroy
-from wizard.circleci.context_restrictions import RECORD_PREFIX, record_name
-from wizard.circleci.delivery_step import CONTEXT_MARKER
-from wizard.config import AuthMode
-from wizard.engine import Engine, NeedsConsent
-from wizard.model import Action
 
 APP, API, OTHER = "gh/acme/app", "gh/acme/api", "gh/acme/other"
 MAIN = 'pipeline.git.branch == "main"'
@@ -201,7 +201,7 @@ def test_restricting_a_context_other_projects_use_asks_first(ci_ctx, circleci_st
 
 def test_rotation_replaces_the_key_in_a_context_without_needing_an_admin(
         ci_ctx, circleci_standin, secret_store, org):
-    from wizard.rotate import Rotation
+    from circleci_s3_wizard.wizard.rotate import Rotation
 
     assert run_apply(ci_ctx(circleci_context="keys-ctx", create_bucket=True)).ok
     context = circleci_standin.context_named("keys-ctx")

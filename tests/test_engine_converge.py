@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import threading
 
+from circleci_s3_wizard.wizard.engine import Engine
+from circleci_s3_wizard.wizard.keys import Holder
+from circleci_s3_wizard.wizard.model import Action
+from circleci_s3_wizard.wizard.verify import verify
 from tests.fixtures.engine import CallLog, actions, run_apply
-from wizard.engine import Engine
-from wizard.keys import Holder
-from wizard.model import Action
-from wizard.verify import verify
 
 BUCKET = "devops-example-builds"
 USER = "circleci_service"
@@ -172,9 +172,9 @@ def test_a_handed_over_key_is_never_taken_for_an_orphan_and_rotate_retires_it(
         make_ctx, aws_session, secret_store):
     """The hand-over says "store it somewhere safe"; deleting that key later as an orphan would
     make the operator's copy useless. It is remembered (by id) until rotate replaces it."""
+    from circleci_s3_wizard.wizard.rotate import Rotation
+    from circleci_s3_wizard.wizard.state import handed_over
     from tests.test_engine_keys import _BrokenStore
-    from wizard.rotate import Rotation
-    from wizard.state import handed_over
 
     ctx = make_ctx(create_bucket=True)
     ctx.secrets = _BrokenStore(secret_store)

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
+from circleci_s3_wizard.wizard.config import IAM_PATH, AccessLevel
+from circleci_s3_wizard.wizard.engine import Engine, NeedsConsent, PlanRefused
+from circleci_s3_wizard.wizard.model import Action
+from circleci_s3_wizard.wizard.policy import build_policy, same_policy
 from tests.fixtures.engine import CallLog, actions, run_apply, run_destroy
-from wizard.config import IAM_PATH, AccessLevel
-from wizard.engine import Engine, NeedsConsent, PlanRefused
-from wizard.model import Action
-from wizard.policy import build_policy, same_policy
 
 POLICY_ARN = f"arn:aws:iam::123456789012:policy{IAM_PATH}s3_full_access_devops_builds"
 BUCKET = "devops-example-builds"
@@ -175,7 +175,7 @@ def test_user_with_console_password_is_a_conflict(make_ctx, aws_session):
 def test_insecure_keyring_blocks_before_anything_is_created(make_ctx, aws_session):
     from keyring.backends.fail import Keyring as FailKeyring
 
-    from wizard.secret_store import SecretStore
+    from circleci_s3_wizard.wizard.secret_store import SecretStore
 
     ctx = make_ctx(create_bucket=True)
     ctx.secrets = SecretStore(FailKeyring())

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 
+from circleci_s3_wizard.wizard.circleci.delivery_step import CONTEXT_MARKER
+from circleci_s3_wizard.wizard.config import AuthMode
+from circleci_s3_wizard.wizard.engine import Engine, NeedsConsent
+from circleci_s3_wizard.wizard.model import Action
 from tests.fixtures.engine import CallLog, actions, run_apply, run_destroy
-from wizard.circleci.delivery_step import CONTEXT_MARKER
-from wizard.config import AuthMode
-from wizard.engine import Engine, NeedsConsent
-from wizard.model import Action
 
 APP, OTHER = "gh/acme/app", "gh/acme/other"
 USER = "circleci_service"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from circleci_s3_wizard.wizard.circleci.oidc import evaluate_trust
+from circleci_s3_wizard.wizard.config import IAM_PATH, AuthMode
+from circleci_s3_wizard.wizard.engine import Engine, NeedsConsent, PlanRefused
+from circleci_s3_wizard.wizard.model import Action
 from tests.fixtures.engine import CallLog, actions, run_apply, run_destroy
-from wizard.circleci.oidc import evaluate_trust
-from wizard.config import IAM_PATH, AuthMode
-from wizard.engine import Engine, NeedsConsent, PlanRefused
-from wizard.model import Action
 
 SLUG = "gh/acme/app"
 
@@ -149,8 +149,8 @@ def test_a_session_longer_than_the_new_roles_maximum_is_refused_in_the_plan(oidc
 def test_an_existing_roles_maximum_is_read_and_reaches_the_snippet(oidc_ctx, aws_session):
     import yaml
 
-    from wizard.circleci.config_snippet import config_yml
-    from wizard.circleci.oidc_steps import max_session_duration
+    from circleci_s3_wizard.wizard.circleci.config_snippet import config_yml
+    from circleci_s3_wizard.wizard.circleci.oidc_steps import max_session_duration
 
     first = run_apply(oidc_ctx(create_bucket=True))
     assert first.result("oidc_role").outputs["max_session_duration"] == 3600

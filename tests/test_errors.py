@@ -6,8 +6,8 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 from botocore.stub import Stubber
 
-from wizard.context import RunContext
-from wizard.errors import WizardError, explain
+from circleci_s3_wizard.wizard.context import RunContext
+from circleci_s3_wizard.wizard.errors import WizardError, explain
 
 
 def test_access_denied_names_the_permission_to_ask_for():
@@ -27,9 +27,9 @@ def test_local_failures_say_what_to_do(exc, words):
 
 
 def test_a_step_turns_a_refusal_into_a_wizard_error(aws_session):
-    from wizard.answers import build_config
-    from wizard.engine import Engine
-    from wizard.model import Action
+    from circleci_s3_wizard.wizard.answers import build_config
+    from circleci_s3_wizard.wizard.engine import Engine
+    from circleci_s3_wizard.wizard.model import Action
 
     ctx = RunContext(build_config({"bucket": "b-1"}).config, aws_session)
     stubber = Stubber(ctx.client("iam"))

@@ -4,8 +4,8 @@ box). The values and where to paste them are the same in both."""
 
 from __future__ import annotations
 
-from wizard.model import Action, StepResult
-from wizard.next_steps import by_hand, next_steps
+from circleci_s3_wizard.wizard.model import Action, StepResult
+from circleci_s3_wizard.wizard.next_steps import by_hand, next_steps
 
 SLUG = "gh/acme/site"
 

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wizard.answers import build_config
-from wizard.circleci.oidc import (
+from circleci_s3_wizard.wizard.answers import build_config
+from circleci_s3_wizard.wizard.circleci.oidc import (
     PROJECT_ID_CLAIM,
     UNENFORCEABLE_CLAIMS,
     UnenforceableClaim,
@@ -36,13 +36,13 @@ from wizard.circleci.oidc import (
     trust_policy_length,
     trust_policy_size_problem,
 )
-from wizard.circleci.oidc_steps import project_ids
-from wizard.config import IAM_PATH
-from wizard.context import RunContext
-from wizard.engine import Engine, NeedsConsent
-from wizard.errors import WizardError
-from wizard.model import Action
-from wizard.registry import info
+from circleci_s3_wizard.wizard.circleci.oidc_steps import project_ids
+from circleci_s3_wizard.wizard.config import IAM_PATH
+from circleci_s3_wizard.wizard.context import RunContext
+from circleci_s3_wizard.wizard.engine import Engine, NeedsConsent
+from circleci_s3_wizard.wizard.errors import WizardError
+from circleci_s3_wizard.wizard.model import Action
+from circleci_s3_wizard.wizard.registry import info
 
 ORG = "0f1b8e6c-8d0c-4bd3-9df2-2f4f3c9d1a11"
 OTHER_ORG = "9e8d7c6b-5a49-4838-a726-151413121110"

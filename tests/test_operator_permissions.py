@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from policy_sentry.querying.actions import get_action_data
 
+from circleci_s3_wizard.wizard.config import AuthMode
+from circleci_s3_wizard.wizard.verify import verify
 from tests.fixtures.engine import CallLog, actions, run_apply, run_destroy
-from wizard.config import AuthMode
-from wizard.verify import verify
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "operator-permissions.json"
 
@@ -89,7 +89,7 @@ def test_oidc_mode_uses_only_documented_permissions(make_ctx, circleci_standin, 
 def test_every_call_the_registry_names_is_documented():
     """The registry is where steps say what they call: each AWS call there is an operator
     permission in the document (CircleCI calls are not AWS permissions)."""
-    from wizard.registry import STEPS
+    from circleci_s3_wizard.wizard.registry import STEPS
 
     calls = {c for s in STEPS for c in s.calls if ":" in c and not c.startswith(("GET", "POST",
                                                                               "PUT", "DELETE"))}

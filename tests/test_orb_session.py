@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from wizard.circleci.oidc import (
+from circleci_s3_wizard.wizard.circleci.oidc import (
     DEFAULT_ROLE_SESSION_NAME,
     DEFAULT_SESSION_DURATION,
     check_role_session_name,

@@ -12,9 +12,15 @@ import json
 import pytest
 from policy_sentry.querying.actions import get_action_data
 
-from wizard.config import AccessLevel
-from wizard.policy import build_policy, canonical, objects_arn, same_policy, summarise
-from wizard.policy_lint import lint_policy_document
+from circleci_s3_wizard.wizard.config import AccessLevel
+from circleci_s3_wizard.wizard.policy import (
+    build_policy,
+    canonical,
+    objects_arn,
+    same_policy,
+    summarise,
+)
+from circleci_s3_wizard.wizard.policy_lint import lint_policy_document
 
 
 def actions_of(doc):

@@ -13,18 +13,18 @@ from pathlib import Path
 
 import pytest
 
-import wizard.s3_risky_actions as risky
-from tests.tools import generate_risky_actions
-from wizard.config import AccessLevel
-from wizard.policy import OBJECT_ACTIONS, build_policy
-from wizard.policy_lint import (
+import circleci_s3_wizard.wizard.s3_risky_actions as risky
+from circleci_s3_wizard.wizard.config import AccessLevel
+from circleci_s3_wizard.wizard.policy import OBJECT_ACTIONS, build_policy
+from circleci_s3_wizard.wizard.policy_lint import (
     MAX_NESTING_DEPTH,
     PolicyInputError,
     covered_risky_actions,
     lint_policy_document,
     parse_policy_document,
 )
-from wizard.validation import Problem
+from circleci_s3_wizard.wizard.validation import Problem
+from tests.tools import generate_risky_actions
 
 
 def errors(problems: list[Problem]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from wizard.sandbox import Sandbox
+from circleci_s3_wizard.wizard.sandbox import Sandbox
 
 
 def test_sandbox_serves_aws_on_loopback_only(monkeypatch):
@@ -30,7 +30,7 @@ def test_sandbox_serves_aws_on_loopback_only(monkeypatch):
 
 
 def test_a_running_sandbox_is_found_and_shared_by_later_commands(monkeypatch):
-    from wizard.sandbox import SHARED, find_shared, open_sandbox
+    from circleci_s3_wizard.wizard.sandbox import SHARED, find_shared, open_sandbox
 
     assert find_shared() is None
     with Sandbox(lifetime=SHARED) as served:

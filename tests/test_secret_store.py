@@ -10,7 +10,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends import SecretService, chainer, fail, null
 from keyring.errors import PasswordSetError
 
-from wizard.secret_store import (
+from circleci_s3_wizard.wizard.secret_store import (
     SERVICE,
     AccessKey,
     InsecureKeyring,
@@ -240,7 +240,7 @@ def test_access_key_repr_hides_the_secret():
 
 def test_the_os_keyring_is_chosen_without_scanning_every_package(secret_service, monkeypatch,
                                                                  tmp_path):
-    from wizard.secret_store import choose_backend
+    from circleci_s3_wizard.wizard.secret_store import choose_backend
 
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", secret_service.address)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no keyringrc.cfg
@@ -255,7 +255,7 @@ def test_the_os_keyring_is_chosen_without_scanning_every_package(secret_service,
 
 
 def test_what_the_operator_configured_for_keyring_wins(secret_service, monkeypatch, tmp_path):
-    from wizard.secret_store import choose_backend
+    from circleci_s3_wizard.wizard.secret_store import choose_backend
 
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", secret_service.address)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
@@ -266,7 +266,7 @@ def test_what_the_operator_configured_for_keyring_wins(secret_service, monkeypat
 
 
 def test_without_an_os_keyring_keyrings_own_discovery_decides(monkeypatch, tmp_path):
-    from wizard.secret_store import choose_backend
+    from circleci_s3_wizard.wizard.secret_store import choose_backend
 
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)

@@ -2,9 +2,10 @@
 
 Speed itself is measured by the benchmarks (tests/benchmarks/); these tests pin what makes it:
 a plan asks all its questions at once (one round trip when the caller is known from an earlier
-run with the same access key, two otherwise: who am I, then the policy's ARN), a fresh apply writes in about two more, with exactly the ten writes the tutorial
-needs, and a second apply writes nothing. Each request here takes LATENCY seconds, far longer
-than the wizard's own work, so the counts are about the network, not the processor.
+run with the same access key, two otherwise: who am I, then the policy's ARN), a fresh apply
+writes in about two more, with exactly the ten writes the tutorial needs, and a second apply
+writes nothing. Each request here takes LATENCY seconds, far longer than the wizard's own
+work, so the counts are about the network, not the processor.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import time
 import boto3
 import pytest
 
+from circleci_s3_wizard.wizard.answers import build_config
+from circleci_s3_wizard.wizard.context import RunContext
+from circleci_s3_wizard.wizard.engine import Engine
 from tests.fixtures.engine import run_apply
-from wizard.answers import build_config
-from wizard.context import RunContext
-from wizard.engine import Engine
 
 LATENCY = 0.6
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from screens.app import WizardApp, make_app
-from screens.confirm_screen import ConfirmScreen
+from circleci_s3_wizard.screens.app import WizardApp, make_app
+from circleci_s3_wizard.screens.confirm_screen import ConfirmScreen
 from tests import tui_support
 from tests.tui_support import (
     KeyCounter,
@@ -60,9 +60,9 @@ def made_by_the_engine(session: Any, store: Any, *keys: str, standin: Any = None
                        **answers: Any) -> None:
     """The steps ``keys`` made headless (the pages a test does not walk through), with the
     CircleCI stand-in's client when given."""
-    from wizard.answers import build_config
-    from wizard.context import RunContext
-    from wizard.engine import Engine
+    from circleci_s3_wizard.wizard.answers import build_config
+    from circleci_s3_wizard.wizard.context import RunContext
+    from circleci_s3_wizard.wizard.engine import Engine
 
     config = build_config({"bucket": BUCKET, "create_bucket": True, **answers}).config
     client = standin.client() if standin is not None else None
@@ -77,9 +77,9 @@ def made_by_the_engine(session: Any, store: Any, *keys: str, standin: Any = None
 
 def made_with_circleci(session: Any, store: Any, standin: Any, **answers: Any) -> None:
     """A whole keys setup made headless, delivered to CircleCI (the stand-in)."""
-    from wizard.answers import build_config
-    from wizard.context import RunContext
-    from wizard.engine import Engine
+    from circleci_s3_wizard.wizard.answers import build_config
+    from circleci_s3_wizard.wizard.context import RunContext
+    from circleci_s3_wizard.wizard.engine import Engine
 
     config = build_config({"bucket": BUCKET, "create_bucket": True,
                            "circleci_projects": (SLUG,), **answers}).config
@@ -174,7 +174,7 @@ async def test_keys_are_delivered_with_circle_token_and_the_secret_never_shown(
 async def test_a_pasted_token_is_checked_kept_in_the_keyring_and_used(
         tui_aws: Any, secret_store: Any, circleci_standin: Any,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from wizard.circleci.client import keyring_token_name
+    from circleci_s3_wizard.wizard.circleci.client import keyring_token_name
 
     point_at(circleci_standin, monkeypatch, token=False)
     circleci_standin.add_project(SLUG)

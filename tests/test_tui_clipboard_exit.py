@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from textual.worker import WorkerFailed
 
-from screens.app import make_app
-from screens.clipboard_exit import QUIT_NOTE
-from screens.confirm_screen import ConfirmScreen
+from circleci_s3_wizard.screens.app import make_app
+from circleci_s3_wizard.screens.clipboard_exit import QUIT_NOTE
+from circleci_s3_wizard.screens.confirm_screen import ConfirmScreen
+from circleci_s3_wizard.wizard.clipboard import clear_pending, pending_copies
 from tests import tui_support
 from tests.clipboard_support import (
     alive,
@@ -38,7 +39,6 @@ from tests.tui_support import (
     screen_text,
     wait_for,
 )
-from wizard.clipboard import clear_pending, pending_copies
 
 private_state = tui_support.private_state
 

@@ -34,7 +34,7 @@ USER = "circleci_service"
 def terminal(secret_service: SecretService, x_display: str, tmp_path: Path
              ) -> Iterator[Terminal]:
     """A tmux server whose panes see the test keyring, the test X display and a fresh HOME."""
-    from wizard.sandbox import SANDBOX_SERVICE
+    from circleci_s3_wizard.wizard.sandbox import SANDBOX_SERVICE
 
     home = tmp_path / "home"
     (home / ".config").mkdir(parents=True)
@@ -66,8 +66,8 @@ def sandbox_secret() -> str:
     """The secret the wizard stored for the sandbox's user, from the real keyring."""
     from keyring.backends.SecretService import Keyring
 
-    from wizard.sandbox import SANDBOX_SERVICE
-    from wizard.secret_store import SecretStore
+    from circleci_s3_wizard.wizard.sandbox import SANDBOX_SERVICE
+    from circleci_s3_wizard.wizard.secret_store import SecretStore
 
     key = SecretStore(Keyring(), service=SANDBOX_SERVICE).load_access_key(USER)
     assert key is not None, "the wizard did not store the key"
@@ -100,7 +100,7 @@ def start(terminal: Terminal, argv: list[str]) -> None:
 
 def start_driver(terminal: Terminal, tmp_path: Path) -> int:
     """Start the driver in the pane; its process id."""
-    pidfile = tmp_path / "wizard.pid"
+    pidfile = tmp_path / "circleci_s3_wizard.wizard.pid"
     start(terminal, [sys.executable, "-m", "tests.clipboard_exit_driver", str(pidfile)])
     assert eventually(lambda: pidfile.exists() and pidfile.read_text().strip() != "", 60)
     return int(pidfile.read_text())

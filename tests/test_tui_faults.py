@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from screens.app import make_app
-from screens.help_screen import HelpScreen
+from circleci_s3_wizard.screens.app import make_app
+from circleci_s3_wizard.screens.help_screen import HelpScreen
+from circleci_s3_wizard.wizard.secret_store import KeyringUnavailable
 from tests import tui_support
 from tests.tui_support import (
     Faults,
@@ -24,7 +25,6 @@ from tests.tui_support import (
     wait_for,
     wait_page,
 )
-from wizard.secret_store import KeyringUnavailable
 
 private_state = tui_support.private_state
 
@@ -38,9 +38,9 @@ def new_app(session: Any, store: Any = None, clipboard: Any = None) -> Any:
 
 
 def made_up_to_the_user(session: Any, store: Any) -> None:
-    from wizard.answers import build_config
-    from wizard.context import RunContext
-    from wizard.engine import Engine
+    from circleci_s3_wizard.wizard.answers import build_config
+    from circleci_s3_wizard.wizard.context import RunContext
+    from circleci_s3_wizard.wizard.engine import Engine
 
     config = build_config({"bucket": BUCKET, "create_bucket": True}).config
     engine = Engine(RunContext(config, session, secrets=store))

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from screens.app import WizardApp, make_app
-from screens.confirm_screen import ConfirmScreen
-from screens.help_screen import HelpScreen
+from circleci_s3_wizard.screens.app import WizardApp, make_app
+from circleci_s3_wizard.screens.confirm_screen import ConfirmScreen
+from circleci_s3_wizard.screens.help_screen import HelpScreen
 from tests import tui_support
 from tests.tui_support import (
     Faults,
@@ -48,9 +48,9 @@ def new_app(session: Any, store: Any = None, clipboard: Any = None, **answers: A
 
 def apply_with_engine(session: Any, store: Any, **answers: Any) -> None:
     """The whole setup made headless, as a previous run would have."""
-    from wizard.answers import build_config
-    from wizard.context import RunContext
-    from wizard.engine import Engine
+    from circleci_s3_wizard.wizard.answers import build_config
+    from circleci_s3_wizard.wizard.context import RunContext
+    from circleci_s3_wizard.wizard.engine import Engine
 
     config = build_config({"bucket": BUCKET, "create_bucket": True, **answers}).config
     engine = Engine(RunContext(config, session, secrets=store))
@@ -293,7 +293,7 @@ async def test_a_page_whose_earlier_steps_are_not_done_says_which_first(
 
 async def test_another_run_holding_the_lock_is_a_sentence_and_enter_retries(
         tui_aws: Any) -> None:
-    from wizard.lock import run_lock
+    from circleci_s3_wizard.wizard.lock import run_lock
 
     app = new_app(tui_aws)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -313,7 +313,7 @@ async def test_another_run_holding_the_lock_is_a_sentence_and_enter_retries(
 async def test_the_keyring_is_checked_on_welcome_before_any_step(tui_aws: Any) -> None:
     from keyring.backends import fail
 
-    from wizard.secret_store import SecretStore
+    from circleci_s3_wizard.wizard.secret_store import SecretStore
 
     app = new_app(tui_aws, SecretStore(fail.Keyring()))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -349,7 +349,7 @@ async def test_the_choice_reads_without_colour(tui_aws: Any) -> None:
 
 
 async def test_help_explains_the_step_in_the_registry_s_words(tui_aws: Any) -> None:
-    from wizard.registry import info
+    from circleci_s3_wizard.wizard.registry import info
 
     app = new_app(tui_aws)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -18,18 +18,20 @@ from typing import Any
 import pytest
 from textual.binding import Binding
 
-from screens.page import PageScreen
-from screens.pages import page_screen
+from circleci_s3_wizard.screens.page import PageScreen
+from circleci_s3_wizard.screens.pages import page_screen
+from circleci_s3_wizard.wizard.config import AuthMode, SetupConfig
+from circleci_s3_wizard.wizard.registry import PAGES, STEPS, pages_for
 from tests.tui_support import MemoryClipboard, MemoryStore, connected, wait_for
-from wizard.config import AuthMode, SetupConfig
-from wizard.registry import PAGES, STEPS, pages_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENS = sorted((ROOT / "screens").rglob("*.py"))
-SCREEN_MODULES = [".".join(p.relative_to(ROOT).with_suffix("").parts) for p in SCREENS
+SCREEN_MODULES = ["circleci_s3_wizard." + ".".join(p.relative_to(ROOT).with_suffix("").parts)
+                  for p in SCREENS
                   if p.name != "__init__.py"]
 #: Screen modules that are not a page: the two dialogs, and the base of every step page.
-NOT_PAGES = {"screens.confirm_screen", "screens.help_screen", "screens.step_screen"}
+NOT_PAGES = {f"circleci_s3_wizard.screens.{name}"
+             for name in ("confirm_screen", "help_screen", "step_screen")}
 
 
 def page_classes() -> dict[str, type[PageScreen]]:
@@ -50,13 +52,13 @@ def test_every_page_is_a_registry_page_and_every_registry_page_has_one() -> None
     assert classes, "no page classes found"
     for where, cls in classes.items():
         assert cls.KEY in keys, f"{where} shows page {cls.KEY!r}, which the registry lacks"
-        assert f"screens.{cls.KEY}_screen" == cls.__module__, where
+        assert f"circleci_s3_wizard.screens.{cls.KEY}_screen" == cls.__module__, where
     for page in PAGES:
         assert page.key == page_screen(page.key).KEY
 
 
 def test_screen_modules_are_named_after_registry_pages() -> None:
-    pages = {f"screens.{p.key}_screen" for p in PAGES}
+    pages = {f"circleci_s3_wizard.screens.{p.key}_screen" for p in PAGES}
     for name in SCREEN_MODULES:
         if name.endswith("_screen") and name not in NOT_PAGES:
             assert name in pages, f"{name} is a page module for no registry page"
@@ -89,7 +91,7 @@ def test_no_title_and_no_list_of_steps_is_written_in_a_screen(path: Path) -> Non
         assert len(keys) < 2, f"{path.name}:{line} lists steps itself: {keys}"
 
 
-FORBIDDEN_IMPORTS = ("boto3", "botocore", "wizard.circleci.client", "httpx")
+FORBIDDEN_IMPORTS = ("boto3", "botocore", "circleci_s3_wizard.wizard.circleci.client", "httpx")
 
 
 @pytest.mark.parametrize("path", SCREENS, ids=lambda p: p.name)
@@ -114,22 +116,24 @@ def _loaded_after(code: str) -> set[str]:
 
 def test_importing_every_screen_loads_no_aws_sdk_nor_circleci_client() -> None:
     loaded = _loaded_after("\n".join(f"import {m}" for m in SCREEN_MODULES))
-    for heavy in ("boto3", "botocore", "moto", "wizard.circleci.client", "httpx"):
+    client = "circleci_s3_wizard.wizard.circleci.client"
+    for heavy in ("boto3", "botocore", "moto", client, "httpx"):
         assert heavy not in loaded, heavy
 
 
 def test_the_first_frame_needs_no_aws_sdk_nor_keyring() -> None:
     """What the Welcome page needs to paint is light; boto3 and the keyring come after."""
-    loaded = _loaded_after("import screens.app, screens.welcome_screen, screens.pages")
+    loaded = _loaded_after("\n".join(
+        f"import circleci_s3_wizard.screens.{name}" for name in ("app", "welcome_screen", "pages")))
     for heavy in ("boto3", "botocore", "moto", "keyring"):
         assert heavy not in loaded, heavy
 
 
 def _all_bindings() -> list[tuple[str, Binding]]:
-    from screens.app import WizardApp
-    from screens.confirm_screen import ConfirmScreen
-    from screens.help_screen import HelpScreen
-    from screens.widgets.choice import ChoiceSet
+    from circleci_s3_wizard.screens.app import WizardApp
+    from circleci_s3_wizard.screens.confirm_screen import ConfirmScreen
+    from circleci_s3_wizard.screens.help_screen import HelpScreen
+    from circleci_s3_wizard.screens.widgets.choice import ChoiceSet
 
     owners: list[type] = [WizardApp, ConfirmScreen, HelpScreen, ChoiceSet, PageScreen,
                           *page_classes().values()]
@@ -176,7 +180,7 @@ async def test_the_palette_offers_each_page_of_the_mode_once_and_one_quit(
         aws_session: Any, auth: AuthMode) -> None:
     from textual.command import CommandPalette
 
-    from screens.app import make_app
+    from circleci_s3_wizard.screens.app import make_app
 
     config = SetupConfig(auth=auth, circleci_projects=("gh/acme/site",))
     app = make_app(config, session=aws_session, secret_store=MemoryStore(),

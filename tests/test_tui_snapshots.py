@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from pytest_textual_snapshot import SVGImageExtension
 
-from screens.app import make_app
-from screens.confirm_screen import ConfirmScreen
-from screens.help_screen import HelpScreen
+from circleci_s3_wizard.screens.app import make_app
+from circleci_s3_wizard.screens.confirm_screen import ConfirmScreen
+from circleci_s3_wizard.screens.help_screen import HelpScreen
 from tests import tui_support
 from tests.tui_support import (
     MemoryClipboard,
@@ -116,7 +116,7 @@ async def test_the_key_pages(tui_aws: Any, aws_endpoint: str, svg: Any,
 
 async def test_the_sandbox_welcome_says_how_long_it_lasts(
         svg: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from wizard.sandbox import Sandbox
+    from circleci_s3_wizard.wizard.sandbox import Sandbox
 
     for name in Sandbox().environment():  # the sandbox points this process at itself
         monkeypatch.setenv(name, "restored-after-test")

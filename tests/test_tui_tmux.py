@@ -163,8 +163,8 @@ def test_keys_mode_in_a_real_terminal_in_at_most_twelve_keys(
         terminal: Terminal, secret_service: SecretService) -> None:
     from keyring.backends.SecretService import Keyring
 
-    from wizard.sandbox import SANDBOX_SERVICE
-    from wizard.secret_store import SERVICE, SecretStore
+    from circleci_s3_wizard.wizard.sandbox import SANDBOX_SERVICE
+    from circleci_s3_wizard.wizard.secret_store import SERVICE, SecretStore
 
     real_keys = SecretStore(Keyring(), service=SERVICE)
     real_before = real_keys.load_access_key("circleci_service")

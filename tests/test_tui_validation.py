@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from screens.app import make_app
+from circleci_s3_wizard.screens.app import make_app
+from circleci_s3_wizard.wizard.validation import (
+    validate_bucket_name,
+    validate_circleci_slug,
+    validate_iam_name,
+    validate_prefix,
+)
 from tests import tui_support
 from tests.tui_support import (
     MemoryClipboard,
@@ -21,12 +27,6 @@ from tests.tui_support import (
     screen_text,
     wait_for,
     wait_page,
-)
-from wizard.validation import (
-    validate_bucket_name,
-    validate_circleci_slug,
-    validate_iam_name,
-    validate_prefix,
 )
 
 private_state = tui_support.private_state
@@ -73,7 +73,7 @@ CASES = [
                          ids=[f"{c[0]}-{c[2][:12]}" for c in CASES])
 async def test_a_bad_answer_is_shown_and_refused(tui_aws: Any, page: str, input_id: str,
                                                  value: str, rule: Any) -> None:
-    from wizard.answers import label_of
+    from circleci_s3_wizard.wizard.answers import label_of
 
     app = app_for(tui_aws)
     async with app.run_test(size=(100, 40)) as pilot:
@@ -172,8 +172,8 @@ async def test_the_session_duration_is_asked_on_the_role_page_and_checked_by_the
         tui_aws: Any) -> None:
     """Not a number: the config builder's sentence under the input. A number above what the
     role the wizard makes allows: the role's plan refuses it, naming both numbers."""
+    from circleci_s3_wizard.wizard.answers import label_of
     from tests.tui_support import made_by_the_engine
-    from wizard.answers import label_of
 
     slug = "circleci/6f0e2b1c-5555-4c8a-9d2e-0123456789ab/0a1b2c3d-6666-4e5f-8a9b-abcdefabcdef"
     answers = {"auth": "oidc", "circleci_projects": (slug,)}

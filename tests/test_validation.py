@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wizard.config import AccessLevel, AuthMode, SetupConfig
-from wizard.validation import (
+from circleci_s3_wizard.wizard.config import AccessLevel, AuthMode, SetupConfig
+from circleci_s3_wizard.wizard.validation import (
     RESERVED_BUCKET_PREFIXES,
     RESERVED_BUCKET_SUFFIXES,
     Problem,

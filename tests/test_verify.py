@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from botocore.stub import ANY, Stubber
 
+from circleci_s3_wizard.wizard.config import AccessLevel
+from circleci_s3_wizard.wizard.verify import invariant_checks, simulation_cases, verify
 from tests.fixtures.engine import run_apply
-from wizard.config import AccessLevel
-from wizard.verify import invariant_checks, simulation_cases, verify
 
 
 def _stub_simulator(ctx, decide):
@@ -124,7 +124,7 @@ def test_probes_leave_nothing_behind(make_ctx, aws_session):
 
 @pytest.mark.parametrize("code", ["InvalidAccessKeyId"])
 def test_new_key_propagation_is_waited_for(code):
-    from wizard.verify import _attempt
+    from circleci_s3_wizard.wizard.verify import _attempt
 
     calls = []
 
@@ -135,7 +135,7 @@ def test_new_key_propagation_is_waited_for(code):
 
             raise ClientError({"Error": {"Code": code, "Message": "not yet"}}, "PutObject")
 
-    import wizard.verify as v
+    import circleci_s3_wizard.wizard.verify as v
 
     original = v.time.sleep
     v.time.sleep = lambda _: None

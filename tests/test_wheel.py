@@ -54,15 +54,20 @@ def test_wheel_contains_every_package_and_runs_from_a_clean_venv(tmp_path):
 
     names = set(zipfile.ZipFile(wheels[0]).namelist())
     for package in PACKAGES:
-        missing = _source_files(package) - names
+        shipped = {f"circleci_s3_wizard/{n}" for n in _source_files(package)
+                   if not n.startswith("assets/screenshots/")}
+        missing = shipped - names
         assert not missing, f"not in the wheel: {sorted(missing)}"
-        assert f"{package}/__init__.py" in names
-    styles = {n for n in _source_files("assets") if n.endswith(".tcss")}
-    assert styles <= names
-    assert not any(n.startswith("tests/") for n in names)
+        assert f"circleci_s3_wizard/{package}/__init__.py" in names
+    # One package in site-packages: nothing generic (no top-level wizard, screens or assets).
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"circleci_s3_wizard"}, tops
+    assert not any("screenshots" in n for n in names)  # the README's, not the program's
+    styles = {f"circleci_s3_wizard/{n}" for n in _source_files("assets") if n.endswith(".tcss")}
+    assert styles and styles <= names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "circleci-s3-wizard = wizard.cli:main" in zipfile.ZipFile(wheels[0]).read(
-        entry_points).decode()
+    assert "circleci-s3-wizard = circleci_s3_wizard.wizard.cli:run" in zipfile.ZipFile(
+        wheels[0]).read(entry_points).decode()
 
     venv = tmp_path / "venv"
     _run([uv, "venv", "--python", sys.executable, str(venv)], cwd=tmp_path)
@@ -82,8 +87,8 @@ def test_wheel_contains_every_package_and_runs_from_a_clean_venv(tmp_path):
     assert document["Statement"][1]["Resource"] == "arn:aws:s3:::wheel-builds/builds/*"
 
     # The installed packages are the ones in use (not the source tree), assets included.
-    where = _run([str(python), "-c", "import json, wizard, screens, assets; "
-                  "print(json.dumps([m.__file__ for m in (wizard, screens, assets)]))"],
-                 cwd=tmp_path)
+    where = _run([str(python), "-c", "import json; from circleci_s3_wizard import wizard, "
+                  "screens, assets; print(json.dumps([m.__file__ for m in "
+                  "(wizard, screens, assets)]))"], cwd=tmp_path)
     for path in json.loads(where.stdout):
         assert Path(path).is_relative_to(venv), path

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from wizard.secret_store import AccessKey
+from circleci_s3_wizard.wizard.secret_store import AccessKey
 
 
 @pytest.fixture(autouse=True)
@@ -153,9 +153,9 @@ def made_by_the_engine(session: Any, store: Any, *steps: str, **answers: Any) ->
     """The steps ``steps`` made headless, one page's apply each, as an earlier run would have
     (the pages a test does not walk). Answers as the CLI takes them; the bucket defaults to
     the name the wizard suggests for moto's account, created."""
-    from wizard.answers import build_config
-    from wizard.context import RunContext
-    from wizard.engine import Engine
+    from circleci_s3_wizard.wizard.answers import build_config
+    from circleci_s3_wizard.wizard.context import RunContext
+    from circleci_s3_wizard.wizard.engine import Engine
 
     answers = {"bucket": "circleci-builds-123456789012", "create_bucket": True, **answers}
     engine = Engine(RunContext(build_config(answers).config, session, secrets=store))

@@ -1,5 +1,5 @@
-"""``python -m wizard``: the same as the ``circleci-s3-wizard`` command."""
+"""``python -m circleci_s3_wizard.wizard``: the same as the ``circleci-s3-wizard`` command."""
 
-from wizard.cli import run
+from .cli import run
 
 run()

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from wizard.config import (
+from .config import (
     DEFAULT_GROUP,
     DEFAULT_POLICY_NAME,
     DEFAULT_PREFIX,
@@ -29,7 +29,7 @@ from wizard.config import (
     AuthMode,
     SetupConfig,
 )
-from wizard.validation import Problem, normalise_prefix, validate_config
+from .validation import Problem, normalise_prefix, validate_config
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +161,7 @@ def _choice(value: Any, kind: type[AccessLevel | AuthMode], field: str,
 
 def environment_problems(environ: Mapping[str, str]) -> list[Problem]:
     """Endpoint variables that cannot be used, each named as the variable it came from."""
-    from wizard.urls import problem
+    from .urls import problem
 
     found = []
     for name in ENDPOINT_VARIABLES:
@@ -228,7 +228,7 @@ def build_config(
 def build_from_options(options: Mapping[str, Any], *, bucket_required: bool = True) -> Built:
     """:func:`build_config` for parsed command-line options (every other key is ignored);
     bad answers become :class:`~wizard.errors.BadInput` naming each option and its rule."""
-    from wizard.errors import BadInput
+    from .errors import BadInput
 
     try:
         return build_config({name: options.get(name) for name in FIELDS},

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from wizard.config import IAM_PATH, MANAGED_BY_TAG
-from wizard.errors import error_code, explain
+from .config import IAM_PATH, MANAGED_BY_TAG
+from .errors import error_code, explain
 
 T = TypeVar("T")
 

@@ -23,9 +23,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from wizard import __version__
-from wizard.answers import FIELDS, build_from_options
-from wizard.config import (
+from . import __version__
+from .answers import FIELDS, build_from_options
+from .config import (
     DEFAULT_GROUP,
     DEFAULT_POLICY_NAME,
     DEFAULT_PREFIX,
@@ -35,7 +35,7 @@ from wizard.config import (
     AccessLevel,
     AuthMode,
 )
-from wizard.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, BadInput, WizardError
+from .errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, BadInput, WizardError
 
 HEADLESS = {
     "plan": "show what apply would do; changes nothing",
@@ -159,8 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_policy(args: argparse.Namespace, out: TextIO) -> int:
-    from wizard.policy import build_policy, policy_json
-    from wizard.validation import normalise_prefix, validate_bucket_name, validate_prefix
+    from .policy import build_policy, policy_json
+    from .validation import normalise_prefix, validate_bucket_name, validate_prefix
 
     if args.lint is not None:
         return cmd_lint(args.lint, out, as_json=args.json)
@@ -178,7 +178,7 @@ def cmd_policy(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_lint(source: str, out: TextIO, *, as_json: bool = False) -> int:
     """Judge a pasted policy: every too-broad grant named; exit 1 if any is an error."""
-    from wizard.policy_lint import PolicyInputError, lint_policy_document, parse_policy_document
+    from .policy_lint import PolicyInputError, lint_policy_document, parse_policy_document
 
     try:
         raw = sys.stdin.buffer.read() if source == "-" else _read_file(source)
@@ -207,9 +207,9 @@ def _read_file(path: str) -> bytes:
 
 
 def cmd_credential_process(args: argparse.Namespace, out: TextIO) -> int:
-    from wizard import credential_process as cp
-    from wizard.connect import secret_store
-    from wizard.validation import validate_iam_name
+    from . import credential_process as cp
+    from .connect import secret_store
+    from .validation import validate_iam_name
 
     problems = [f"--user: {p.rule}" for p in validate_iam_name(args.user, field="user",
                                                                 kind="user")]
@@ -218,13 +218,13 @@ def cmd_credential_process(args: argparse.Namespace, out: TextIO) -> int:
                      cp.profile_name_problems(args.install_profile)]
     if problems:
         raise BadInput("\n".join(problems))
-    from wizard.secret_store import KeyringUnavailable
+    from .secret_store import KeyringUnavailable
 
     try:
         if args.install_profile is not None:
             endpoint = None
             if args.sandbox:
-                from wizard.sandbox import find_shared
+                from .sandbox import find_shared
 
                 shared = find_shared()
                 if shared is None:
@@ -252,7 +252,7 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
     import signal
     import threading
 
-    from wizard.sandbox import SHARED, Sandbox, find_shared
+    from .sandbox import SHARED, Sandbox, find_shared
 
     if find_shared() is not None:
         raise WizardError("A sandbox is already running (`circleci-s3-wizard sandbox` in another "
@@ -285,7 +285,7 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
 def _run_tui(args: argparse.Namespace) -> int:
     """Start the Textual wizard with what the options prefilled (validated as typed)."""
     built = build_from_options(vars(args), bucket_required=False)
-    from screens.app import run_tui
+    from ..screens.app import run_tui
 
     return run_tui(built.config, sandbox=args.sandbox)
 
@@ -307,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_sandbox(args, out)
         if args.command is None:
             return _run_tui(args)
-        from wizard.headless import run_command
+        from .headless import run_command
 
         return run_command(args, out)
     except BadInput as bad:
@@ -325,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - the operator gets a sentence, never a traceback
-        from wizard.errors import explain
+        from .errors import explain
 
         _error(args, str(explain(exc, "running the command")))
         return EXIT_FAILED

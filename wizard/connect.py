@@ -11,8 +11,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.config import SetupConfig
-from wizard.context import RunContext, make_session
+from .config import SetupConfig
+from .context import RunContext, make_session
 
 
 @dataclass
@@ -26,8 +26,8 @@ class Opened:
 
 def secret_store(sandbox: bool) -> Any:
     """The keyring store: sandbox keys under their own service, never the real one's."""
-    from wizard.sandbox import SANDBOX_SERVICE
-    from wizard.secret_store import SERVICE, SecretStore
+    from .sandbox import SANDBOX_SERVICE
+    from .secret_store import SERVICE, SecretStore
 
     return SecretStore(service=SANDBOX_SERVICE if sandbox else SERVICE)
 
@@ -35,7 +35,7 @@ def secret_store(sandbox: bool) -> Any:
 def circleci_client(secrets: Any) -> tuple[Any, str | None]:
     """A CircleCI client from ``CIRCLE_TOKEN``/``CIRCLE_HOST`` or the keyring's token, or why
     there is none (a locked keyring is a reason, not a failure: the manual path still works)."""
-    from wizard.circleci.client import CircleCIClient
+    from .circleci.client import CircleCIClient
 
     try:
         return CircleCIClient.from_environment(secrets), None
@@ -49,7 +49,7 @@ def open_run(config: SetupConfig, *, sandbox: bool, stack: ExitStack,
     box = None
     lifetime = None
     if sandbox:
-        from wizard.sandbox import open_sandbox
+        from .sandbox import open_sandbox
 
         box = open_sandbox(config.region)
         stack.callback(box.stop)
@@ -76,8 +76,8 @@ def sign_in_circleci(token: str, secrets: Any, host: str | None = None) -> tuple
     """
     import os
 
-    from wizard.circleci.client import DEFAULT_HOST, HOST_ENV, CircleCIClient, keyring_token_name
-    from wizard.errors import WizardError, explain
+    from .circleci.client import DEFAULT_HOST, HOST_ENV, CircleCIClient, keyring_token_name
+    from .errors import WizardError, explain
 
     host = host or os.environ.get(HOST_ENV) or DEFAULT_HOST
     try:

@@ -16,15 +16,15 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from wizard.aws import client_config, iam_arn
-from wizard.config import DEFAULT_REGION, IAM_PATH, SetupConfig
-from wizard.reads import Reads
+from .aws import client_config, iam_arn
+from .config import DEFAULT_REGION, IAM_PATH, SetupConfig
+from .reads import Reads
 
 if TYPE_CHECKING:
     import boto3
 
-    from wizard.circleci.client import CircleCIClient
-    from wizard.secret_store import SecretStore
+    from .circleci.client import CircleCIClient
+    from .secret_store import SecretStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +119,8 @@ class RunContext:
         """
 
         def ask() -> Identity:
-            from wizard.aws import aws_call
-            from wizard.state import known_identity, remember_identity
+            from .aws import aws_call
+            from .state import known_identity, remember_identity
 
             credential = self._credential()
             known = known_identity(*credential) if credential is not None else None
@@ -160,7 +160,7 @@ class RunContext:
     @property
     def identity_known(self) -> bool:
         """True when the caller is known without a request (seen before, see :attr:`identity`)."""
-        from wizard.state import known_identity
+        from .state import known_identity
 
         credential = self._credential()
         return credential is not None and known_identity(*credential) is not None

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from wizard.secret_store import SecretStore
+    from .secret_store import SecretStore
 
 DEFAULT_EXECUTABLE = "circleci-s3-wizard"
 #: What a profile name may hold: the AWS CLI writes it into ``[profile NAME]`` headers.

@@ -19,11 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any
 
-from wizard.context import RunContext
-from wizard.errors import WizardError, explain
-from wizard.graph import Graph, Stopped, Work, run_all
-from wizard.model import Action, Plan, Report, StepPlan, StepResult
-from wizard.registry import StepInfo, info, steps_for
+from .context import RunContext
+from .errors import WizardError, explain
+from .graph import Graph, Stopped, Work, run_all
+from .model import Action, Plan, Report, StepPlan, StepResult
+from .registry import StepInfo, info, steps_for
 
 Progress = Callable[[StepResult], None]
 
@@ -58,7 +58,7 @@ class Engine:
     def lock(self, *, command: str = "", wait: float | None = None,
              on_wait: Callable[[str], None] | None = None) -> AbstractContextManager[None]:
         """The run lock for this setup's CircleCI identity (see :mod:`wizard.lock`)."""
-        from wizard.lock import DEFAULT_WAIT_SECONDS, run_lock
+        from .lock import DEFAULT_WAIT_SECONDS, run_lock
 
         c = self.ctx.config
         return run_lock("role" if c.oidc else "user", c.identity_name, sandbox=self.ctx.sandbox,
@@ -163,7 +163,7 @@ class Engine:
 
         def finished(key: str, work: Work, value: object) -> None:
             nonlocal handoff
-            from wizard.steps.access_key_step import HandoffNeeded
+            from .steps.access_key_step import HandoffNeeded
 
             if isinstance(value, HandoffNeeded):
                 handoff = value.handoff
@@ -172,7 +172,7 @@ class Engine:
 
         run_all(jobs, Graph(jobs), on_done=finished)
         ordered = tuple(results[sp.key] for sp in plan.steps)
-        from wizard.next_steps import next_steps
+        from .next_steps import next_steps
 
         return Report(plan, ordered, next_steps(ctx, {r.key: r for r in ordered}), handoff)
 

@@ -113,7 +113,7 @@ def explain(exc: BaseException, doing: str, action: str | None = None) -> Wizard
         )
     if name in {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
                 "ConnectionClosedError", "ProxyConnectionError"}:
-        from wizard.urls import shown
+        from .urls import shown
 
         where = shown(str(getattr(exc, "kwargs", {}).get("endpoint_url", "") or "")) or "AWS"
         return WizardError(
@@ -124,7 +124,7 @@ def explain(exc: BaseException, doing: str, action: str | None = None) -> Wizard
         return WizardError(
             f"No AWS region is set while {doing}.", hint="Pass --region or set AWS_REGION."
         )
-    from wizard.urls import shown
+    from .urls import shown
 
     return WizardError(f"Unexpected error while {doing}: {name}: {_without_urls(str(exc), shown)}")
 

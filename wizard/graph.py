@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from wizard.errors import WizardError
+from .errors import WizardError
 
 
 class Stopped(WizardError):

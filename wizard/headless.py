@@ -17,13 +17,13 @@ import sys
 from contextlib import ExitStack
 from typing import Any, TextIO
 
-from wizard.answers import build_from_options
-from wizard.connect import open_run
-from wizard.context import RunContext
-from wizard.engine import Engine, NeedsConsent, PlanRefused
-from wizard.errors import EXIT_FAILED, EXIT_OK, BadInput, WizardError
-from wizard.model import Action, Plan, Report, SecretHandoff, StepResult
-from wizard.policy import build_policy, policy_json, summarise
+from .answers import build_from_options
+from .connect import open_run
+from .context import RunContext
+from .engine import Engine, NeedsConsent, PlanRefused
+from .errors import EXIT_FAILED, EXIT_OK, BadInput, WizardError
+from .model import Action, Plan, Report, SecretHandoff, StepResult
+from .policy import build_policy, policy_json, summarise
 
 _MARK = {
     Action.CREATE: "+", Action.REPAIR: "~", Action.UPDATE: "~", Action.EXISTS: "=",
@@ -260,7 +260,7 @@ def _destroy(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: 
 
 def _verify(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bool,
             warnings: list[str]) -> int:
-    from wizard.verify import verify
+    from .verify import verify
 
     report = verify(ctx)
     if json_mode:
@@ -282,7 +282,7 @@ def _verify(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: b
 
 def _rotate(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bool,
             warnings: list[str]) -> int:
-    from wizard.rotate import Rotation
+    from .rotate import Rotation
 
     if ctx.config.oidc:
         raise BadInput("--auth: oidc has no access key to rotate")

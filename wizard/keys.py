@@ -21,12 +21,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from wizard.aws import lookup
-from wizard.steps import iam_reads
+from .aws import lookup
+from .steps import iam_reads
 
 if TYPE_CHECKING:
-    from wizard.context import RunContext
-    from wizard.secret_store import AccessKey
+    from .context import RunContext
+    from .secret_store import AccessKey
 
 IAM_KEYS_PER_USER = 2
 
@@ -112,7 +112,7 @@ def circleci_key_four(ctx: RunContext) -> str | None | bool:
         return None
     if ctx.circleci is None or config.circleci_context:
         return False
-    from wizard.circleci.delivery_step import project_variables
+    from .circleci.delivery_step import project_variables
 
     try:
         variables = project_variables(ctx)
@@ -124,12 +124,12 @@ def circleci_key_four(ctx: RunContext) -> str | None | bool:
 
 def read_keys(ctx: RunContext, stored: AccessKey | None) -> KeyState:
     """Classify every key of the configured user (see the module docstring)."""
-    from wizard.graph import at_once
+    from .graph import at_once
 
     user = ctx.config.user
     listed = iam_reads.access_keys(ctx, user)
     stored_id = stored.access_key_id if stored else None
-    from wizard.state import handed_over
+    from .state import handed_over
 
     handed = handed_over(ctx.secrets.service, user) if ctx.secrets is not None else set()
     strangers = [k for k in listed if k["AccessKeyId"] != stored_id]

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from wizard.errors import WizardError
+from .errors import WizardError
 
 #: How long a run waits for another one before giving up.
 DEFAULT_WAIT_SECONDS = 600.0
@@ -62,7 +62,7 @@ def run_lock(kind: str, name: str, *, sandbox: bool = False, command: str = "",
     """
     from filelock import FileLock, Timeout
 
-    from wizard.state import state_dir
+    from .state import state_dir
 
     folder = state_dir() / "locks"
     folder.mkdir(exist_ok=True, mode=0o700)

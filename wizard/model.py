@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from wizard.config import SetupConfig
-from wizard.context import Identity
+from .config import SetupConfig
+from .context import Identity
 
 
 class Action(StrEnum):
@@ -60,7 +60,7 @@ class StepPlan:
 
     @property
     def title(self) -> str:
-        from wizard.registry import info
+        from .registry import info
 
         return info(self.key).title
 
@@ -77,7 +77,7 @@ class StepResult:
 
     @property
     def title(self) -> str:
-        from wizard.registry import info
+        from .registry import info
 
         return info(self.key).title
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from wizard.model import Action, NextStep, Report, StepResult
+from .model import Action, NextStep, Report, StepResult
 
 if TYPE_CHECKING:
-    from wizard.context import RunContext
+    from .context import RunContext
 
 DELIVERED = (Action.CREATE, Action.UPDATE, Action.EXISTS, Action.REPAIR)
 
@@ -45,7 +45,7 @@ def by_hand(ctx: RunContext, results: Mapping[str, StepResult], *,
     ``sign_in_from`` says how the operator lets the wizard deliver them instead: ``cli`` (set
     ``CIRCLE_TOKEN`` and run apply again) or ``screen`` (the TUI's CircleCI page).
     """
-    from wizard.circleci.delivery_step import manual_instructions
+    from .circleci.delivery_step import manual_instructions
 
     if delivered(results) or not all(r.ok for r in results.values()):
         return None
@@ -68,12 +68,12 @@ def config_file(ctx: RunContext, role_arn: str | None = None) -> str:
     With OIDC the session length is checked against the role's own maximum (read from IAM when
     the role exists), so the file never asks for a session the role would refuse.
     """
-    from wizard.circleci.config_snippet import config_yml
+    from .circleci.config_snippet import config_yml
 
     if not ctx.config.oidc:
         return config_yml(ctx.config)
-    from wizard.circleci.oidc_steps import max_session_duration
-    from wizard.circleci.oidc_steps import role_arn as wanted_role
+    from .circleci.oidc_steps import max_session_duration
+    from .circleci.oidc_steps import role_arn as wanted_role
 
     return config_yml(ctx.config, role_arn or wanted_role(ctx),
                       max_session_duration=max_session_duration(ctx))
@@ -83,7 +83,7 @@ def next_steps(ctx: RunContext, results: Mapping[str, StepResult] | Report, *,
                secret_from: str = "cli", sign_in_from: str = "cli") -> tuple[NextStep, ...]:
     """What is left to do after the steps in ``results`` (a report, or results by step key);
     ``secret_from`` and ``sign_in_from`` word it for the view (see :func:`by_hand`)."""
-    from wizard.sandbox import PER_PROCESS
+    from .sandbox import PER_PROCESS
 
     if isinstance(results, Report):
         results = {r.key: r for r in results.results}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from wizard.config import AccessLevel
+from .config import AccessLevel
 
 #: Object actions per access level. Multipart-upload actions go with writing: ``aws s3 cp`` uses
 #: multipart for large files and must be able to clean up an aborted upload.

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import Any
 
-from wizard.s3_risky_actions import ACL_READS, BUCKET_WRITES, PERMISSIONS_MANAGEMENT
-from wizard.validation import Problem
+from .s3_risky_actions import ACL_READS, BUCKET_WRITES, PERMISSIONS_MANAGEMENT
+from .validation import Problem
 
 FIELD = "policy"
 

@@ -15,10 +15,10 @@ from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from wizard.config import AuthMode, SetupConfig
+from .config import AuthMode, SetupConfig
 
 if TYPE_CHECKING:
-    from wizard.steps.base import Step
+    from .steps.base import Step
 
 BOTH = frozenset(AuthMode)
 KEYS = frozenset({AuthMode.KEYS})
@@ -39,7 +39,7 @@ class StepInfo:
     calls: tuple[str, ...]
     #: Steps whose result this one needs first (its writes wait for theirs; a page says so).
     after: tuple[str, ...]
-    #: ``module:Class`` of the step's implementation.
+    #: ``module:Class`` of the step's implementation, relative to this package.
     impl: str
 
     def applies(self, config: SetupConfig) -> bool:
@@ -52,7 +52,7 @@ class StepInfo:
 @cache
 def _step(impl: str) -> Step:
     module, name = impl.split(":")
-    return getattr(import_module(module), name)()
+    return getattr(import_module(module, __package__), name)()
 
 
 STEPS: tuple[StepInfo, ...] = (
@@ -64,21 +64,21 @@ STEPS: tuple[StepInfo, ...] = (
         "wizard, even by destroy.",
         ("s3:HeadBucket", "s3:GetPublicAccessBlock", "s3:GetBucketTagging", "s3:CreateBucket",
          "s3:PutPublicAccessBlock", "s3:PutBucketTagging"),
-        (), "wizard.steps.bucket_step:BucketStep"),
+        (), ".steps.bucket_step:BucketStep"),
     StepInfo(
         "folder", "Builds folder", BOTH,
         "S3 has no real folders: the console shows a zero-byte object named after the prefix. "
         "Making it lets people find the prefix in the console; the permissions are about the "
         "prefix itself, so everything under it is covered whether or not the marker exists.",
         ("s3:HeadObject", "s3:PutObject"),
-        ("bucket",), "wizard.steps.folder_step:FolderStep"),
+        ("bucket",), ".steps.folder_step:FolderStep"),
     StepInfo(
         "group", "IAM group", KEYS,
         "Permissions belong on a group, not on a person or a single user: the policy is attached "
         "once, and whoever joins the group gets exactly that and nothing more. Replacing the "
         "CircleCI user later never touches the permissions.",
         ("iam:GetGroup", "iam:CreateGroup"),
-        (), "wizard.steps.group_step:GroupStep"),
+        (), ".steps.group_step:GroupStep"),
     StepInfo(
         "policy", "Policy", BOTH,
         "This is the heart of least privilege: the policy lets CircleCI list, read and write "
@@ -87,13 +87,13 @@ STEPS: tuple[StepInfo, ...] = (
         ("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:ListPolicyTags",
          "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",
          "iam:TagPolicy"),
-        (), "wizard.steps.policy_step:PolicyStep"),
+        (), ".steps.policy_step:PolicyStep"),
     StepInfo(
         "attach", "Attach policy", KEYS,
         "A policy does nothing until it is attached. Attaching it to the group, rather than to "
         "the user, keeps the permission in one place that is easy to audit and to revoke.",
         ("iam:ListAttachedGroupPolicies", "iam:AttachGroupPolicy"),
-        ("group", "policy"), "wizard.steps.attach_step:AttachStep"),
+        ("group", "policy"), ".steps.attach_step:AttachStep"),
     StepInfo(
         "user", "IAM user", KEYS,
         "CircleCI gets its own identity, so its access can be audited and revoked without "
@@ -101,7 +101,7 @@ STEPS: tuple[StepInfo, ...] = (
         "of its own beyond the group's.",
         ("iam:GetUser", "iam:GetLoginProfile", "iam:ListGroupsForUser", "iam:CreateUser",
          "iam:AddUserToGroup"),
-        ("group",), "wizard.steps.user_step:UserStep"),
+        ("group",), ".steps.user_step:UserStep"),
     StepInfo(
         "access_key", "Access key", KEYS,
         "CircleCI authenticates with an access key id and a secret. The secret is shown by AWS "
@@ -110,7 +110,7 @@ STEPS: tuple[StepInfo, ...] = (
         "an orphan, and is deleted.",
         ("iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:CreateAccessKey",
          "iam:DeleteAccessKey"),
-        ("user",), "wizard.steps.access_key_step:AccessKeyStep"),
+        ("user",), ".steps.access_key_step:AccessKeyStep"),
     StepInfo(
         "oidc_provider", "OIDC provider", OIDC,
         "AWS accepts CircleCI's short-lived OIDC tokens only from an identity provider it "
@@ -118,7 +118,7 @@ STEPS: tuple[StepInfo, ...] = (
         "replaces every long-lived access key: there is no secret left to leak or rotate.",
         ("iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviderTags",
          "iam:CreateOpenIDConnectProvider", "iam:AddClientIDToOpenIDConnectProvider"),
-        (), "wizard.circleci.oidc_steps:OidcProviderStep"),
+        (), ".circleci.oidc_steps:OidcProviderStep"),
     StepInfo(
         "oidc_role", "OIDC role", OIDC,
         "Instead of a user with a stored key, CircleCI assumes this role with a token that lives "
@@ -126,7 +126,7 @@ STEPS: tuple[StepInfo, ...] = (
         "projects (and branch, if you chose one), and it gets the same least-privilege policy.",
         ("iam:GetRole", "iam:ListRoleTags", "iam:ListAttachedRolePolicies", "iam:CreateRole",
          "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy"),
-        ("policy", "oidc_provider"), "wizard.circleci.oidc_steps:OidcRoleStep"),
+        ("policy", "oidc_provider"), ".circleci.oidc_steps:OidcRoleStep"),
     StepInfo(
         "circleci", "CircleCI", BOTH,
         "CircleCI's old 'AWS Permissions' page is gone: credentials now live in the project's "
@@ -138,7 +138,7 @@ STEPS: tuple[StepInfo, ...] = (
          "GET /context", "POST /context", "GET /context/{id}/environment-variable",
          "PUT /context/{id}/environment-variable/{name}", "GET /context/{id}/restrictions",
          "POST /context/{id}/restrictions"),
-        ("access_key", "oidc_role"), "wizard.circleci.delivery_step:CircleCIDeliveryStep"),
+        ("access_key", "oidc_role"), ".circleci.delivery_step:CircleCIDeliveryStep"),
     StepInfo(
         "retire_keys", "Retire static keys", OIDC,
         "The aws-cli orb uses AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY whenever it finds "
@@ -150,7 +150,7 @@ STEPS: tuple[StepInfo, ...] = (
          "GET /context/{id}/environment-variable",
          "DELETE /context/{id}/environment-variable/{name}", "iam:ListAccessKeys",
          "iam:UpdateAccessKey", "iam:DeleteAccessKey"),
-        ("circleci",), "wizard.circleci.retire_keys_step:RetireKeysStep"),
+        ("circleci",), ".circleci.retire_keys_step:RetireKeysStep"),
 )
 
 

@@ -23,13 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wizard.aws import NOT_YET_VALID, delete
-from wizard.context import RunContext
-from wizard.errors import WizardError, error_code
-from wizard.keys import IAM_KEYS_PER_USER, KeyState, read_keys
-from wizard.model import SecretHandoff
-from wizard.steps import iam_reads
-from wizard.steps.access_key_step import create_key, keyring_problem, reconcile, stored_key
+from .aws import NOT_YET_VALID, delete
+from .context import RunContext
+from .errors import WizardError, error_code
+from .keys import IAM_KEYS_PER_USER, KeyState, read_keys
+from .model import SecretHandoff
+from .steps import iam_reads
+from .steps.access_key_step import create_key, keyring_problem, reconcile, stored_key
 
 #: How long a new key may take to be accepted (IAM is eventually consistent).
 PROPAGATION_SECONDS = 30.0
@@ -51,7 +51,7 @@ class Preflight:
 
 
 def _retiring(state: KeyState) -> str | None:
-    from wizard.keys import Holder
+    from .keys import Holder
 
     if state.held is not None:
         return state.held.key_id
@@ -123,7 +123,7 @@ class Rotation:
                 "give it the new one, so rotating now would break its builds.",
                 hint="Set CIRCLE_TOKEN, or leave out --circleci-project if CircleCI does not use "
                 "this key.")
-        from wizard.circleci.delivery_step import context, project, project_variables
+        from .circleci.delivery_step import context, project, project_variables
 
         project(ctx)  # the token is valid and the project reachable
         if c.circleci_context:
@@ -208,7 +208,7 @@ class Rotation:
                                  "Delete it in the IAM console.")
                 return outcome
             outcome.deleted_key_id = old_id
-            from wizard.state import forget_handoff
+            from .state import forget_handoff
 
             forget_handoff(ctx.secrets.service, user, old_id)
             say(f"Deleted the old key {old_id} (AWS would not deactivate it first: "
@@ -220,7 +220,7 @@ class Rotation:
         return outcome
 
     def _deliver(self) -> str:
-        from wizard.circleci.delivery_step import CircleCIDeliveryStep
+        from .circleci.delivery_step import CircleCIDeliveryStep
 
         self.ctx.reads.forget("stored_key")
         return CircleCIDeliveryStep().deliver(self.ctx)
@@ -230,7 +230,7 @@ class Rotation:
         AWS does not know the key yet, up to :attr:`propagation_seconds`."""
         import boto3
 
-        from wizard.aws import client_config
+        from .aws import client_config
 
         sts = boto3.Session(aws_access_key_id=key.access_key_id,
                             aws_secret_access_key=key.secret_access_key,
@@ -271,7 +271,7 @@ class Rotation:
                 ctx.secrets.delete_access_key(user)
         except Exception as exc:  # noqa: BLE001 - the old secret must not be lost
             if pre.old is not None:
-                from wizard.state import remember_handoff
+                from .state import remember_handoff
 
                 remember_handoff(ctx.secrets.service, user, pre.old.access_key_id)
                 outcome.handoff = SecretHandoff(user, pre.old.access_key_id,
@@ -308,8 +308,8 @@ class Rotation:
     def _circleci_holds(self, key: Any) -> bool:
         """Does CircleCI hold ``key`` now (its id and secret, by their last four characters)?
         A context's values cannot be read back, so there the answer is no."""
-        from wizard.circleci.client import last_four
-        from wizard.circleci.delivery_step import project_variables
+        from .circleci.client import last_four
+        from .circleci.delivery_step import project_variables
 
         if self.ctx.config.circleci_context:
             return False

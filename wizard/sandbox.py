@@ -43,7 +43,7 @@ BANNER = {
 
 
 def _note_path() -> Path:
-    from wizard.state import state_dir
+    from .state import state_dir
 
     return state_dir() / "sandbox.json"
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from wizard.config import DEFAULT_SESSION_DURATION, AccessLevel, AuthMode, SetupConfig
+from .config import DEFAULT_SESSION_DURATION, AccessLevel, AuthMode, SetupConfig
 
 Severity = Literal["error", "warning"]
 IamKind = Literal["user", "group", "policy", "role"]

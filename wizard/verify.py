@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from wizard.aws import DENIED, NOT_YET_VALID, is_aws_error
-from wizard.config import AuthMode
-from wizard.context import RunContext
-from wizard.errors import error_code
-from wizard.policy import OBJECT_ACTIONS
+from .aws import DENIED, NOT_YET_VALID, is_aws_error
+from .config import AuthMode
+from .context import RunContext
+from .errors import error_code
+from .policy import OBJECT_ACTIONS
 
 Outcome = Literal["pass", "fail", "unproven"]
 Expectation = Literal["allowed", "denied"]
@@ -82,7 +82,7 @@ def principal_arn(ctx: RunContext) -> str:
     c = ctx.config
     if c.auth is AuthMode.OIDC:
         return ctx.managed_arn("role", c.role_name)
-    from wizard.steps import iam_reads
+    from .steps import iam_reads
 
     user = iam_reads.user(ctx, c.user)
     return user["Arn"] if user else ctx.managed_arn("user", c.user)
@@ -91,7 +91,7 @@ def principal_arn(ctx: RunContext) -> str:
 def invariant_checks(ctx: RunContext) -> list[VerifyCheck]:
     """What must hold besides the policy: the bucket locked down, and (keys mode) exactly one
     active access key, the one the keyring holds: an orphaned key fails verification."""
-    from wizard.steps.bucket_step import read_bucket
+    from .steps.bucket_step import read_bucket
 
     checks: list[VerifyCheck] = []
     c = ctx.config
@@ -107,8 +107,8 @@ def invariant_checks(ctx: RunContext) -> list[VerifyCheck]:
                 "pass" if bucket.blocked else "fail",
                 "fully on" if bucket.blocked else "not fully on: run apply to turn it back on"))
     if c.keys and ctx.secrets is not None:
-        from wizard.keys import read_keys
-        from wizard.steps.access_key_step import stored_key
+        from .keys import read_keys
+        from .steps.access_key_step import stored_key
 
         state = read_keys(ctx, stored_key(ctx))
         active = [k for k in state.keys if k.active]

@@ -11,8 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
-from wizard.answers import label_of
-from wizard.validation import Problem
+from ...wizard.answers import label_of
+from ...wizard.validation import Problem
 
 
 class AnswerField(Vertical):

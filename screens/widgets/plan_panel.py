@@ -11,9 +11,9 @@ from __future__ import annotations
 from rich.markup import escape
 from textual.widgets import Static
 
-from wizard.model import Action, StepPlan, StepResult
-from wizard.registry import StepInfo
-from wizard.validation import Problem
+from ...wizard.model import Action, StepPlan, StepResult
+from ...wizard.registry import StepInfo
+from ...wizard.validation import Problem
 
 #: What the plan's action means for the operator, before anything runs.
 PLAN_VERB: dict[Action, str] = {

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, cast
 from rich.text import Text
 from textual.widget import Widget
 
-from wizard.model import Action
-from wizard.registry import PageInfo, pages_for
+from ...wizard.model import Action
+from ...wizard.registry import PageInfo, pages_for
 
 if TYPE_CHECKING:
-    from screens.app import WizardApp
+    from ..app import WizardApp
 
 MARKERS: dict[str, str] = {
     "current": "▶",

@@ -36,10 +36,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _fresh_install import fresh_venv, locked_constraints, wizard_wheel  # noqa: E402
 from _support import clean_env, private_keyring, timed  # noqa: E402
 
+from circleci_s3_wizard.wizard.config import (  # noqa: E402
+    DEFAULT_GROUP,
+    DEFAULT_POLICY_NAME,
+    DEFAULT_USER,
+    IAM_PATH,
+)
+from circleci_s3_wizard.wizard.policy import build_policy, policy_json  # noqa: E402
+from circleci_s3_wizard.wizard.secret_store import SERVICE  # noqa: E402
 from tests.fixtures.faults import FaultProxy  # noqa: E402
-from wizard.config import DEFAULT_GROUP, DEFAULT_POLICY_NAME, DEFAULT_USER, IAM_PATH  # noqa: E402
-from wizard.policy import build_policy, policy_json  # noqa: E402
-from wizard.secret_store import SERVICE  # noqa: E402
 
 LOOPBACK, ROUND_TRIP = 0.0, 0.08
 #: Minimum speed-up of the wizard over each peer (peer's median / wizard's median), by latency.

@@ -26,7 +26,7 @@ HEAVY = ("boto3", "botocore", "moto", "keyring", "textual")
 
 _LOADED = """
 import contextlib, io, json, sys
-from wizard.cli import main
+from circleci_s3_wizard.wizard.cli import main
 with contextlib.redirect_stdout(io.StringIO()):
     main(json.loads(sys.argv[1]))
 print(json.dumps([m for m in {heavy!r} if m in sys.modules]))

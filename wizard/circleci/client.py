@@ -27,7 +27,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from wizard.circleci.errors import (
+from .errors import (
     SLUG_HELP,
     CircleCIError,
     CircleCINotFound,
@@ -44,7 +44,7 @@ from wizard.circleci.errors import (
 if TYPE_CHECKING:
     import httpx
 
-    from wizard.secret_store import SecretStore
+    from ..secret_store import SecretStore
 
 DEFAULT_HOST = "https://circleci.com"
 #: The CircleCI CLI's conventions, which the wizard follows.

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import json
 
-from wizard.circleci.oidc import (
+from ..config import AccessLevel, AuthMode, SetupConfig
+from .oidc import (
     DEFAULT_ROLE_SESSION_NAME,
     DEFAULT_SESSION_DURATION,
     check_role_session_name,
     check_session_duration,
 )
-from wizard.config import AccessLevel, AuthMode, SetupConfig
 
 #: The circleci/aws-cli orb major.minor the snippet was written against (``setup`` with
 #: ``role_arn`` and ``$CIRCLE_OIDC_TOKEN_V2``).

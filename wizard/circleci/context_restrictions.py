@@ -28,16 +28,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from wizard.circleci.client import (
+from ..context import RunContext
+from ..errors import WizardError
+from .client import (
     EXPRESSION_RESTRICTION,
     PROJECT_RESTRICTION,
     Context,
     ContextRestriction,
     branch_expression,
 )
-from wizard.circleci.errors import RESTRICTIONS_ADMIN_ONLY, CircleCIPermissionError
-from wizard.context import RunContext
-from wizard.errors import WizardError
+from .errors import RESTRICTIONS_ADMIN_ONLY, CircleCIPermissionError
 
 #: Context variables named ``S3_WIZARD_RESTRICTION_<restriction id>`` record what the wizard added.
 RECORD_PREFIX = "S3_WIZARD_RESTRICTION_"
@@ -85,7 +85,7 @@ class Wanted:
 
 def wanted(ctx: RunContext) -> tuple[Wanted, ...]:
     """A project restriction per configured project, and the branch expression if asked for."""
-    from wizard.circleci.delivery_step import project
+    from .delivery_step import project
 
     c = ctx.config
     found: list[Wanted] = [
@@ -239,7 +239,7 @@ def removal(ctx: RunContext, found: Context, held: Iterable[str],
     other variables (region variables aside, which are no secret): then removing them would let
     jobs read those that cannot now, so they stay, and so do their records.
     """
-    from wizard.circleci.delivery_step import CONTEXT_MARKER, REGION_VARS
+    from .delivery_step import CONTEXT_MARKER, REGION_VARS
 
     names = list(held)
     mine = recorded_ids(names)

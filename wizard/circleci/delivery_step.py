@@ -30,8 +30,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.circleci import context_restrictions as restrictions
-from wizard.circleci.client import (
+from ..config import AuthMode, SetupConfig
+from ..context import RunContext
+from ..errors import WizardError
+from ..graph import Work
+from ..model import Action, StepPlan, StepResult
+from ..steps.base import Step
+from . import context_restrictions as restrictions
+from .client import (
     DEFAULT_HOST,
     HOST_ENV,
     Context,
@@ -39,13 +45,7 @@ from wizard.circleci.client import (
     Project,
     last_four,
 )
-from wizard.circleci.errors import CircleCIError
-from wizard.config import AuthMode, SetupConfig
-from wizard.context import RunContext
-from wizard.errors import WizardError
-from wizard.graph import Work
-from wizard.model import Action, StepPlan, StepResult
-from wizard.steps.base import Step
+from .errors import CircleCIError
 
 KEY_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 ROLE_VARS = ("AWS_ROLE_ARN",)
@@ -78,7 +78,7 @@ def manual_instructions(
     """
     import os
 
-    from wizard.urls import shown
+    from ..urls import shown
 
     host = host or os.environ.get(HOST_ENV) or DEFAULT_HOST
     default = host.rstrip("/") == DEFAULT_HOST
@@ -163,11 +163,11 @@ def _wanted_values(ctx: RunContext) -> dict[str, str] | None:
     """
     region = ctx.region
     if ctx.config.auth is AuthMode.OIDC:
-        from wizard.circleci.oidc_steps import role_arn
+        from .oidc_steps import role_arn
 
         head = {"AWS_ROLE_ARN": role_arn(ctx)}
     else:
-        from wizard.steps.access_key_step import keyring_problem, stored_key
+        from ..steps.access_key_step import keyring_problem, stored_key
 
         # An unusable keyring is the access key step's to report (it blocks the plan).
         key = stored_key(ctx) if keyring_problem(ctx) is None else None
@@ -180,8 +180,8 @@ def _wanted_values(ctx: RunContext) -> dict[str, str] | None:
 
 def _known_key_ids(ctx: RunContext) -> set[str]:
     """Access key ids that are the wizard's: the IAM user's keys and the keyring's key."""
-    from wizard.steps import iam_reads
-    from wizard.steps.access_key_step import stored_key
+    from ..steps import iam_reads
+    from ..steps.access_key_step import stored_key
 
     ids = {k["AccessKeyId"] for k in iam_reads.access_keys(ctx, ctx.config.user)}
     stored = stored_key(ctx)
@@ -376,7 +376,7 @@ class CircleCIDeliveryStep(Step):
     def _owned_project_vars(self, ctx: RunContext, existing: dict[str, Any]) -> list[str]:
         region_four = last_four(ctx.region)
         if ctx.config.auth is AuthMode.OIDC:
-            from wizard.circleci.oidc_steps import role_arn
+            from .oidc_steps import role_arn
 
             var = existing.get("AWS_ROLE_ARN")
             if var is None or var.last_four != last_four(role_arn(ctx)):

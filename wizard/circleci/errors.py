@@ -10,7 +10,7 @@ echoed it.
 
 from __future__ import annotations
 
-from wizard.errors import WizardError
+from ..errors import WizardError
 
 TOKEN_HELP = (
     "Make a personal API token at CircleCI > User Settings > Personal API Tokens and put it in "
@@ -82,7 +82,7 @@ def for_status(
     project_slug: str | None = None,
 ) -> CircleCIError:
     """The error for an HTTP ``status`` met while working on ``what`` (e.g. "project gh/a/b")."""
-    from wizard.urls import shown
+    from ..urls import shown
 
     host = shown(host)  # CIRCLE_HOST may carry user:password@; messages never do
     said = f" CircleCI said: {server_message.rstrip('.')}." if server_message else ""
@@ -161,7 +161,7 @@ def restriction_refused(
 
 def network_error(host: str, what: str, reason: str, attempts: int) -> CircleCINetworkError:
     """CircleCI could not be reached; ``reason`` is the transport error's class name only."""
-    from wizard.urls import shown
+    from ..urls import shown
 
     host = shown(host)
     return CircleCINetworkError(
@@ -173,7 +173,7 @@ def network_error(host: str, what: str, reason: str, attempts: int) -> CircleCIN
 
 def not_json(host: str, what: str, content_type: str) -> CircleCIRequestError:
     """CircleCI's address answered with a web page (or anything else that is not the API)."""
-    from wizard.urls import shown
+    from ..urls import shown
 
     kind = content_type.split(";")[0].strip() or "no content type"
     return CircleCIRequestError(

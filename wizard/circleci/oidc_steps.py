@@ -31,7 +31,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.aws import (
+from ..aws import (
     already_exists,
     aws_call,
     delete,
@@ -41,8 +41,16 @@ from wizard.aws import (
     lookup,
     managed_tags,
 )
-from wizard.circleci.client import HOST_ENV, parse_slug
-from wizard.circleci.oidc import (
+from ..config import DEFAULT_SESSION_DURATION, IAM_PATH
+from ..context import RunContext
+from ..errors import WizardError, explain
+from ..graph import Work
+from ..model import Action, StepPlan, StepResult
+from ..policy import same_policy
+from ..steps.base import Step
+from ..steps.group_step import adopt_own
+from .client import HOST_ENV, parse_slug
+from .oidc import (
     check_session_duration,
     issuer_host_for,
     issuer_url,
@@ -50,14 +58,6 @@ from wizard.circleci.oidc import (
     provider_host,
     trust_diff,
 )
-from wizard.config import DEFAULT_SESSION_DURATION, IAM_PATH
-from wizard.context import RunContext
-from wizard.errors import WizardError, explain
-from wizard.graph import Work
-from wizard.model import Action, StepPlan, StepResult
-from wizard.policy import same_policy
-from wizard.steps.base import Step
-from wizard.steps.group_step import adopt_own
 
 #: The MaxSessionDuration of the role the wizard makes: IAM's default, and the aws-cli orb's
 #: default session (a longer ``--session-duration`` needs the role's maximum raised first).
@@ -98,7 +98,7 @@ def project_ids(ctx: RunContext) -> ProjectIds:
 def _one(ctx: RunContext, slug: str) -> tuple[str, str, str]:
     """(organisation id, project id, issuer host) of one project slug."""
     if ctx.circleci is not None:
-        from wizard.circleci.delivery_step import project
+        from .delivery_step import project
 
         found = project(ctx, slug)
         return found.organization_id, found.id, issuer_host_for(ctx.circleci.host)
@@ -121,7 +121,7 @@ def _ids(ctx: RunContext) -> ProjectIds:
             "OIDC needs the CircleCI project, to trust only its tokens.",
             hint="Pass --circleci-project (e.g. gh/my-org/my-repo).",
         )
-    from wizard.graph import at_once
+    from ..graph import at_once
 
     found = at_once(*(lambda s=s: _one(ctx, s) for s in slugs))
     orgs = {org for org, _, _ in found}  # type: ignore[misc]
@@ -372,7 +372,7 @@ class OidcRoleStep(Step):
                 f"Create role {c.role_name} that only {scope} of CircleCI organisation "
                 f"{ids.org_id} may assume, with policy {c.policy_name} attached.{session}",
                 calls=("iam:CreateRole", "iam:AttachRolePolicy"), facts=(ids, None))
-        from wizard.steps.iam_reads import policy_arn
+        from ..steps.iam_reads import policy_arn
 
         attached = policy_arn(ctx) in role_policies(ctx)
         current = role.get("AssumeRolePolicyDocument") or {}
@@ -433,7 +433,7 @@ class OidcRoleStep(Step):
             work.did(f"Updated the trust policy of role {c.role_name}.")
         ctx.reads.forget(("role", c.role_name))
         work.need("policy")
-        from wizard.steps.iam_reads import policy_arn
+        from ..steps.iam_reads import policy_arn
 
         arn = policy_arn(ctx)
         if arn not in role_policies(ctx):

@@ -30,20 +30,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.aws import aws_call, delete
-from wizard.circleci.client import STATIC_KEY_VARS, Context
-from wizard.circleci.delivery_step import (
+from ..aws import aws_call, delete
+from ..context import RunContext
+from ..graph import Work
+from ..model import Action, StepPlan, StepResult
+from ..steps import iam_reads
+from ..steps.base import Step
+from .client import STATIC_KEY_VARS, Context
+from .delivery_step import (
     CONTEXT_MARKER,
     context,
     context_variables,
     project_variables,
 )
-from wizard.circleci.errors import CircleCIError
-from wizard.context import RunContext
-from wizard.graph import Work
-from wizard.model import Action, StepPlan, StepResult
-from wizard.steps import iam_reads
-from wizard.steps.base import Step
+from .errors import CircleCIError
 
 ORB_PREFERS_KEYS = ("The aws-cli orb uses static keys whenever it finds them, so until they are "
                     "gone OIDC is not used.")
@@ -82,7 +82,7 @@ class Retirement:
 
 def _keyring_key_id(ctx: RunContext) -> tuple[str | None, str | None]:
     """(the keyring's access key id for ``--user``, or why it could not be read)."""
-    from wizard.steps.access_key_step import stored_key
+    from ..steps.access_key_step import stored_key
 
     try:
         stored = stored_key(ctx)
@@ -101,7 +101,7 @@ class RetireKeysStep(Step):
             return self.planned(Action.BLOCKED, str(exc))
 
     def _plan(self, ctx: RunContext) -> StepPlan:
-        from wizard.graph import at_once
+        from ..graph import at_once
 
         c = ctx.config
         user = c.user

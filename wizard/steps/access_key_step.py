@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.aws import delete, once_unless_throttled, outcome_unknown
-from wizard.context import RunContext
-from wizard.errors import WizardError, error_code, explain
-from wizard.graph import Work, at_once
-from wizard.keys import IAM_KEYS_PER_USER, Holder, KeyState, read_keys
-from wizard.model import Action, SecretHandoff, StepPlan, StepResult
-from wizard.steps import iam_reads
-from wizard.steps.base import Step
+from ..aws import delete, once_unless_throttled, outcome_unknown
+from ..context import RunContext
+from ..errors import WizardError, error_code, explain
+from ..graph import Work, at_once
+from ..keys import IAM_KEYS_PER_USER, Holder, KeyState, read_keys
+from ..model import Action, SecretHandoff, StepPlan, StepResult
+from . import iam_reads
+from .base import Step
 
 
 class HandoffNeeded(WizardError):
@@ -67,7 +67,7 @@ def create_key(ctx: RunContext, known: set[str]) -> Any:
     in ``known`` is one this call made and nobody can ever learn the secret of: it is deleted,
     and the failure says so.
     """
-    from wizard.secret_store import AccessKey
+    from ..secret_store import AccessKey
 
     user = ctx.config.user
     once = ctx.client("iam", attempts=1)
@@ -114,7 +114,7 @@ def store_or_hand_over(ctx: RunContext, key: Any) -> None:
         try:
             ctx.client("iam").delete_access_key(UserName=user, AccessKeyId=key.access_key_id)
         except Exception:  # noqa: BLE001 - the secret must not be lost: it goes to the operator
-            from wizard.state import remember_handoff
+            from ..state import remember_handoff
 
             # Remembered (the id only), so no later run takes it for an orphan and deletes it.
             remember_handoff(ctx.secrets.service, user, key.access_key_id)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from wizard.aws import aws_call, delete, is_managed
-from wizard.context import RunContext
-from wizard.graph import Work, at_once
-from wizard.model import Action, StepPlan, StepResult
-from wizard.steps import iam_reads
-from wizard.steps.base import Step
+from ..aws import aws_call, delete, is_managed
+from ..context import RunContext
+from ..graph import Work, at_once
+from ..model import Action, StepPlan, StepResult
+from . import iam_reads
+from .base import Step
 
 
 class AttachStep(Step):

@@ -15,12 +15,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from wizard.model import Action, StepPlan, StepResult
+from ..model import Action, StepPlan, StepResult
 
 if TYPE_CHECKING:
-    from wizard.context import RunContext
-    from wizard.graph import Work
-    from wizard.registry import StepInfo
+    from ..context import RunContext
+    from ..graph import Work
+    from ..registry import StepInfo
 
 
 class Step(ABC):
@@ -31,7 +31,7 @@ class Step(ABC):
 
     @property
     def info(self) -> StepInfo:
-        from wizard.registry import info
+        from ..registry import info
 
         return info(self.key)
 

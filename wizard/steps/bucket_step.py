@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.aws import (
+from ..aws import (
     already_exists,
     aws_call,
     bucket_arn,
@@ -20,11 +20,11 @@ from wizard.aws import (
     is_not_found,
     managed_tags,
 )
-from wizard.context import RunContext
-from wizard.errors import error_code, explain
-from wizard.graph import Work, at_once
-from wizard.model import Action, StepPlan, StepResult
-from wizard.steps.base import Step
+from ..context import RunContext
+from ..errors import error_code, explain
+from ..graph import Work, at_once
+from ..model import Action, StepPlan, StepResult
+from .base import Step
 
 BLOCK_ALL = {
     "BlockPublicAcls": True,

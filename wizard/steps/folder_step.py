@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.aws import aws_call, is_denied, is_not_found
-from wizard.context import RunContext
-from wizard.graph import Work
-from wizard.model import Action, StepPlan, StepResult
-from wizard.steps.base import Step
+from ..aws import aws_call, is_denied, is_not_found
+from ..context import RunContext
+from ..graph import Work
+from ..model import Action, StepPlan, StepResult
+from .base import Step
 
 
 def read_folder(ctx: RunContext) -> str:

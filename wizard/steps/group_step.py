@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.aws import already_exists, aws_call, delete, is_managed
-from wizard.config import IAM_PATH
-from wizard.context import RunContext
-from wizard.errors import ConflictError, explain
-from wizard.graph import Work
-from wizard.model import Action, StepPlan, StepResult
-from wizard.steps import iam_reads
-from wizard.steps.base import Step
+from ..aws import already_exists, aws_call, delete, is_managed
+from ..config import IAM_PATH
+from ..context import RunContext
+from ..errors import ConflictError, explain
+from ..graph import Work
+from ..model import Action, StepPlan, StepResult
+from . import iam_reads
+from .base import Step
 
 
 def adopt_own(ctx: RunContext, kind: str, name: str, found: dict[str, Any] | None,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.aws import aws_call, is_not_found, lookup
-from wizard.config import IAM_PATH
-from wizard.context import RunContext
+from ..aws import aws_call, is_not_found, lookup
+from ..config import IAM_PATH
+from ..context import RunContext
 
 
 def group(ctx: RunContext, name: str) -> dict[str, Any] | None:
@@ -77,7 +77,7 @@ def policy(ctx: RunContext, name: str) -> dict[str, Any] | None:
     """
 
     def ask() -> dict[str, Any] | None:
-        from wizard.graph import at_once
+        from ..graph import at_once
 
         iam = ctx.client("iam")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.aws import (
+from ..aws import (
     already_exists,
     aws_call,
     delete,
@@ -21,15 +21,15 @@ from wizard.aws import (
     once_unless_throttled,
     outcome_unknown,
 )
-from wizard.config import IAM_PATH
-from wizard.context import RunContext
-from wizard.errors import WizardError, explain
-from wizard.graph import Work
-from wizard.model import Action, StepPlan, StepResult
-from wizard.policy import build_policy, policy_json, same_policy, summarise
-from wizard.steps import iam_reads
-from wizard.steps.base import Step
-from wizard.steps.group_step import adopt_own
+from ..config import IAM_PATH
+from ..context import RunContext
+from ..errors import WizardError, explain
+from ..graph import Work
+from ..model import Action, StepPlan, StepResult
+from ..policy import build_policy, policy_json, same_policy, summarise
+from . import iam_reads
+from .base import Step
+from .group_step import adopt_own
 
 MAX_POLICY_VERSIONS = 5
 
@@ -86,7 +86,7 @@ class PolicyStep(Step):
         if same_policy(current, wanted_document(ctx)):
             return self.planned(Action.EXISTS, f"Policy {name} exists with the same document.",
                                 facts=facts)
-        from wizard.policy_lint import lint_policy_document
+        from ..policy_lint import lint_policy_document
 
         risks = [p.rule for p in lint_policy_document(current) if p.severity == "error"]
         difference = "the policy document differs from the least-privilege one"

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.aws import already_exists, aws_call, delete, is_managed, managed_tags
-from wizard.config import IAM_PATH
-from wizard.context import RunContext
-from wizard.errors import explain
-from wizard.graph import Work, at_once
-from wizard.model import Action, StepPlan, StepResult
-from wizard.steps import iam_reads
-from wizard.steps.base import Step
-from wizard.steps.group_step import adopt_own
+from ..aws import already_exists, aws_call, delete, is_managed, managed_tags
+from ..config import IAM_PATH
+from ..context import RunContext
+from ..errors import explain
+from ..graph import Work, at_once
+from ..model import Action, StepPlan, StepResult
+from . import iam_reads
+from .base import Step
+from .group_step import adopt_own
 
 
 class UserStep(Step):
