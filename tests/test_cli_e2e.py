@@ -11,19 +11,16 @@ from __future__ import annotations
 import json
 import os
 import pty
-import shutil
 import subprocess
-import sys
 import urllib.request
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from wizard.config import IAM_PATH
-from wizard.policy import build_policy, canonical
-from wizard.secret_store import SERVICE
+from circleci_s3_wizard.wizard.config import IAM_PATH
+from circleci_s3_wizard.wizard.policy import build_policy, canonical
+from circleci_s3_wizard.wizard.secret_store import SERVICE
+from tests.fixtures.wizard_runs import Run, wizard_command
 
 pytestmark = pytest.mark.slow
 
@@ -33,25 +30,6 @@ SANDBOX_SERVICE = "circleci-s3-wizard-sandbox"
 KEY_ENTRY = f"aws-access-key:{USER}"
 ACCOUNT = "123456789012"
 POLICY_ARN = f"arn:aws:iam::{ACCOUNT}:policy{IAM_PATH}{POLICY}"
-
-
-def _command() -> list[str]:
-    """The console script installed next to this interpreter (``-m wizard`` if there is none)."""
-    script = Path(sys.executable).parent / "circleci-s3-wizard"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("circleci-s3-wizard")
-    return [found] if found else [sys.executable, "-m", "wizard"]
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> dict[str, Any]:
-        return json.loads(self.out)
 
 
 @pytest.fixture
@@ -75,7 +53,7 @@ def wizard(aws_endpoint, secret_service, tmp_path, monkeypatch):
             os.write(typist, f"{answer}\n".encode())
         try:
             done = subprocess.run(
-                [*_command(), *args], env=env if env is not None else os.environ.copy(),
+                [*wizard_command(), *args], env=env if env is not None else os.environ.copy(),
                 stdin=stdin, capture_output=True, text=True, timeout=120,
             )
         finally:
