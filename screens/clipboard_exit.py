@@ -16,6 +16,14 @@ it may use the app. It clears first (after a hang-up the terminal is gone and th
 not finish), then asks the app to exit with the shell's status for the signal (128 + number).
 A signal that comes while that exit has been stuck for :data:`FORCE_AFTER_SECONDS` ends the
 process at once (a hurried second ctrl+c does not: it would leave the terminal in raw mode).
+
+After a hang-up or SIGTERM nobody is there to send a second signal, and the orderly exit can
+stick for good: Textual's output thread dies writing to a terminal that is gone, its bounded
+queue fills with frames, and the shutdown then waits forever to queue its last write (seen when
+an SSH session drops while the wizard paints; the process lives on, holding the run's lock). So
+those two signals also start a watchdog that ends the process with the same status once
+:data:`FORCE_AFTER_SECONDS` have passed; an exit that finishes sooner is not affected, and a
+headless app (driven by tests, with no terminal) gets none.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import threading
 import time
 from typing import Any
 
@@ -36,8 +45,15 @@ EXIT_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name)
 )
 
-#: Seconds an exit asked for by a signal may take before another signal forces it.
+#: Seconds an exit asked for by a signal may take before another signal (or, after a hang-up
+#: or SIGTERM, the watchdog) forces it.
 FORCE_AFTER_SECONDS = 3.0
+
+#: The exit signals no one follows with a second one: the terminal hung up, or a supervisor
+#: asked the process to end.
+UNATTENDED_SIGNALS = frozenset(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 QUIT_NOTE = ("The secret you copied is still on the clipboard: quitting clears it, so paste it "
              "first.")
@@ -93,6 +109,12 @@ class ClipboardExitGuard:
         now = time.monotonic()
         if self._exit_asked is None:
             self._exit_asked = now
+            # Not when headless (tests drive the app in their own process, with no terminal
+            # to hang up on): there the watchdog would end the test run.
+            if signum in UNATTENDED_SIGNALS and not self._app.is_headless:
+                watchdog = threading.Timer(FORCE_AFTER_SECONDS, os._exit, (status,))
+                watchdog.daemon = True  # an exit that finishes in time is not held up by it
+                watchdog.start()
             self._app.exit(return_code=status)
         elif now - self._exit_asked >= FORCE_AFTER_SECONDS:
             os._exit(status)  # the orderly exit is stuck; the clipboard is clear

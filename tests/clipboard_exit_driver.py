@@ -1,6 +1,6 @@
 """A real wizard process for the clipboard exit tests, left holding a freshly copied secret.
 
-    python -m tests.clipboard_exit_driver PIDFILE
+    python -m tests.clipboard_exit_driver PIDFILE [--stuck-output]
 
 It starts a sandbox (moto's server, in this process), has the engine make everything up to the
 IAM user, then runs the app from ``screens.app.make_app`` in the terminal it was started in (a
@@ -10,8 +10,10 @@ supported way to drive an app, goes to the access key page, presses Enter to cre
 ctrl+s to copy its secret once, as an operator would; then the app waits, within its 30 seconds,
 for the test to end it.
 
-SIGUSR1 makes a handler raise, as a bug would, so the app ends through its crash path. The
-process id is written to PIDFILE; nothing secret is written anywhere.
+SIGUSR1 makes a handler raise, as a bug would, so the app ends through its crash path. With
+``--stuck-output``, Textual's output thread never finishes stopping, as happens when it died
+writing to a terminal that hung up and its queue is full: the app's orderly exit then sticks
+for good. The process id is written to PIDFILE; nothing secret is written anywhere.
 """
 
 from __future__ import annotations
@@ -44,12 +46,23 @@ async def _drive(pilot: Any) -> None:
     await pilot.press("ctrl+s")
 
 
-def main(pidfile: str) -> int:
+def _stick_the_output() -> None:
+    """Textual's ``WriterThread.stop`` blocked for good, as it is behind a dead terminal."""
+    import threading
+
+    from textual.drivers._writer_thread import WriterThread
+
+    WriterThread.stop = lambda self: threading.Event().wait()  # type: ignore[method-assign]
+
+
+def main(pidfile: str, *options: str) -> int:
     from circleci_s3_wizard.screens.app import make_app
     from circleci_s3_wizard.wizard.sandbox import SANDBOX_SERVICE, Sandbox
     from circleci_s3_wizard.wizard.secret_store import SecretStore
     from tests.tui_support import UP_TO_THE_USER, made_by_the_engine
 
+    if "--stuck-output" in options:
+        _stick_the_output()
     with Sandbox() as sandbox:
         sandbox.activate()
         session = sandbox.session()
@@ -63,4 +76,4 @@ def main(pidfile: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:]))

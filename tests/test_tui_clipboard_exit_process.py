@@ -98,10 +98,11 @@ def start(terminal: Terminal, argv: list[str]) -> None:
                   "sh", "-c", wrapper, "sh", *argv)
 
 
-def start_driver(terminal: Terminal, tmp_path: Path) -> int:
+def start_driver(terminal: Terminal, tmp_path: Path, *options: str) -> int:
     """Start the driver in the pane; its process id."""
     pidfile = tmp_path / "circleci_s3_wizard.wizard.pid"
-    start(terminal, [sys.executable, "-m", "tests.clipboard_exit_driver", str(pidfile)])
+    start(terminal, [sys.executable, "-m", "tests.clipboard_exit_driver", str(pidfile),
+                     *options])
     assert eventually(lambda: pidfile.exists() and pidfile.read_text().strip() != "", 60)
     return int(pidfile.read_text())
 
@@ -134,6 +135,22 @@ def test_closing_the_terminal(terminal: Terminal, x_display: str, tmp_path: Path
     secret, server = secret_copied(terminal, x_display)
     terminal.kill()  # the tmux server closes the pane's terminal
     assert eventually(lambda: not alive(pid), 20), "the wizard outlived its terminal"
+    assert_nothing_left(terminal, secret, server, x_display)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
+def test_an_exit_stuck_behind_a_dead_terminal_still_ends(terminal: Terminal, x_display: str,
+                                                          tmp_path: Path, signum: int) -> None:
+    """After a hang-up or SIGTERM nobody sends a second signal: if the orderly exit sticks
+    (Textual's output thread dead behind a terminal that hung up, here made to stick for good),
+    the wizard still ends, with the signal's status, and the clipboard is clear."""
+    from circleci_s3_wizard.screens.clipboard_exit import FORCE_AFTER_SECONDS
+
+    pid = start_driver(terminal, tmp_path, "--stuck-output")
+    secret, server = secret_copied(terminal, x_display)
+    os.kill(pid, signum)
+    assert eventually(lambda: not alive(pid), FORCE_AFTER_SECONDS + 10), "the wizard hung"
+    assert terminal.exit_status() == str(128 + signum)
     assert_nothing_left(terminal, secret, server, x_display)
 
 
