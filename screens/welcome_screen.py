@@ -110,8 +110,8 @@ class WelcomeScreen(PageScreen):
             box.update(Text(f"✗ {app.keyring_problem}\nFix it, then press ctrl+r to check "
                             "again; or choose OIDC above, which keeps no secret."))
         else:
-            backend = app.state.ctx.secrets.backend_name() if app.state.ctx else "?"
-            box.update(Text(f"✓ OS keyring: {backend} can keep the secret."))
+            backend = app.state.ctx.secrets.backend_label() if app.state.ctx else "?"
+            box.update(Text(f"✓ {backend} can keep the secret."))  # keyring's own name
 
     def _show_whoami(self) -> None:
         app = self.wizard
@@ -126,14 +126,13 @@ class WelcomeScreen(PageScreen):
         else:
             ctx = app.state.ctx
             identity = ctx.identity  # asked while connecting
-            profile = "(sandbox)" if app.sandbox else (ctx.config.profile or getattr(
+            profile = "sandbox" if app.sandbox else "profile " + (ctx.config.profile or getattr(
                 ctx.session, "profile_name", None) or "default")
+            # Three lines, so that at 80x24 the prompt is on screen with the keyring's line.
             whoami.update(
-                "[b]You are[/b]\n"
-                f"Account    {identity.account}\n"
-                f"Identity   {escape(identity.arn)}\n"
-                f"Region     {ctx.region}    Profile  {escape(profile)}\n"
-                "Press Enter to start.")
+                f"[b]You are[/b]  {escape(identity.arn)}\n"
+                f"Account {identity.account} · {ctx.region} · {escape(profile)}\n"
+                "[b]Press Enter to start.[/b]")
             whoami.set_classes("panel -ready")
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:

@@ -128,3 +128,21 @@ async def test_the_sandbox_welcome_says_how_long_it_lasts(
     assert "SANDBOX" in text and "127.0.0.1:PORT" in text
     assert "vanishes when this wizard exits" in text
     assert welcome == svg(name="sandbox")
+
+
+async def test_at_80x24_the_sandbox_welcome_shows_its_prompt_under_the_keyring_check(
+        secret_store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The smallest usual terminal, the sandbox's banner, the real keyring's answer: the
+    identity and "Press Enter to start." are still on screen, not below the fold."""
+    from circleci_s3_wizard.wizard.sandbox import Sandbox
+
+    for name in Sandbox().environment():
+        monkeypatch.setenv(name, "restored-after-test")
+    app = make_app({}, sandbox=True, secret_store=secret_store, clipboard=MemoryClipboard())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        await wait_for(pilot, lambda: app.keyring_checked, what="the keyring check")
+        text = " ".join(text_of(await shot(pilot)).split())
+    assert "SANDBOX" in text and "SecretService Keyring can keep the secret." in text
+    assert "You are arn:aws:sts::123456789012:user/moto" in text
+    assert "Press Enter to start." in text

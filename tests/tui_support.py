@@ -126,6 +126,9 @@ class MemoryStore:
     def backend_name(self) -> str:
         return "tests.MemoryStore"
 
+    def backend_label(self) -> str:
+        return "Memory Keyring"
+
     def store_access_key(self, user: str, key: AccessKey) -> None:
         self.entries[f"aws-access-key:{user}"] = f"{key.access_key_id}\n{key.secret_access_key}"
 

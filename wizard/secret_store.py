@@ -185,6 +185,10 @@ class SecretStore:
         """``module.Class`` of the backend, e.g. ``keyring.backends.SecretService.Keyring``."""
         return _describe(self.backend)
 
+    def backend_label(self) -> str:
+        """The backend as keyring itself names it for people, e.g. ``SecretService Keyring``."""
+        return str(getattr(self.backend, "name", "") or self.backend_name())
+
     def check_secure(self) -> None:
         """Raise :class:`InsecureKeyring` if the backend would lose or file the secret."""
         reason = _is_insecure(self.backend)
