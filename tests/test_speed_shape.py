@@ -85,10 +85,19 @@ def test_a_fresh_apply_writes_exactly_the_tutorial_in_two_round_trips(slow_aws):
     assert len(reads) == len(set(reads)) + 1  # each question once (GetPolicy: both IAM paths)
     assert "sts:GetCallerIdentity" not in reads
 
-    proxy.clear_log()
-    again = run_apply(ctx())
-    assert again.ok and proxy.mutating() == []
-    assert proxy.rounds() <= 2  # re-runs also read what exists (versions, key owners)
+    # A re-run also reads what exists (policy versions, the user's groups): two rounds. On a
+    # loaded machine a thread can start its request more than LATENCY late once, which reads as
+    # a third round; a real chain of reads shows on every run, so one more run decides.
+    timelines = []
+    for _ in range(2):
+        proxy.clear_log()
+        again = run_apply(ctx())
+        assert again.ok and proxy.mutating() == []
+        timelines.append(_timeline(proxy))
+        if proxy.rounds() <= 2:
+            break
+    else:
+        raise AssertionError("a re-run took three rounds twice:\n" + "\n\n".join(timelines))
 
 
 def _timeline(proxy) -> str:
