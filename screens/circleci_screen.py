@@ -25,8 +25,7 @@ from ..wizard.model import Action
 from .key_copy import CopiesKey
 from .sign_in import SignsIn
 from .step_screen import StepScreen
-from .welcome_screen import CHOICES
-from .widgets.choice import Choice, ChoiceSet
+from .widgets.auth_choice import auth_choice
 from .widgets.field import AnswerField
 from .widgets.secret_copy import COPY_BINDINGS, SecretCopy
 from .widgets.token_box import TokenBox
@@ -51,11 +50,7 @@ class CircleciScreen(CopiesKey, SignsIn, StepScreen):
     ]
 
     def compose_inputs(self) -> ComposeResult:
-        yield Label("How will CircleCI get AWS access?", classes="field-label")
-        auth = self.state.flow_config.auth
-        with ChoiceSet(id="circleci-auth", compact=True):
-            for mode, (label, _) in CHOICES.items():
-                yield Choice(label, mode is auth, id=mode.value)
+        yield from auth_choice(self.state.flow_config.auth, id="circleci-auth")
         yield Static("", id="retire", classes="panel -warning")
         yield AnswerField("circleci_projects", self.answer_text("circleci_projects"),
                           placeholder="gh/your-org/your-repo")
@@ -177,10 +172,3 @@ class CircleciScreen(CopiesKey, SignsIn, StepScreen):
         copy = self.copy_check(action)
         return copy if copy is not None else super().check_action(action, parameters)
 
-    def work_done(self, job: str, key: str | None, value: object) -> None:
-        self.signed_in(job, value)
-        super().work_done(job, key, value)
-
-    def work_failed(self, job: str, key: str | None, sentence: str) -> None:
-        if not self.sign_in_failed(job, sentence):
-            super().work_failed(job, key, sentence)

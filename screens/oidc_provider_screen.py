@@ -42,10 +42,3 @@ class OidcProviderScreen(SignsIn, StepScreen):
         if not self.sign_in_if_typed():
             super().action_run()
 
-    def work_done(self, job: str, key: str | None, value: object) -> None:
-        self.signed_in(job, value)
-        super().work_done(job, key, value)
-
-    def work_failed(self, job: str, key: str | None, sentence: str) -> None:
-        if not self.sign_in_failed(job, sentence):
-            super().work_failed(job, key, sentence)

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 class SignsIn:
-    """Mixed into a step page that composes a :class:`TokenBox`."""
+    """Mixed into a step page that composes a :class:`TokenBox` (before the page's class, so
+    that its ``work_done``/``work_failed`` see the sign-in's result first)."""
 
     wizard: WizardApp
     KEY: str
@@ -42,6 +43,14 @@ class SignsIn:
         box.say("Checking the token with CircleCI…")
         self.wizard.sign_in(token)
         return True
+
+    def work_done(self, job: str, key: str | None, value: object) -> None:
+        self.signed_in(job, value)
+        super().work_done(job, key, value)  # type: ignore[misc]
+
+    def work_failed(self, job: str, key: str | None, sentence: str) -> None:
+        if not self.sign_in_failed(job, sentence):
+            super().work_failed(job, key, sentence)  # type: ignore[misc]
 
     def signed_in(self, job: str, value: object) -> None:
         if job == "sign_in":

@@ -11,13 +11,13 @@ from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Label, LoadingIndicator, RadioSet, Static
+from textual.widgets import LoadingIndicator, RadioSet, Static
 
 from ..wizard.answers import label_of
 from ..wizard.config import AuthMode
 from .flow import NEXT
 from .page import PageScreen
-from .widgets.choice import Choice, ChoiceSet
+from .widgets.auth_choice import CHOICES, auth_choice
 from .widgets.field import AnswerField
 
 INTRO = (
@@ -31,15 +31,6 @@ MODES = (
     "Access key: the tutorial's way, an IAM user whose key lives in CircleCI's settings and in "
     "your OS keyring."
 )
-#: Each sign-in mode as the choice shows it, and in words once chosen.
-CHOICES = {
-    AuthMode.OIDC: ("OIDC role, no stored secret (recommended)",
-                    "CircleCI will assume an IAM role (OIDC) that trusts only the project "
-                    "below; no secret is stored."),
-    AuthMode.KEYS: ("Access key of an IAM user (the tutorial's way)",
-                    "CircleCI will use an access key of an IAM user; its secret goes into "
-                    "your OS keyring."),
-}
 
 
 class WelcomeScreen(PageScreen):
@@ -60,11 +51,7 @@ class WelcomeScreen(PageScreen):
 
     def compose_page(self) -> ComposeResult:
         yield Static("", id="banner", classes="banner")
-        yield Label("How will CircleCI get AWS access?", classes="field-label")
-        auth = self.state.flow_config.auth
-        with ChoiceSet(id="auth", compact=True):
-            for mode, (label, _) in CHOICES.items():
-                yield Choice(label, mode is auth, id=mode.value)
+        yield from auth_choice(self.state.flow_config.auth, id="auth")
         yield Static("", id="chosen", classes="chosen")
         yield AnswerField("circleci_projects", self.answer_text("circleci_projects"),
                           placeholder="gh/your-org/your-repo")
