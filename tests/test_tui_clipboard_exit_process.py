@@ -22,7 +22,7 @@ import pytest
 
 from tests.clipboard_support import alive, eventually, holds, xclip_servers
 from tests.fixtures.keyring_service import SecretService
-from tests.test_tui_tmux import Terminal, flat
+from tests.test_tui_tmux import Terminal, flat, pane_env
 
 pytestmark = pytest.mark.slow
 
@@ -36,24 +36,8 @@ def terminal(secret_service: SecretService, x_display: str, tmp_path: Path
     """A tmux server whose panes see the test keyring, the test X display and a fresh HOME."""
     from circleci_s3_wizard.wizard.sandbox import SANDBOX_SERVICE
 
-    home = tmp_path / "home"
-    (home / ".config").mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "CIRCLE_", "TMUX", "PYTHON_KEYRING", "TEXTUAL"))
-           and k not in ("WAYLAND_DISPLAY",)}
-    env.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_DATA_HOME=str(home / ".local" / "share"),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_STATE_HOME=str(home / ".local" / "state"),
-        DBUS_SESSION_BUS_ADDRESS=secret_service.address,
-        DISPLAY=x_display,
-        PYTHONPATH=str(ROOT),
-        AWS_CONFIG_FILE=str(home / "no-aws-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / "no-aws-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-    )
+    env = pane_env(tmp_path / "home", secret_service.address, DISPLAY=x_display,
+                   PYTHONPATH=str(ROOT))
     term = Terminal(env, tmp_path / "exit-status")
     try:
         yield term

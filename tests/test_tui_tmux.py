@@ -112,13 +112,12 @@ def flat(pane: str) -> str:
     return re.sub(r"[\s▕│╭╮╰╯─]+", "", pane)
 
 
-@pytest.fixture
-def terminal(secret_service: SecretService, tmp_path: Path) -> Iterator[Terminal]:
-    """A tmux server whose panes see the test keyring's bus and a throwaway HOME."""
-    home = tmp_path / "home"
-    (home / ".config").mkdir(parents=True)
+def pane_env(home: Path, bus: str, **extra: str) -> dict[str, str]:
+    """What a pane's program sees: a throwaway HOME, the test keyring's bus, no AWS or CircleCI
+    settings, no display (unless ``extra`` gives one), and nothing of the outer tmux."""
+    (home / ".config").mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "CIRCLE_", "TMUX", "PYTHON_KEYRING", "XDG_"))
+           if not k.startswith(("AWS_", "CIRCLE_", "TMUX", "PYTHON_KEYRING", "XDG_", "TEXTUAL"))
            and k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(
         HOME=str(home),
@@ -126,11 +125,19 @@ def terminal(secret_service: SecretService, tmp_path: Path) -> Iterator[Terminal
         XDG_DATA_HOME=str(home / ".local" / "share"),
         XDG_CACHE_HOME=str(home / ".cache"),
         XDG_STATE_HOME=str(home / ".local" / "state"),
-        DBUS_SESSION_BUS_ADDRESS=secret_service.address,
+        DBUS_SESSION_BUS_ADDRESS=bus,
         AWS_CONFIG_FILE=str(home / "no-aws-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(home / "no-aws-credentials"),
         AWS_EC2_METADATA_DISABLED="true",
+        **extra,
     )
+    return env
+
+
+@pytest.fixture
+def terminal(secret_service: SecretService, tmp_path: Path) -> Iterator[Terminal]:
+    """A tmux server whose panes see the test keyring's bus and a throwaway HOME."""
+    env = pane_env(tmp_path / "home", secret_service.address)
     term = Terminal(env, tmp_path / "exit-status")
     try:
         yield term
