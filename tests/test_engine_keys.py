@@ -261,7 +261,10 @@ def test_destroy_removes_only_what_the_wizard_made(make_ctx, aws_session, secret
     assert set(again.values()) <= {Action.ABSENT, Action.KEEP, Action.SKIP}
 
 
-def test_destroy_keeps_what_the_operator_made_by_hand(make_ctx, aws_session, secret_store):
+def test_what_the_operator_made_by_hand_is_a_conflict_and_destroy_keeps_it(make_ctx,
+                                                                          aws_session):
+    """Same-named group, user and policy made by hand (even with the right document) are not
+    the wizard's: each is a conflict naming what it grants, and nothing is changed."""
     iam = aws_session.client("iam")
     iam.create_group(GroupName="circleci_devops")
     iam.create_user(UserName=USER)
@@ -269,19 +272,39 @@ def test_destroy_keeps_what_the_operator_made_by_hand(make_ctx, aws_session, sec
     hand_made = iam.create_policy(PolicyName="s3_full_access_devops_builds",
                                   PolicyDocument=document)["Policy"]["Arn"]
     plan = Engine(make_ctx(create_bucket=True)).plan()
-    assert actions(plan)["group"] is Action.EXISTS and actions(plan)["policy"] is Action.EXISTS
-    assert actions(plan)["user"] is Action.CREATE  # exists; only the membership is new
-    run_apply(make_ctx(create_bucket=True))
-    attached = iam.list_attached_group_policies(GroupName="circleci_devops")["AttachedPolicies"]
-    assert [p["PolicyArn"] for p in attached] == [hand_made]
+    assert {k: actions(plan)[k] for k in ("group", "policy", "user")} == {
+        "group": Action.CONFLICT, "policy": Action.CONFLICT, "user": Action.CONFLICT}
+    assert "--adopt" in plan.step("group").detail
+    with pytest.raises(PlanRefused):
+        run_apply(make_ctx(create_bucket=True))
+    assert iam.list_attached_group_policies(GroupName="circleci_devops")["AttachedPolicies"] == []
+    assert iam.list_groups_for_user(UserName=USER)["Groups"] == []
 
     run_destroy(make_ctx())
     assert [g["GroupName"] for g in iam.list_groups()["Groups"]] == ["circleci_devops"]
     assert [u["UserName"] for u in iam.list_users()["Users"]] == [USER]
     assert iam.get_policy(PolicyArn=hand_made)["Policy"]["PolicyName"]
-    # The key the wizard made is gone, from IAM and from the keyring.
-    assert iam.list_access_keys(UserName=USER)["AccessKeyMetadata"] == []
-    assert secret_store.load_access_key(USER) is None
+
+
+def test_adopting_what_the_operator_made_by_hand(make_ctx, aws_session, secret_store):
+    iam = aws_session.client("iam")
+    iam.create_group(GroupName="circleci_devops")
+    iam.create_user(UserName=USER)
+    document = json.dumps(build_policy(BUCKET, "builds/"))
+    hand_made = iam.create_policy(PolicyName="s3_full_access_devops_builds",
+                                  PolicyDocument=document)["Policy"]["Arn"]
+    plan = Engine(make_ctx(create_bucket=True, adopt=True)).plan()
+    assert {k: actions(plan)[k] for k in ("group", "policy", "user")} == {
+        "group": Action.UPDATE, "policy": Action.UPDATE, "user": Action.UPDATE}
+    report = run_apply(make_ctx(create_bucket=True, adopt=True), consent=True)
+    assert report.ok, report.results
+    attached = iam.list_attached_group_policies(GroupName="circleci_devops")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [hand_made]
+    assert {"Key": "managed-by", "Value": "circleci-s3-wizard"} in iam.get_policy(
+        PolicyArn=hand_made)["Policy"]["Tags"]
+    assert {"Key": "managed-by", "Value": "circleci-s3-wizard"} in iam.list_user_tags(
+        UserName=USER)["Tags"]
+    assert secret_store.load_access_key(USER) is not None
 
 
 TUTORIAL_AS_RECEIVED = {
@@ -300,10 +323,16 @@ def test_the_tutorials_wildcard_policy_is_flagged_and_replaced_only_with_consent
                             PolicyDocument=json.dumps(TUTORIAL_AS_RECEIVED))["Policy"]["Arn"]
     plan = Engine(make_ctx(create_bucket=True)).plan()
     policy = plan.step("policy")
-    assert policy.action is Action.UPDATE
+    assert policy.action is Action.CONFLICT  # someone else's: named, never rewritten
     assert "every action on every resource" in policy.detail
-    assert "dangerous" in policy.detail
-    run_apply(make_ctx(create_bucket=True), consent=True)
+    assert "attached to: nothing else" in policy.detail
+    plan = Engine(make_ctx(create_bucket=True, adopt=True)).plan()
+    policy = plan.step("policy")
+    assert policy.action is Action.UPDATE
+    assert any("every action on every resource" in d for d in policy.differences)
+    with pytest.raises(NeedsConsent):
+        run_apply(make_ctx(create_bucket=True, adopt=True))
+    run_apply(make_ctx(create_bucket=True, adopt=True), consent=True)
     default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
     document = iam.get_policy_version(PolicyArn=arn, VersionId=default)["PolicyVersion"]
     assert same_policy(document["Document"], build_policy(BUCKET, "builds/"))

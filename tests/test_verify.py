@@ -78,7 +78,6 @@ def test_simulator_request_names_the_principal_and_prefix_context(make_ctx):
     stubber = Stubber(iam)
     user = iam.get_user(UserName="circleci_service")["User"]
     user_arn = user["Arn"]
-    stubber.add_response("get_user", {"User": user}, {"UserName": "circleci_service"})
     # First group of cases is the prefixed listing: the request must carry s3:prefix.
     stubber.add_response(
         "simulate_principal_policy",

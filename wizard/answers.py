@@ -59,6 +59,7 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("session_duration", "--session-duration", "Session duration (seconds)"),
     Field("region", "--region", "Region"),
     Field("profile", "--profile", "Profile"),
+    Field("adopt", "--adopt", "Adopt same-named resources the wizard did not make"),
 )}
 
 #: Environment variables whose value is an endpoint URL the wizard will connect to.
@@ -122,6 +123,7 @@ _DEFAULTS: dict[str, Any] = {
     "session_duration": DEFAULT_SESSION_DURATION,
     "region": None,
     "profile": None,
+    "adopt": False,
 }
 _KNOWN = {f.name for f in fields(SetupConfig)}
 
@@ -199,6 +201,7 @@ def build_config(
     values["circleci_projects"] = _projects(values["circleci_projects"])
     values["create_bucket"] = bool(values["create_bucket"])
     values["restrict_context_branch"] = bool(values["restrict_context_branch"])
+    values["adopt"] = bool(values["adopt"])
     values["session_duration"] = _seconds(values["session_duration"], problems)
     for name in ("circleci_context", "circleci_branch", "profile", "region"):
         if values[name] == "" and name != "circleci_context":

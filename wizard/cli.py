@@ -89,6 +89,10 @@ def _setup_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     ci.add_argument(o["session_duration"], default=d(None), metavar="SECONDS",
                     help=f"OIDC: how long a job's AWS session lasts ({DEFAULT_SESSION_DURATION}; "
                     "at most the role's MaxSessionDuration)")
+    aws.add_argument(o["adopt"], action="store_true", default=d(False),
+                     help="take over same-named IAM resources the wizard did not make; the "
+                     "plan first shows what else each grants and removes it (never when that "
+                     "would change anyone else's access)")
     where = parser.add_argument_group("where (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL apply)")
     where.add_argument(o["profile"], default=d(None), help="AWS profile (SSO profiles work)")
     where.add_argument(o["region"], default=d(None), help="AWS region for a new bucket")

@@ -66,6 +66,9 @@ class SetupConfig:
     session_duration: int = DEFAULT_SESSION_DURATION
     region: str | None = None
     profile: str | None = None
+    #: Take over same-named IAM resources the wizard did not make (an explicit, planned choice:
+    #: the plan first shows what else each one grants and what adoption takes away).
+    adopt: bool = False
 
     @property
     def circleci_project(self) -> str | None:

@@ -104,7 +104,15 @@ class Engine:
                 # second.
                 _quietly(ctx.secrets.backend_name)
 
-        return [lambda: ctx.identity, clients_then_keyring]
+        def holdings() -> None:
+            from .grants import warm
+
+            from .grants import effective
+
+            _quietly(lambda: warm(ctx))  # what the identity holds: asked in this same round
+            _quietly(lambda: effective(ctx))
+
+        return [lambda: ctx.identity, clients_then_keyring, holdings]
 
     def _first_client(self) -> None:
         """The STS client before anything else, so the identity is the first request sent
@@ -131,8 +139,10 @@ class Engine:
         self._first_client()
         answers = self._all_at_once(self._warm_up() + calls)
         steps = tuple(answers[len(answers) - len(infos):])
+        from .grants import identity_is_least_privilege
+
         return Plan("setup", self.ctx.config, self.ctx.identity, self.ctx.region, steps,
-                    warnings)
+                    warnings, identity_is_least_privilege(self.ctx))
 
     def plan_step(self, key: str) -> StepPlan:
         """One step's plan (a TUI page shows it). Reads only what that step needs."""

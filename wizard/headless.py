@@ -56,7 +56,8 @@ def plan_json(ctx: RunContext, plan: Plan) -> dict[str, Any]:
     }
     if plan.kind == "setup":
         data["policy"] = build_policy(c.bucket, c.prefix, c.access, ctx.partition)
-        data["policy_summary"] = summarise(c.bucket, c.prefix, c.access)
+        data["policy_summary"] = summarise(c.bucket, c.prefix, c.access, plan.least_privilege)
+        data["least_privilege"] = plan.least_privilege
     return data
 
 
@@ -77,10 +78,10 @@ def print_plan(ctx: RunContext, plan: Plan, out: TextIO) -> None:
             print(f"      warning: {warning}", file=out)
 
 
-def _print_policy(ctx: RunContext, out: TextIO) -> None:
+def _print_policy(ctx: RunContext, plan: Plan, out: TextIO) -> None:
     c = ctx.config
     print("\nThe policy, in words:", file=out)
-    for line in summarise(c.bucket, c.prefix, c.access):
+    for line in summarise(c.bucket, c.prefix, c.access, plan.least_privilege):
         print(f"  - {line}", file=out)
     print("\nThe policy document:", file=out)
     print(policy_json(build_policy(c.bucket, c.prefix, c.access, ctx.partition)), file=out)
@@ -206,7 +207,7 @@ def _plan(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: boo
         print(json.dumps(plan_json(ctx, plan), indent=2), file=out)
     else:
         print_plan(ctx, plan, out)
-        _print_policy(ctx, out)
+        _print_policy(ctx, plan, out)
     return EXIT_OK if plan.ok else EXIT_FAILED
 
 

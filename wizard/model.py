@@ -97,6 +97,9 @@ class Plan:
     steps: tuple[StepPlan, ...]
     #: Warnings about the answers (e.g. a bucket name with dots), worded for the CLI.
     warnings: tuple[str, ...] = ()
+    #: What reading the identity's effective grants found (:mod:`wizard.grants`): True when it
+    #: holds only the wizard's policy, False when more, None when there is no identity yet.
+    least_privilege: bool | None = None
 
     def step(self, key: str) -> StepPlan:
         return next(s for s in self.steps if s.key == key)

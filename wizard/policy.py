@@ -124,8 +124,15 @@ def same_policy(a: dict[str, Any] | str, b: dict[str, Any] | str) -> bool:
     return canonical(a) == canonical(b)
 
 
-def summarise(bucket: str, prefix: str, access: AccessLevel = AccessLevel.READ_WRITE) -> list[str]:
-    """The policy in words, for the screen and the plan: what it allows and what it does not."""
+def summarise(bucket: str, prefix: str, access: AccessLevel = AccessLevel.READ_WRITE,
+              identity_checked: bool | None = None) -> list[str]:
+    """The policy in words, for the screen and the plan: what it allows and what it does not.
+
+    ``identity_checked`` says what reading the identity's effective grants found: True when it
+    holds nothing but this policy, False when it holds more, None when nothing was read. Only
+    True earns the sentence "cannot use any other AWS service": a document cannot promise what
+    a group or another policy gives the identity besides it.
+    """
     where = f"s3://{bucket}/{prefix}"
     can = {
         AccessLevel.READ_WRITE: [
@@ -144,5 +151,10 @@ def summarise(bucket: str, prefix: str, access: AccessLevel = AccessLevel.READ_W
         *can,
         f"cannot see or touch anything in {bucket} outside {prefix}",
         "cannot change the bucket, its policy, its ACLs or its public-access settings",
-        "cannot use any other bucket or any other AWS service",
+        {True: "cannot use any other bucket or any other AWS service (its every group and "
+               "policy was read: it holds this policy and nothing else)",
+         False: "gets nothing else from this policy, but holds more besides it (see the plan: "
+                "it is drift, and blocks handing out a key)",
+         None: "gets no other bucket or AWS service from this policy (what else the identity "
+               "holds is read by plan and verify)"}[identity_checked],
     ]

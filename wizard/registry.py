@@ -77,7 +77,8 @@ STEPS: tuple[StepInfo, ...] = (
         "Permissions belong on a group, not on a person or a single user: the policy is attached "
         "once, and whoever joins the group gets exactly that and nothing more. Replacing the "
         "CircleCI user later never touches the permissions.",
-        ("iam:GetGroup", "iam:CreateGroup"),
+        ("iam:GetGroup", "iam:ListGroupPolicies", "iam:GetGroupPolicy", "iam:CreateGroup",
+         "iam:UpdateGroup", "iam:DetachGroupPolicy", "iam:DeleteGroupPolicy"),
         (), ".steps.group_step:GroupStep"),
     StepInfo(
         "policy", "Policy", BOTH,
@@ -85,6 +86,7 @@ STEPS: tuple[StepInfo, ...] = (
         "only under one prefix of one bucket. No wildcard action, no wildcard resource, nothing "
         "on the bucket itself, so a leaked credential cannot reach anything else.",
         ("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:ListPolicyTags",
+         "iam:ListEntitiesForPolicy",
          "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",
          "iam:TagPolicy"),
         (), ".steps.policy_step:PolicyStep"),
@@ -99,8 +101,10 @@ STEPS: tuple[StepInfo, ...] = (
         "CircleCI gets its own identity, so its access can be audited and revoked without "
         "touching anyone else. It is programmatic only: no console password, and no permission "
         "of its own beyond the group's.",
-        ("iam:GetUser", "iam:GetLoginProfile", "iam:ListGroupsForUser", "iam:CreateUser",
-         "iam:AddUserToGroup"),
+        ("iam:GetUser", "iam:GetLoginProfile", "iam:ListGroupsForUser",
+         "iam:ListAttachedUserPolicies", "iam:ListUserPolicies", "iam:GetUserPolicy",
+         "iam:CreateUser", "iam:TagUser", "iam:AddUserToGroup", "iam:DetachUserPolicy",
+         "iam:DeleteUserPolicy", "iam:RemoveUserFromGroup"),
         ("group",), ".steps.user_step:UserStep"),
     StepInfo(
         "access_key", "Access key", KEYS,
@@ -124,8 +128,10 @@ STEPS: tuple[StepInfo, ...] = (
         "Instead of a user with a stored key, CircleCI assumes this role with a token that lives "
         "for one job. Its trust policy accepts only your organisation's tokens from the chosen "
         "projects (and branch, if you chose one), and it gets the same least-privilege policy.",
-        ("iam:GetRole", "iam:ListRoleTags", "iam:ListAttachedRolePolicies", "iam:CreateRole",
-         "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy"),
+        ("iam:GetRole", "iam:ListRoleTags", "iam:ListAttachedRolePolicies",
+         "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:CreateRole", "iam:TagRole",
+         "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+         "iam:DeleteRolePolicy"),
         ("policy", "oidc_provider"), ".circleci.oidc_steps:OidcRoleStep"),
     StepInfo(
         "circleci", "CircleCI", BOTH,

@@ -81,7 +81,10 @@ def is_local_endpoint(ctx: RunContext) -> bool:
 def principal_arn(ctx: RunContext) -> str:
     c = ctx.config
     if c.auth is AuthMode.OIDC:
-        return ctx.managed_arn("role", c.role_name)
+        from .circleci.oidc_steps import read_role
+
+        role = read_role(ctx)
+        return role["Arn"] if role else ctx.managed_arn("role", c.role_name)
     from .steps import iam_reads
 
     user = iam_reads.user(ctx, c.user)
@@ -106,6 +109,20 @@ def invariant_checks(ctx: RunContext) -> list[VerifyCheck]:
                 "Block Public Access on the bucket", "allowed",
                 "pass" if bucket.blocked else "fail",
                 "fully on" if bucket.blocked else "not fully on: run apply to turn it back on"))
+    from .grants import effective
+
+    held = effective(ctx)
+    if held is not None:
+        name = f"{held.identity} holds only policy {c.policy_name}"
+        if held.clean:
+            checks.append(VerifyCheck(name, "allowed", "pass",
+                                      "every group, attached and inline policy was read"
+                                      + (f"; permission boundary {held.boundary} narrows it"
+                                         if held.boundary else "")))
+        else:
+            checks.append(VerifyCheck(name, "allowed", "fail", "; ".join(held.drift_lines())
+                                      + ". Run apply to take it away where the wizard owns "
+                                      "it."))
     if c.keys and ctx.secrets is not None:
         from .keys import read_keys
         from .steps.access_key_step import stored_key

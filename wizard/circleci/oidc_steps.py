@@ -336,6 +336,31 @@ class OidcProviderStep(Step):
         return self.result(Action.DELETE, "Deleted the OIDC provider the wizard made.")
 
 
+@dataclass(frozen=True, slots=True)
+class RoleChanges:
+    """What apply does to an existing role besides its trust: grants it takes away, adoption."""
+
+    removals: tuple[Any, ...]
+    adopt: bool
+
+
+def trusted_principals(document: dict[str, Any]) -> str:
+    """Who a trust policy lets assume the role, in words."""
+    found: list[str] = []
+    statements = document.get("Statement", [])
+    for st in [statements] if isinstance(statements, dict) else statements:
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal", {})
+        if isinstance(principal, str):
+            found.append(principal)
+            continue
+        for kind, values in principal.items():
+            for value in [values] if isinstance(values, str) else values:
+                found.append(f"{kind} {value}")
+    return ", ".join(dict.fromkeys(found)) or "nobody"
+
+
 class OidcRoleStep(Step):
     key = "oidc_role"
 
@@ -350,11 +375,22 @@ class OidcRoleStep(Step):
         scope = ", ".join(f"project {names.get(p, p)}" for p in ids.project_ids) + (
             f" on branch {c.circleci_branch}" if c.circleci_branch else "")
         role = read_role(ctx)
-        if role is not None and not is_managed(role):
-            return self.planned(
-                Action.CONFLICT,
-                f"Role {c.role_name} exists and was not made by the wizard; it is left alone. "
-                "Choose another --role-name.")
+        adopting = role is not None and not is_managed(role)
+        removals: tuple[Any, ...] = ()
+        if role is not None:
+            from .. import grants
+
+            removals = tuple(grants.removals(ctx, "role", c.role_name))
+        if adopting:
+            held = "; ".join(r.held for r in removals) or "nothing beyond the wizard's policy"
+            who = trusted_principals(role.get("AssumeRolePolicyDocument") or {})
+            if not c.adopt:
+                return self.planned(
+                    Action.CONFLICT,
+                    f"Role {c.role_name} exists and was not made by the wizard; nothing is "
+                    f"changed. It grants: {held}. Who may assume it now: {who}. Choose another "
+                    "--role-name, or pass --adopt to take it over (the plan then shows what "
+                    "adoption removes).")
         limit = session_limit(role)
         try:
             check_session_duration(c.session_duration, limit)
@@ -366,6 +402,25 @@ class OidcRoleStep(Step):
                                 f"--session-duration {c.session_duration}: {exc}{made}")
         session = (f" Jobs' sessions last {c.session_duration} seconds (the role allows up to "
                    f"{limit}).")
+        extra = RoleChanges(removals, adopting)
+        lines = tuple(r.sentence for r in removals)
+        calls = tuple(dict.fromkeys(r.call for r in removals))
+        if adopting:
+            assert role is not None
+            current = role.get("AssumeRolePolicyDocument") or {}
+            from ..steps.iam_reads import policy_arn
+
+            attached = policy_arn(ctx) in role_policies(ctx)
+            return self.planned(
+                Action.UPDATE,
+                f"Adopt role {c.role_name} (made outside the wizard): tag it as the wizard's, "
+                f"make it trust only {scope}, and take away what else it grants. Who may "
+                f"assume it now ({trusted_principals(current)}) loses that.{session}",
+                calls=("iam:TagRole", "iam:UpdateAssumeRolePolicy", *calls)
+                + (() if attached else ("iam:AttachRolePolicy",)),
+                differences=("not made by the wizard: adopted",
+                             *trust_diff(current, wanted).lines(names), *lines),
+                facts=(ids, role, extra))
         if role is None:
             return self.planned(
                 Action.CREATE,
@@ -383,8 +438,15 @@ class OidcRoleStep(Step):
                 f"Role {c.role_name} exists with a different trust policy; updating makes it "
                 f"trust only {scope}.",
                 calls=("iam:UpdateAssumeRolePolicy",) + (() if attached else
-                                                         ("iam:AttachRolePolicy",)),
-                differences=tuple(diff), facts=(ids, role))
+                                                         ("iam:AttachRolePolicy",)) + calls,
+                differences=tuple(diff) + lines, facts=(ids, role, extra))
+        if removals:
+            return self.planned(
+                Action.UPDATE,
+                f"Role {c.role_name} (made by the wizard) grants more than the wizard's "
+                "policy; apply takes the rest away.",
+                calls=calls + (() if attached else ("iam:AttachRolePolicy",)),
+                differences=lines, facts=(ids, role, extra))
         if not attached:
             return self.planned(
                 Action.REPAIR, f"Role {c.role_name} exists; attach policy {c.policy_name} to it.",
@@ -399,11 +461,14 @@ class OidcRoleStep(Step):
     def outputs(self, ctx: RunContext, plan: StepPlan) -> dict[str, Any]:
         if not plan.facts:
             return {}
-        return {"role_arn": role_arn(ctx), "max_session_duration": session_limit(plan.facts[1])}
+        role = plan.facts[1]
+        return {"role_arn": role["Arn"] if role else role_arn(ctx),
+                "max_session_duration": session_limit(role)}
 
     def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
         iam, c = ctx.client("iam"), ctx.config
-        ids, role = plan.facts
+        ids, role, *rest = plan.facts
+        changes: RoleChanges = rest[0] if rest else RoleChanges((), False)
         trust = json.dumps(wanted_trust(ctx, ids))
         work.need("oidc_provider")
         work.checkpoint()
@@ -427,10 +492,24 @@ class OidcRoleStep(Step):
                     iam.update_assume_role_policy(RoleName=c.role_name, PolicyDocument=trust)
             work.did(f"Created role {c.role_name}.")
         elif plan.action is Action.UPDATE:
-            with aws_call(f"updating the trust policy of {c.role_name}",
-                          "iam:UpdateAssumeRolePolicy"):
-                iam.update_assume_role_policy(RoleName=c.role_name, PolicyDocument=trust)
-            work.did(f"Updated the trust policy of role {c.role_name}.")
+            if changes.adopt:
+                with aws_call(f"adopting role {c.role_name}", "iam:TagRole"):
+                    iam.tag_role(RoleName=c.role_name, Tags=managed_tags())
+                work.did(f"Adopted role {c.role_name} (tagged as the wizard's).")
+            if not same_policy(role.get("AssumeRolePolicyDocument") or {}, json.loads(trust)):
+                work.checkpoint()
+                with aws_call(f"updating the trust policy of {c.role_name}",
+                              "iam:UpdateAssumeRolePolicy"):
+                    iam.update_assume_role_policy(RoleName=c.role_name, PolicyDocument=trust)
+                work.did(f"Updated the trust policy of role {c.role_name}.")
+            for removal in changes.removals:
+                work.checkpoint()
+                removal.run(ctx)
+                work.did(removal.done)
+            if changes.removals:
+                from ..grants import forget_holdings
+
+                forget_holdings(ctx)
         ctx.reads.forget(("role", c.role_name))
         work.need("policy")
         from ..steps.iam_reads import policy_arn

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..aws import delete, once_unless_throttled, outcome_unknown
+from ..aws import delete, is_managed, once_unless_throttled, outcome_unknown
 from ..context import RunContext
 from ..errors import WizardError, error_code, explain
 from ..graph import Work, at_once
@@ -127,6 +127,29 @@ def store_or_hand_over(ctx: RunContext, key: Any) -> None:
         ctx.reads.forget(("stored_key", ctx.secrets.service, user), ("access_keys", user))
 
 
+def beyond_prefix(ctx: RunContext, work: Work) -> None:
+    """Refuse to hand out a key while the user holds more than the wizard's policy.
+
+    The plan read the user's effective grants (:mod:`wizard.grants`); when they reached beyond
+    the prefix, the group and user steps of the same apply take the rest away, and this reads
+    them again, after those steps, before any key exists. A user the plan found clean, or made
+    in this run, needs no second look.
+    """
+    from ..grants import effective, forget_holdings
+
+    found = effective(ctx)
+    if found is None or found.clean:
+        return
+    work.need("group", "user")  # their removals first
+    forget_holdings(ctx)
+    again = effective(ctx)
+    if again is not None and not again.clean:
+        raise WizardError(f"No access key was made: {again.identity} holds more than the "
+                          "wizard's policy: " + "; ".join(again.drift_lines()) + ".",
+                          hint="Run apply again to take it away (where the wizard owns it), or "
+                          "remove it in the IAM console.")
+
+
 class AccessKeyStep(Step):
     key = "access_key"
 
@@ -139,6 +162,11 @@ class AccessKeyStep(Step):
                                      lambda: iam_reads.user(ctx, user) is not None)
         if problem:
             return self.planned(Action.BLOCKED, str(problem))
+        foreign = exists and not ctx.config.adopt and not is_managed(iam_reads.user(ctx, user))
+        if foreign:  # a user someone else made: its keys are theirs, and are never touched
+            return self.planned(Action.BLOCKED, f"IAM user {user} was not made by the wizard, "
+                                "so no access key is made for it and its keys are not touched "
+                                "(see IAM user).")
         try:
             stored = stored_key(ctx)
         except Exception as exc:  # a malformed entry or a keyring that failed on read
@@ -200,6 +228,7 @@ class AccessKeyStep(Step):
             work.did(f"Deleted orphaned access key {orphan.key_id} (nobody held its secret).")
         key_id = state.held.key_id if state.held else None
         if plan.action is Action.CREATE:
+            beyond_prefix(ctx, work)
             work.checkpoint()
             known = {k.key_id for k in state.keys if k.holder is not Holder.ORPHAN}
             key = create_key(ctx, known)

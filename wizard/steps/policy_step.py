@@ -24,7 +24,7 @@ from ..aws import (
 from ..config import IAM_PATH
 from ..context import RunContext
 from ..errors import WizardError, explain
-from ..graph import Work
+from ..graph import Work, at_once
 from ..model import Action, StepPlan, StepResult
 from ..policy import build_policy, policy_json, same_policy, summarise
 from . import iam_reads
@@ -39,6 +39,41 @@ class PolicyFacts:
     policy: dict[str, Any] | None
     document: dict[str, Any] | None = None
     versions: int = 0
+    #: True when apply adopts the policy (it was not made by the wizard).
+    adopt: bool = False
+
+
+def s3_targets(document: dict[str, Any]) -> set[str]:
+    """The S3 object locations a policy allows (``s3://bucket/prefix``): what a retarget moves."""
+    out: set[str] = set()
+    statements = document.get("Statement", [])
+    for st in [statements] if isinstance(statements, dict) else statements:
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        resources = st.get("Resource", [])
+        for r in [resources] if isinstance(resources, str) else resources:
+            head, _, rest = str(r).partition(":::")
+            if head.endswith(":s3") and "/" in rest:
+                out.add("s3://" + rest.rstrip("*"))
+    return out
+
+
+def _buckets(targets: set[str]) -> set[str]:
+    return {t[len("s3://"):].split("/", 1)[0] for t in targets}
+
+
+def suggested_names(ctx: RunContext) -> str:
+    """Options that give a setup for another bucket names of its own."""
+    import re
+
+    c = ctx.config
+    tag = re.sub(r"[^\w+=,.@-]", "_", f"{c.bucket}_{c.prefix.strip('/')}".strip("_"))
+    names = [f"--policy-name {c.policy_name}_{tag}"[:128 + 14]]
+    if c.oidc:
+        names.append(f"--role-name {('circleci_' + tag)[:64]}")
+    else:
+        names += [f"--group {('circleci_' + tag)[:128]}", f"--user {('circleci_' + tag)[:64]}"]
+    return " ".join(names)
 
 
 def wanted_document(ctx: RunContext) -> dict[str, Any]:
@@ -53,8 +88,10 @@ def document_json(ctx: RunContext) -> str:
 
 def summary(ctx: RunContext) -> list[str]:
     """The policy in words."""
+    from ..grants import checked_clean
+
     c = ctx.config
-    return summarise(c.bucket, c.prefix, c.access)
+    return summarise(c.bucket, c.prefix, c.access, checked_clean(ctx))
 
 
 def _default_document(ctx: RunContext, policy: dict[str, Any]) -> dict[str, Any]:
@@ -76,29 +113,77 @@ class PolicyStep(Step):
     key = "policy"
 
     def plan(self, ctx: RunContext) -> StepPlan:
-        name = ctx.config.policy_name
+        from .. import grants
+
+        c = ctx.config
+        name = c.policy_name
         policy = iam_reads.policy(ctx, name)
         if policy is None:
             return self.planned(Action.CREATE, f"Create customer-managed policy {name}.",
                                 calls=("iam:CreatePolicy",), facts=PolicyFacts(None))
-        current = _default_document(ctx, policy)
-        facts = PolicyFacts(policy, current, 0)
-        if same_policy(current, wanted_document(ctx)):
+        current, users = at_once(lambda: _default_document(ctx, policy),
+                                 lambda: grants.attached_to(ctx, policy["Arn"]))
+        ours = {f"role {c.role_name}"} if c.oidc else {f"group {c.group}"}
+        others = [u for u in users if u not in ours]  # type: ignore[union-attr]
+        who = ", ".join(others) or "nothing else"
+        managed = is_managed(policy)
+        same = same_policy(current, wanted_document(ctx))  # type: ignore[arg-type]
+        facts = PolicyFacts(policy, current, 0, adopt=not managed)  # type: ignore[arg-type]
+        if not managed:
+            where = f"path {policy.get('Path', '/')}"
+            grants_now = grants.in_words(current)  # type: ignore[arg-type]
+            if not c.adopt:
+                return self.planned(
+                    Action.CONFLICT,
+                    f"Policy {name} exists ({where}) and was not made by the wizard; nothing is "
+                    f"changed. It grants: {grants_now}. It is attached to: {who}; rewriting it "
+                    "would change their access. Choose another --policy-name, or pass --adopt "
+                    "to take it over.", facts=facts)
+            if others:
+                return self.planned(
+                    Action.CONFLICT,
+                    f"Policy {name} cannot be adopted: it is attached to {who}, and adopting "
+                    f"rewrites it, taking their access ({grants_now}) away. Choose another "
+                    "--policy-name.", facts=facts)
+            return self.planned(
+                Action.UPDATE,
+                f"Adopt policy {name} (made outside the wizard, {where}): tag it as the wizard's"
+                + ("." if same else "; its document is replaced by the least-privilege one."),
+                calls=("iam:TagPolicy",) + (() if same else ("iam:CreatePolicyVersion",)),
+                differences=("not made by the wizard: adopted",) + (() if same else (
+                    f"it now grants {grants_now}; that is taken away",)), facts=facts)
+        if same:
             return self.planned(Action.EXISTS, f"Policy {name} exists with the same document.",
                                 facts=facts)
+        before, after = s3_targets(current), s3_targets(wanted_document(ctx))  # type: ignore[arg-type]
+        # Another bucket under the same names is a second setup, not a change of this one: it
+        # would silently take the first bucket's access away. A new prefix in the same bucket is
+        # an update the operator confirms, and it says what loses access.
+        if before and _buckets(before) != _buckets(after):
+            return self.planned(
+                Action.CONFLICT,
+                f"Policy {name} is the wizard's policy for {', '.join(sorted(before))}. Pointing "
+                f"it at s3://{c.bucket}/{c.prefix} would take that access away from "
+                f"{', '.join(users) or 'whatever attaches it'}. A second setup needs names of "  # type: ignore[arg-type]
+                f"its own: {suggested_names(ctx)}; or remove the first setup (destroy) first.",
+                facts=facts)
         from ..policy_lint import lint_policy_document
 
-        risks = [p.rule for p in lint_policy_document(current) if p.severity == "error"]
+        risks = [p.rule for p in lint_policy_document(current) if p.severity == "error"]  # type: ignore[arg-type]
         difference = "the policy document differs from the least-privilege one"
         if risks:  # e.g. the tutorial's pasted "Action": "*", "Resource": "*"
             difference += "; the current one " + "; ".join(risks)
         danger = (" Its current document is dangerous: " + "; ".join(risks) + ".") if risks \
             else ""
+        lost = sorted(before - after)
+        loses = (f"{', '.join(users) or 'nothing (it is attached nowhere)'} "  # type: ignore[arg-type]
+                 + (f"lose access to {', '.join(lost)}" if lost else
+                    f"lose what it grants now ({grants.in_words(current)})"))  # type: ignore[arg-type]
         return self.planned(
             Action.UPDATE,
             f"Policy {name} exists with a different document; updating it adds a new default "
             f"version (IAM keeps five; the oldest goes if needed).{danger}",
-            calls=("iam:CreatePolicyVersion",), differences=(difference,), facts=facts)
+            calls=("iam:CreatePolicyVersion",), differences=(difference, loses), facts=facts)
 
     def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
         iam, name = ctx.client("iam"), ctx.config.policy_name
@@ -123,6 +208,14 @@ class PolicyStep(Step):
             return self.result(Action.CREATE, f"Created policy {name}.", policy_arn=policy["Arn"])
         policy = facts.policy or {}
         arn = policy["Arn"]
+        if facts.adopt:
+            work.checkpoint()
+            with aws_call(f"adopting policy {name}", "iam:TagPolicy"):
+                iam.tag_policy(PolicyArn=arn, Tags=managed_tags())
+            ctx.reads.forget(("policy", name))
+            work.did(f"Adopted policy {name} (tagged as the wizard's).")
+            if same_policy(facts.document or {}, wanted_document(ctx)):
+                return self.result(Action.UPDATE, " ".join(work.done), policy_arn=arn)
         versions = _versions(ctx, arn)
         if len(versions) >= MAX_POLICY_VERSIONS:
             oldest = min((v for v in versions if not v["IsDefaultVersion"]),

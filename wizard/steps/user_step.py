@@ -6,7 +6,8 @@ is still being added: the two do not depend on each other.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..aws import already_exists, aws_call, delete, is_managed, managed_tags
 from ..config import IAM_PATH
@@ -18,33 +19,108 @@ from . import iam_reads
 from .base import Step
 from .group_step import adopt_own
 
+if TYPE_CHECKING:
+    from ..grants import Removal
+
+
+def _grants_of(removals: list[Removal]) -> str:
+    """What a user holds besides the setup's group, from the removals adopting it would make."""
+    return "; ".join(r.held for r in removals) or "nothing"
+
+
+@dataclass(frozen=True, slots=True)
+class UserFacts:
+    user: dict[str, Any] | None
+    #: Whether the user is already in the setup's group.
+    member: bool = False
+    #: What apply takes away from the user (its own policies, other groups).
+    removals: tuple[Removal, ...] = ()
+    #: True when apply adopts the user (it was not made by the wizard).
+    adopt: bool = False
+
+    @property
+    def arn(self) -> str | None:
+        return self.user["Arn"] if self.user else None
+
 
 class UserStep(Step):
     key = "user"
 
     def plan(self, ctx: RunContext) -> StepPlan:
+        from .. import grants
+
         c = ctx.config
         user = iam_reads.user(ctx, c.user)
         if user is None:
             return self.planned(Action.CREATE, f"Create programmatic IAM user {c.user} in group "
-                                f"{c.group}.", calls=("iam:CreateUser", "iam:AddUserToGroup"))
+                                f"{c.group}.", calls=("iam:CreateUser", "iam:AddUserToGroup"),
+                                facts=UserFacts(None))
         console, groups = at_once(lambda: iam_reads.has_console_password(ctx, c.user),
                                   lambda: iam_reads.user_groups(ctx, c.user))
+        member = c.group in groups  # type: ignore[operator]
         if console:
             return self.planned(Action.CONFLICT, f"IAM user {c.user} exists and has a console "
                                 "password; a CI identity must be programmatic only. Choose "
-                                "another --user or remove its console access.", facts=user)
-        if c.group in groups:  # type: ignore[operator]
+                                "another --user or remove its console access.",
+                                facts=UserFacts(user, member))
+        managed = is_managed(user)
+        if not managed:
+            held, keys = at_once(lambda: grants.removals(ctx, "user", c.user),
+                                 lambda: iam_reads.access_keys(ctx, c.user))
+            key_words = ", ".join(f"{k['AccessKeyId']} ({k.get('Status', '?').lower()})"
+                                  for k in keys) or "none"  # type: ignore[union-attr]
+            if not c.adopt:
+                return self.planned(
+                    Action.CONFLICT,
+                    f"IAM user {c.user} exists and was not made by the wizard; nothing is "
+                    "changed, and its access keys are not touched. It is in groups "
+                    f"{', '.join(groups) or 'none'}; its own grants and other groups: "  # type: ignore[arg-type]
+                    f"{_grants_of(held)}; its access keys: {key_words}. Choose another "  # type: ignore[arg-type]
+                    "--user, or pass --adopt to take it over (the plan then shows what "
+                    "adoption removes).", facts=UserFacts(user, member))
+            if keys:
+                return self.planned(
+                    Action.CONFLICT,
+                    f"IAM user {c.user} cannot be adopted: it has access key(s) {key_words} the "
+                    "wizard did not make, and whoever holds them would get the bucket's access. "
+                    "The wizard never touches them: retire them yourself once nothing uses "
+                    "them, or choose another --user.", facts=UserFacts(user, member))
+            removals = tuple(held)  # type: ignore[arg-type]
+        else:
+            removals = tuple(grants.removals(ctx, "user", c.user))
+        lines = tuple(r.sentence for r in removals)
+        calls = tuple(dict.fromkeys(r.call for r in removals))
+        join = () if member else ("iam:AddUserToGroup",)
+        facts = UserFacts(user, member, removals, not managed)
+        if not managed:
+            return self.planned(
+                Action.UPDATE,
+                f"Adopt IAM user {c.user} (made outside the wizard): tag it as the wizard's"
+                + (f", add it to group {c.group}" if not member else "")
+                + ("; take away what else it holds." if removals else "; it holds nothing "
+                   "else."),
+                calls=("iam:TagUser", *calls, *join),
+                differences=("not made by the wizard: adopted", *lines), facts=facts)
+        if removals:
+            return self.planned(
+                Action.UPDATE,
+                f"IAM user {c.user} (made by the wizard) holds more than the wizard's policy; "
+                "apply takes the rest away" + ("" if member else f" and adds it to {c.group}")
+                + ".", calls=(*calls, *join),
+                differences=lines + (() if member else (f"not a member of {c.group}",)),
+                facts=facts)
+        if member:
             return self.planned(Action.EXISTS, f"IAM user {c.user} exists and is in {c.group}.",
-                                facts=user)
-        action = Action.REPAIR if is_managed(user) else Action.CREATE
-        return self.planned(action, f"IAM user {c.user} exists; add it to group {c.group}.",
-                            calls=("iam:AddUserToGroup",),
-                            differences=(f"not a member of {c.group}",), facts=user)
+                                facts=facts)
+        return self.planned(Action.REPAIR, f"IAM user {c.user} exists; add it to group {c.group}.",
+                            calls=join, differences=(f"not a member of {c.group}",), facts=facts)
 
     def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
+        from ..grants import forget_holdings
+
         c, iam = ctx.config, ctx.client("iam")
-        user = plan.facts
+        facts: UserFacts = plan.facts
+        user = facts.user
         if user is None:
             work.checkpoint()
             try:
@@ -59,16 +135,30 @@ class UserStep(Step):
             ctx.reads.put(("access_keys", c.user), [])
             work.did(f"Created IAM user {c.user}.")
             work.ready()  # its access key need not wait for the membership
-        work.need("group")
-        work.checkpoint()
-        with aws_call(f"adding {c.user} to {c.group}", "iam:AddUserToGroup"):
-            iam.add_user_to_group(UserName=c.user, GroupName=c.group)
-        ctx.reads.forget(("user_groups", c.user))
-        work.did(f"Added it to group {c.group}.")
+        if facts.adopt:
+            work.checkpoint()
+            with aws_call(f"adopting user {c.user}", "iam:TagUser"):
+                iam.tag_user(UserName=c.user, Tags=managed_tags())
+            ctx.reads.forget(("user", c.user))
+            work.did(f"Adopted IAM user {c.user} (tagged as the wizard's).")
+        for removal in facts.removals:
+            work.checkpoint()
+            removal.run(ctx)
+            work.did(removal.done)
+        if facts.removals:
+            forget_holdings(ctx)
+        if not facts.member:
+            work.need("group")
+            work.checkpoint()
+            with aws_call(f"adding {c.user} to {c.group}", "iam:AddUserToGroup"):
+                iam.add_user_to_group(UserName=c.user, GroupName=c.group)
+            ctx.reads.forget(("user_groups", c.user), ("effective",))
+            work.did(f"Added it to group {c.group}.")
         return self.result(plan.action, " ".join(work.done), user_arn=user["Arn"])
 
     def outputs(self, ctx: RunContext, plan: StepPlan) -> dict[str, Any]:
-        return {"user_arn": plan.facts["Arn"]} if plan.facts else {}
+        facts: UserFacts | None = plan.facts
+        return {"user_arn": facts.arn} if facts and facts.arn else {}
 
     def plan_destroy(self, ctx: RunContext) -> StepPlan:
         c = ctx.config
