@@ -357,6 +357,7 @@ def test_verify_after_apply_passes_live_probes_and_leaves_denials_unproven(wizar
     assert simulated and live and invariants == {
         "Block Public Access on the bucket": "pass",
         "one active access key, held by your keyring": "pass",
+        f"user {USER} holds only policy {POLICY}": "pass",
     }
     assert {c["outcome"] for c in simulated} == {"unproven"}
     for check in live:
@@ -399,15 +400,16 @@ def test_destroy_keeps_a_group_and_policy_made_by_hand(wizard, aws):
     )["Policy"]["Arn"]
     aws.iam.attach_group_policy(GroupName=GROUP, PolicyArn=hand_arn)
 
-    applied = _apply(wizard)
-    actions = _actions(applied)
-    assert actions["group"] == actions["policy"] == actions["attach"] == "exists"
-    assert actions["user"] == actions["access_key"] == "create"
+    # Not the wizard's: a conflict that names them, and apply changes nothing.
+    refused = wizard("apply", "--yes", "--json", "--bucket", BUCKET, "--create-bucket")
+    assert refused.code == 1, refused.out + refused.err
+    actions = _actions(refused.json())
+    assert actions["group"] == actions["policy"] == "conflict"
+    assert aws.iam.list_users()["Users"] == []
 
     run = wizard("destroy", "--yes", "--json", "--bucket", BUCKET)
     assert run.code == 0, run.out + run.err
     actions = _actions(run.json())
-    assert actions["user"] == actions["access_key"] == "delete"
     assert actions["group"] == actions["policy"] == actions["attach"] == "keep"
 
     assert aws.iam.get_group(GroupName=GROUP)["Group"]["Path"] == "/"

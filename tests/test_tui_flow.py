@@ -249,9 +249,12 @@ async def test_escape_goes_back_and_keeps_what_was_typed(tui_aws: Any) -> None:
 
 async def test_an_update_asks_first_then_adds_a_policy_version(tui_aws: Any) -> None:
     iam = tui_aws.client("iam")
-    iam.create_policy(PolicyName="s3_full_access_devops_builds", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    # The wizard's own policy (its path and tag), widened by hand since.
+    iam.create_policy(PolicyName="s3_full_access_devops_builds", Path="/circleci-s3-wizard/",
+                      Tags=[{"Key": "managed-by", "Value": "circleci-s3-wizard"}],
+                      PolicyDocument=json.dumps({
+                          "Version": "2012-10-17",
+                          "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
     app = new_app(tui_aws)
     async with app.run_test(size=(100, 30)) as pilot:
         await goto(pilot, "policy")
@@ -266,7 +269,7 @@ async def test_an_update_asks_first_then_adds_a_policy_version(tui_aws: Any) -> 
         await pilot.press("y")
         await wait_for(pilot, lambda: getattr(app.screen, "KEY", "") == "attach", what="update")
         assert "✓ Updated" in screen_text(app)
-    arn = f"arn:aws:iam::{ACCOUNT}:policy/s3_full_access_devops_builds"
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/circleci-s3-wizard/s3_full_access_devops_builds"
     versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
     default = next(v for v in versions if v["IsDefaultVersion"])
     document = iam.get_policy_version(PolicyArn=arn, VersionId=default["VersionId"])
