@@ -45,14 +45,3 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     # The wizard's own state (run locks, the shared sandbox's note) stays inside the test.
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
-
-
-@pytest.fixture(autouse=True, scope="session")
-def only_the_namespaced_package():
-    """The repository root is on sys.path (for ``tests.*``), so ``import wizard`` would work
-    here and nowhere else, loading a second copy of the engine. Fail the run if anything did."""
-    yield
-    import sys
-
-    strays = sorted(name for name in sys.modules if name.split(".")[0] in ("wizard", "screens"))
-    assert not strays, f"imported outside circleci_s3_wizard: {strays}"

@@ -5,18 +5,27 @@ Checked in fresh interpreters, because this test process has long since imported
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "circleci_s3_wizard"
-ENGINE_MODULES = sorted(
-    ".".join((PACKAGE, *p.relative_to(ROOT).with_suffix("").parts))
-    for p in (ROOT / "wizard").rglob("*.py")
-    if p.name != "__main__.py"
-)
+
+
+def _modules_of(folder: str) -> list[str]:
+    """Every module of a folder, by the name it is imported under (a package by its own name:
+    ``pkg.__init__`` would be a second copy of ``pkg``)."""
+    names = set()
+    for path in (ROOT / folder).rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        names.add(".".join((PACKAGE, *(parts[:-1] if parts[-1] == "__init__" else parts))))
+    return sorted(names)
+
+
+ENGINE_MODULES = _modules_of("wizard")
 
 
 def _modules_after(code: str) -> set[str]:
@@ -67,15 +76,20 @@ def test_a_headless_apply_loads_only_what_it_uses(aws_endpoint, secret_store, tm
     assert loaded & {"textual", "rich", "moto", "httpx", "policy_sentry"} == set()
 
 
-def test_everything_lives_under_one_namespaced_package():
-    """Nothing generic in site-packages: the code imports itself relatively, so no top-level
-    ``wizard``, ``screens`` or ``assets`` module is ever loaded (they could clash with other
-    distributions of those names)."""
-    modules = ENGINE_MODULES + sorted(
-        ".".join((PACKAGE, *p.relative_to(ROOT).with_suffix("").parts))
-        for p in (ROOT / "screens").rglob("*.py"))
-    loaded = _modules_after("\n".join(f"import {m}" for m in modules))
-    assert {m.split(".")[0] for m in loaded} & {"wizard", "screens", "assets"} == set()
-    for path in [*(ROOT / "wizard").rglob("*.py"), *(ROOT / "screens").rglob("*.py")]:
-        text = path.read_text(encoding="utf-8")
-        assert not re.search(r"^\s*(from|import) (wizard|screens|assets)\b", text, re.M), path
+@pytest.mark.parametrize("folder", ["wizard", "screens", "assets"])
+def test_a_folder_cannot_be_imported_as_a_second_copy(folder):
+    """From the checkout's root ``import wizard`` would find the folder itself and load a second
+    copy of every class; each folder refuses any name but the wheel's."""
+    done = subprocess.run([sys.executable, "-c", f"import {folder}"], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert done.returncode == 1
+    assert f"ImportError: import this folder as {PACKAGE}.{folder}, not as {folder}" in done.stderr
+
+
+def test_the_engine_starts_the_wizard_only_when_handed_one(capsys):
+    """The engine's command line has no UI of its own: without the launcher's wizard it says so
+    (and never reaches for the screens)."""
+    from circleci_s3_wizard.wizard.cli import main
+
+    assert main([]) == 1
+    assert "no interactive wizard" in capsys.readouterr().err

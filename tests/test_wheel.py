@@ -66,7 +66,7 @@ def test_wheel_contains_every_package_and_runs_from_a_clean_venv(tmp_path):
     styles = {f"circleci_s3_wizard/{n}" for n in _source_files("assets") if n.endswith(".tcss")}
     assert styles and styles <= names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "circleci-s3-wizard = circleci_s3_wizard.wizard.cli:run" in zipfile.ZipFile(
+    assert "circleci-s3-wizard = circleci_s3_wizard.launch:run" in zipfile.ZipFile(
         wheels[0]).read(entry_points).decode()
 
     venv = tmp_path / "venv"

@@ -21,7 +21,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from . import __version__
 from .answers import FIELDS, build_from_options
@@ -34,6 +34,7 @@ from .config import (
     DEFAULT_USER,
     AccessLevel,
     AuthMode,
+    SetupConfig,
 )
 from .errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, BadInput, WizardError
 
@@ -286,16 +287,27 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _run_tui(args: argparse.Namespace) -> int:
-    """Start the Textual wizard with what the options prefilled (validated as typed)."""
+class StartsTheWizard(Protocol):
+    """How the command line starts the interactive wizard; given by whoever has a UI.
+
+    The engine never imports the screens: the console script (``circleci_s3_wizard.launch``)
+    hands its Textual wizard in, and a process without one runs the headless commands only.
+    """
+
+    def __call__(self, config: SetupConfig, *, sandbox: bool) -> int: ...
+
+
+def _run_tui(args: argparse.Namespace, start: StartsTheWizard | None) -> int:
+    """Start the interactive wizard with what the options prefilled (validated as typed)."""
     built = build_from_options(vars(args), bucket_required=False)
-    from ..screens.app import run_tui
+    if start is None:
+        raise WizardError("this program has no interactive wizard; run a headless command "
+                          "(plan, apply, destroy, verify, rotate; see --help)")
+    return start(built.config, sandbox=args.sandbox)
 
-    return run_tui(built.config, sandbox=args.sandbox)
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``circleci-s3-wizard`` console script."""
+def main(argv: Sequence[str] | None = None, *, start_wizard: StartsTheWizard | None = None) -> int:
+    """The command line: a headless command, or (with ``start_wizard``) the interactive wizard."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -310,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             return cmd_sandbox(args, out)
         if args.command is None:
-            return _run_tui(args)
+            return _run_tui(args, start_wizard)
         from .headless import run_command
 
         return run_command(args, out)
@@ -353,8 +365,8 @@ def _error(args: argparse.Namespace, message: str, code: str = "failed") -> None
         _silence_stdout()
 
 
-def run() -> None:
-    """The console script: :func:`main`, then out at once.
+def run(start_wizard: StartsTheWizard | None = None) -> None:
+    """The console script's body: :func:`main`, then out at once.
 
     A headless command has flushed its output and released its lock by the time ``main``
     returns; the interpreter's own teardown (collecting boto3's many objects) would add a tenth
@@ -362,7 +374,7 @@ def run() -> None:
     out: Textual and the clipboard guard finish their work at exit.
     """
     argv = sys.argv[1:]
-    code = main(argv)
+    code = main(argv, start_wizard=start_wizard)
     if not _runs_the_tui(argv):
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
@@ -375,6 +387,3 @@ def _runs_the_tui(argv: Sequence[str]) -> bool:
     return not any(word in argv for word in (*HEADLESS, "policy", "credential-process",
                                              "sandbox", "-h", "--help", "--version"))
 
-
-if __name__ == "__main__":  # pragma: no cover
-    run()

@@ -105,9 +105,7 @@ class Engine:
                 _quietly(ctx.secrets.backend_name)
 
         def holdings() -> None:
-            from .grants import warm
-
-            from .grants import effective
+            from .grants import effective, warm
 
             _quietly(lambda: warm(ctx))  # what the identity holds: asked in this same round
             _quietly(lambda: effective(ctx))
