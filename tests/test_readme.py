@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 from circleci_s3_wizard.wizard.cli import build_parser
@@ -23,8 +24,45 @@ def test_ci_runs_the_readmes_test_command():
     assert command in ci_lines
 
 
+SANDBOX_COMMAND = "uv run --no-dev --extra sandbox circleci-s3-wizard --sandbox"
+
+
 def test_the_sandbox_command_is_the_contract():
-    command = _fenced_after("## Try it")
-    assert command == "uv run circleci-s3-wizard --sandbox"
-    args = build_parser().parse_args(command.split()[3:])
+    first_run = _fenced_after("## Try it").splitlines()
+    assert first_run[0].startswith("git clone "), "the first run starts from the clone"
+    assert first_run[-1] == SANDBOX_COMMAND
+    args = build_parser().parse_args(SANDBOX_COMMAND.split()[6:])
     assert args.sandbox and args.command is None
+
+
+def _closure(*flags: str) -> set[str]:
+    """The packages `uv run <flags>` installs, from the committed lock (no network)."""
+    done = subprocess.run(["uv", "export", "--frozen", "--no-hashes", "--no-emit-project",
+                           "--no-header", *flags], cwd=ROOT, capture_output=True, text=True,
+                          check=True)
+    return {line.split("==")[0].strip() for line in done.stdout.splitlines()
+            if "==" in line and not line.lstrip().startswith("#")}
+
+
+# What moto[server] used to bring into the process that holds AWS secrets, and the test tools.
+NOT_AT_RUNTIME = {"docker", "sympy", "networkx", "cfn-lint", "aws-xray-sdk", "graphql-core",
+                  "pydantic", "openapi-spec-validator", "pytest", "hypothesis", "ruff",
+                  "policy-sentry", "keyrings-alt", "openapi-core", "pytest-textual-snapshot"}
+
+
+def test_trying_the_wizard_installs_no_test_tools_and_a_lean_sandbox():
+    sandbox_run = _closure("--no-dev", "--extra", "sandbox")
+    assert not sandbox_run & NOT_AT_RUNTIME, sorted(sandbox_run & NOT_AT_RUNTIME)
+    assert {"moto", "flask", "flask-cors", "textual", "boto3", "keyring"} <= sandbox_run
+    assert len(sandbox_run) <= 60, len(sandbox_run)
+
+
+def test_a_real_run_carries_no_local_aws():
+    real_run = _closure("--no-dev")
+    assert not real_run & {"moto", "flask", "flask-cors", "werkzeug", "responses"}, real_run
+    assert not real_run & NOT_AT_RUNTIME
+
+
+def test_the_test_command_installs_the_test_tools_and_the_sandbox():
+    tests = _closure()
+    assert {"pytest", "moto", "flask", "hypothesis"} <= tests

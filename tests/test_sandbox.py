@@ -42,3 +42,18 @@ def test_a_running_sandbox_is_found_and_shared_by_later_commands(monkeypatch):
         finally:
             served.withdraw()
     assert find_shared() is None  # its note is gone with it
+
+
+def test_sandbox_without_its_extra_is_bad_input_that_names_the_fix(monkeypatch, capsys):
+    """A real-AWS install has no moto: ``--sandbox`` says what to install, exit 2, nothing run."""
+    import sys
+
+    from circleci_s3_wizard.wizard.cli import main
+
+    monkeypatch.setitem(sys.modules, "moto", None)  # find_spec answers None: not installed
+    for argv in (["plan", "--sandbox", "--bucket", "demo-builds"], ["sandbox"], ["--sandbox"]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "--sandbox: the local AWS is an extra this install lacks (moto not found)" in err
+        assert "uv run --no-dev --extra sandbox circleci-s3-wizard --sandbox" in err
+        assert "circleci-s3-wizard[sandbox]" in err

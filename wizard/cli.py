@@ -315,6 +315,11 @@ def main(argv: Sequence[str] | None = None, *, start_wizard: StartsTheWizard | N
         return int(exit_.code or 0)
     out = sys.stdout
     try:
+        if args.command == "sandbox" or (getattr(args, "sandbox", False)
+                                          and args.command != "credential-process"):
+            from .sandbox import require_parts
+
+            require_parts()
         if args.command == "policy":
             return cmd_policy(args, out)
         if args.command == "credential-process":

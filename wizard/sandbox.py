@@ -42,6 +42,29 @@ BANNER = {
 }
 
 
+#: How to get the sandbox's parts, said wherever they are missing (README "Try it").
+INSTALL_HINT = ("from a clone: `uv run --no-dev --extra sandbox circleci-s3-wizard --sandbox`; "
+                "installed: `pip install 'circleci-s3-wizard[sandbox]'`")
+
+
+def missing_parts() -> list[str]:
+    """The sandbox extra's modules this environment lacks (moto's server, Flask); no import."""
+    from importlib.util import find_spec
+
+    return [name for name in ("moto", "flask", "flask_cors") if find_spec(name) is None]
+
+
+def require_parts() -> None:
+    """Refuse ``--sandbox`` before anything starts when the ``sandbox`` extra is not installed
+    and no running ``circleci-s3-wizard sandbox`` could stand in for it."""
+    missing = missing_parts()
+    if missing and find_shared() is None:
+        from .errors import BadInput
+
+        raise BadInput(f"--sandbox: the local AWS is an extra this install lacks "
+                       f"({', '.join(missing)} not found); {INSTALL_HINT}")
+
+
 def _note_path() -> Path:
     from .state import state_dir
 
