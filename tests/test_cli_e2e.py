@@ -433,7 +433,7 @@ def test_destroy_without_yes_and_without_a_terminal_removes_nothing(wizard, aws)
 
 # --- the sandbox ------------------------------------------------------------------------------
 
-def test_sandbox_apply_needs_no_aws_and_keeps_its_key_apart(wizard, aws):
+def test_sandbox_apply_needs_no_aws_and_its_key_goes_with_it(wizard, aws):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
 
     run = wizard("--sandbox", "apply", "--yes", "--bucket", "sandbox-builds", "--create-bucket",
@@ -444,11 +444,44 @@ def test_sandbox_apply_needs_no_aws_and_keeps_its_key_apart(wizard, aws):
     answer = run.json()
     actions = _wizard_steps(_actions(answer))
     assert set(actions.values()) == {"create"}
-    entry = _keyring_entry(SANDBOX_SERVICE)
-    assert entry is not None
-    assert entry["AccessKeyId"] == answer["outputs"]["access_key_id"]
+    assert answer["outputs"]["access_key_id"]
+    # The command's own sandbox stopped with it, and the key's keyring entry went with it;
+    # the real service never held it.
+    assert _keyring_entry(SANDBOX_SERVICE) is None
     assert _keyring_entry(SERVICE) is None
     # The sandbox is its own moto: the test account was never touched.
+    assert _state(aws) == {"buckets": [], "users": [], "groups": [], "policies": []}
+
+
+def test_a_served_sandbox_keeps_its_keys_apart_until_it_stops(wizard, aws):
+    """While `sandbox` runs, its key sits under the sandbox's own keyring service (never the
+    real one); stopping the sandbox deletes that entry, and a token-like entry of another
+    name is left alone."""
+    import signal
+
+    from keyring.backends.SecretService import Keyring
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    Keyring().set_password(SANDBOX_SERVICE, "token:circleci.com", "kept-on-purpose")
+    served = subprocess.Popen([*wizard_command(), "sandbox"], env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert served.stdout is not None
+        assert served.stdout.readline().startswith("export AWS_ENDPOINT_URL=")  # it serves
+        run = wizard("apply", "--sandbox", "--yes", "--bucket", "served-builds",
+                     "--create-bucket", "--json", env=env)
+        assert run.code == 0, run.out + run.err
+        entry = _keyring_entry(SANDBOX_SERVICE)
+        assert entry is not None, "the served sandbox keeps its key while it runs"
+        assert entry["AccessKeyId"] == run.json()["outputs"]["access_key_id"]
+        assert _keyring_entry(SERVICE) is None
+    finally:
+        served.send_signal(signal.SIGINT)
+        _, err = served.communicate(timeout=30)
+    assert served.returncode == 0, err
+    assert "Sandbox stopped." in err
+    assert _keyring_entry(SANDBOX_SERVICE) is None
+    assert Keyring().get_password(SANDBOX_SERVICE, "token:circleci.com") == "kept-on-purpose"
     assert _state(aws) == {"buckets": [], "users": [], "groups": [], "policies": []}
 
 

@@ -282,6 +282,9 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
             pass
     finally:
         box.withdraw()
+        from .connect import secret_store
+
+        box.forget_keys(secret_store(True))  # the keys made in it go with it
         box.stop()
     print("Sandbox stopped.", file=sys.stderr)
     return EXIT_OK

@@ -49,7 +49,7 @@ def open_run(config: SetupConfig, *, sandbox: bool, stack: ExitStack,
     box = None
     lifetime = None
     if sandbox:
-        from .sandbox import open_sandbox
+        from .sandbox import PER_PROCESS, open_sandbox
 
         box = open_sandbox(config.region)
         stack.callback(box.stop)
@@ -59,6 +59,10 @@ def open_run(config: SetupConfig, *, sandbox: bool, stack: ExitStack,
     elif session is None:
         session = make_session(config.profile, config.region)
     secrets = secrets if secrets is not None else secret_store(sandbox)
+    if box is not None and box.lifetime == PER_PROCESS:
+        # The keys made in a sandbox go with it: their keyring entries are deleted before it
+        # stops (the stack closes last-in first).
+        stack.callback(box.forget_keys, secrets)
     circleci, note = (None, None)
     if with_circleci and (config.circleci_projects or config.oidc):
         circleci, note = circleci_client(secrets)

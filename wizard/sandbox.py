@@ -98,6 +98,32 @@ class Sandbox:
             self._server.stop()
             self._server = None
 
+    def forget_keys(self, secrets: Any) -> list[str]:
+        """Delete the keyring entries of the keys made in this sandbox, while it still answers.
+
+        Only the sandbox's own keyring service is touched (a store for any other service is left
+        alone), and only for users that hold an access key here, so a sandbox that made no key
+        never opens the keyring. A keyring that cannot be reached now keeps its entries: they
+        are fake keys, and the next sandbox that makes the same user replaces them.
+        """
+        if self._server is None or getattr(secrets, "service", None) != SANDBOX_SERVICE:
+            return []
+        import boto3
+
+        iam = boto3.client("iam", endpoint_url=self.endpoint, region_name=self.region,
+                           aws_access_key_id=FAKE_KEY, aws_secret_access_key=FAKE_KEY)
+        forgotten: list[str] = []
+        try:
+            users = [u["UserName"] for page in iam.get_paginator("list_users").paginate()
+                     for u in page["Users"]]
+            for user in users:
+                if iam.list_access_keys(UserName=user)["AccessKeyMetadata"] \
+                        and secrets.delete_access_key(user):
+                    forgotten.append(user)
+        except Exception:  # noqa: BLE001 - quitting must not fail on a fake key's entry
+            logging.getLogger(__name__).debug("sandbox keyring entries kept", exc_info=False)
+        return forgotten
+
     def __enter__(self) -> Sandbox:
         return self if self.endpoint and self._server is None else self.start()
 
