@@ -65,10 +65,10 @@ def test_round_trip_through_xclip(display):
     assert clipboard.paste() == "first value"
 
 
-def test_xsel_is_used_when_it_is_the_only_tool(display, tmp_path, monkeypatch):
+def test_xsel_is_used_when_it_is_the_only_tool(display, xsel, tmp_path, monkeypatch):
     only = tmp_path / "bin"
     only.mkdir()
-    (only / "xsel").symlink_to(shutil.which("xsel"))
+    (only / "xsel").symlink_to(xsel)
     monkeypatch.setenv("PATH", str(only))
     clipboard = SystemClipboard()
     assert clipboard.name == "xsel"
@@ -239,10 +239,11 @@ def test_clear_pending_wipes_only_secrets_still_on_the_clipboard(display):
 
 @pytest.mark.parametrize("tool", ["xclip", "xsel"])
 def test_a_clear_ends_the_server_that_held_the_secret_and_leaves_none(display, tool, tmp_path,
-                                                                      monkeypatch):
+                                                                      monkeypatch, request):
     only = tmp_path / "bin"
     only.mkdir()
-    (only / tool).symlink_to(shutil.which(tool))
+    path = request.getfixturevalue("xsel") if tool == "xsel" else shutil.which(tool)
+    (only / tool).symlink_to(path)
     monkeypatch.setenv("PATH", str(only))
     clipboard = SystemClipboard()
     assert clipboard.name == tool
@@ -335,3 +336,15 @@ def test_a_program_that_exits_without_clearing_still_clears(display):
     still_there = holds(secret)
     assert not still_there, "the secret outlived the program"
     assert eventually(lambda: xclip_servers(display) == [])
+
+
+def test_a_missing_system_package_is_named_by_the_fixture_that_needs_it(tmp_path, monkeypatch):
+    """Without xsel only xsel's tests fail, and they say which package to install; a missing
+    tool is a failure, never a skip."""
+    from tests.fixtures.display import require_tool
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing installed
+    with pytest.raises(pytest.fail.Exception) as failed:
+        require_tool("xsel", "xsel", "this test copies with xsel")
+    assert str(failed.value) == ("xsel is not installed; this test copies with xsel: "
+                                 "apt-get install -y --no-install-recommends xsel")

@@ -145,8 +145,12 @@ def terminal(secret_service: SecretService, tmp_path: Path) -> Iterator[Terminal
         term.kill()
 
 
-def walk(terminal: Terminal, pages: list[str], *, stays: tuple[str, ...] = ()) -> str:
-    """From Welcome to the end, one Enter per page (two on a page in ``stays``); the Done pane."""
+def walk(terminal: Terminal, pages: list[str], *, stays: tuple[str, ...] = (),
+         on_done: Callable[[], None] | None = None) -> str:
+    """From Welcome to the end, one Enter per page (two on a page in ``stays``); the Done pane.
+
+    ``on_done`` runs while Done is on screen, before the Enter that quits (and so before the
+    sandbox, and its keyring entries, go)."""
     terminal.wait_text("Welcome", "SANDBOX", "Press Enter to start.")
     terminal.press("Enter")
     for number, title in enumerate(pages, 1):
@@ -161,6 +165,8 @@ def walk(terminal: Terminal, pages: list[str], *, stays: tuple[str, ...] = ()) -
     assert re.search(r"\d+passed,0failed", flat(report)), report
     terminal.press("Enter")
     done = terminal.wait_text("What the setup consists of", "Finish")
+    if on_done is not None:
+        on_done()
     terminal.press("Enter")
     assert terminal.exit_status() == "0"
     return done
@@ -171,22 +177,30 @@ def test_keys_mode_in_a_real_terminal_in_at_most_twelve_keys(
     from keyring.backends.SecretService import Keyring
 
     from circleci_s3_wizard.wizard.sandbox import SANDBOX_SERVICE
-    from circleci_s3_wizard.wizard.secret_store import SERVICE, SecretStore
+    from circleci_s3_wizard.wizard.secret_store import SERVICE, AccessKey, SecretStore
 
     real_keys = SecretStore(Keyring(), service=SERVICE)
+    sandbox_keys = SecretStore(Keyring(), service=SANDBOX_SERVICE)
     real_before = real_keys.load_access_key("circleci_service")
+    held: dict[str, object] = {}
+
+    def while_running() -> None:
+        held["sandbox"] = sandbox_keys.load_access_key("circleci_service")
+        held["real"] = real_keys.load_access_key("circleci_service")
+
     terminal.start([wizard_command(), "--sandbox", "--bucket", BUCKET, "--create-bucket"])
     try:
-        done = walk(terminal, KEYS_PAGES, stays=("Access key",))
+        done = walk(terminal, KEYS_PAGES, stays=("Access key",), on_done=while_running)
+        after_quit = sandbox_keys.load_access_key("circleci_service")
     finally:
-        sandbox_keys = SecretStore(Keyring(), service=SANDBOX_SERVICE)
-        key = sandbox_keys.load_access_key("circleci_service")
-        real_after = real_keys.load_access_key("circleci_service")
         secret_service.delete_items(SANDBOX_SERVICE)
     assert terminal.presses <= 12, terminal.presses
     assert f"arn:aws:s3:::{BUCKET}" in flat(done)
-    # The fake key went to the sandbox's own keyring entry, never to the real one.
-    assert key is not None and real_after == real_before
+    # The fake key went to the sandbox's own keyring entry, never to the real one, and went
+    # with the sandbox when the wizard quit.
+    key = held["sandbox"]
+    assert isinstance(key, AccessKey) and held["real"] == real_before
+    assert after_quit is None, "the sandbox's keyring entry outlived the sandbox"
     assert terminal.seen and all(key.secret_access_key not in pane for pane in terminal.seen)
     assert any(f"{'•' * 16}{key.secret_access_key[-4:]}" in pane for pane in terminal.seen)
 
@@ -199,3 +213,15 @@ def test_oidc_mode_in_a_real_terminal_with_a_circleci_uuid_slug(terminal: Termin
     assert terminal.presses <= 12, terminal.presses
     assert "arn:aws:iam::123456789012:role/circleci-s3-wizard/circleci_s3_builds" in flat(done)
     assert any("AWS_ROLE_ARN" in pane for pane in terminal.seen)
+
+
+def test_panes_run_the_same_inside_a_developers_tmux(monkeypatch, tmp_path):
+    """Run from inside tmux, the outer session's variables never reach the test's own server
+    or its panes (they made the inner tmux talk to the outer one, and the pane came out
+    garbled); the test's server has its own socket."""
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,4242,0")
+    monkeypatch.setenv("TMUX_PANE", "%7")
+    env = pane_env(tmp_path / "home", "unix:path=/nonexistent")
+    assert not [name for name in env if name.startswith("TMUX")]
+    terminal = Terminal(env, tmp_path / "status")
+    assert terminal.base[1:3] == ["-L", terminal.target]
