@@ -7,12 +7,15 @@ before it knows whether it will talk to AWS at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import IAM_PATH, MANAGED_BY_TAG
 from .errors import error_code, explain
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.type_defs import TagTypeDef
 
 T = TypeVar("T")
 
@@ -129,18 +132,18 @@ def delete(call: Callable[[], object], doing: str, action: str) -> bool:
 # --- ownership ---------------------------------------------------------------------------------
 
 
-def managed_tags() -> list[dict[str, str]]:
+def managed_tags() -> list[TagTypeDef]:
     """The tag every taggable thing the wizard creates carries."""
     key, value = MANAGED_BY_TAG
     return [{"Key": key, "Value": value}]
 
 
-def has_managed_tag(tags: list[dict[str, str]] | None) -> bool:
+def has_managed_tag(tags: Sequence[Mapping[str, object]] | None) -> bool:
     key, value = MANAGED_BY_TAG
     return any(t.get("Key") == key and t.get("Value") == value for t in tags or [])
 
 
-def is_managed(resource: dict[str, Any] | None) -> bool:
+def is_managed(resource: Mapping[str, Any] | None) -> bool:
     """True when an IAM entity was made by the wizard: under its path or carrying its tag."""
     if not resource:
         return False

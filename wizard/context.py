@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .aws import client_config, iam_arn
 from .config import DEFAULT_REGION, IAM_PATH, SetupConfig
@@ -22,9 +22,16 @@ from .reads import Reads
 
 if TYPE_CHECKING:
     import boto3
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sts import STSClient
 
     from .circleci.client import CircleCIClient
     from .secret_store import SecretStore
+
+
+#: The AWS services the wizard calls (each client typed by :meth:`RunContext.client`).
+Service = Literal["iam", "s3", "sts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +65,14 @@ class RunContext:
     def __init__(
         self,
         config: SetupConfig,
-        session: Any,
+        session: boto3.Session,
         *,
         secrets: SecretStore | None = None,
         circleci: CircleCIClient | None = None,
         sandbox: str | None = None,
     ) -> None:
         self.config = config
-        self.session = session  # boto3.Session; Any so this module needs no boto3 import
+        self.session = session
         self.secrets = secrets
         self.circleci = circleci
         #: None for real AWS; for the wizard's local imitation of AWS, how long it lasts:
@@ -73,7 +80,7 @@ class RunContext:
         self.sandbox = sandbox
         #: Every read of this run, asked once (see :class:`wizard.reads.Reads`).
         self.reads = Reads()
-        self._clients: dict[tuple[str, int], Any] = {}
+        self._clients: dict[tuple[str, int], Any] = {}  # each as typed by :meth:`client`
         self._lock = threading.Lock()
 
     def with_config(self, config: SetupConfig) -> RunContext:
@@ -89,7 +96,16 @@ class RunContext:
         self.reads.hand_over(other.reads, "identity")
         return other
 
-    def client(self, service: str, *, attempts: int = 5) -> Any:
+    @overload
+    def client(self, service: Literal["iam"], *, attempts: int = 5) -> IAMClient: ...
+
+    @overload
+    def client(self, service: Literal["s3"], *, attempts: int = 5) -> S3Client: ...
+
+    @overload
+    def client(self, service: Literal["sts"], *, attempts: int = 5) -> STSClient: ...
+
+    def client(self, service: Service, *, attempts: int = 5) -> Any:
         """The run's boto3 client for ``service`` in its region (made once, under a lock).
 
         ``attempts=1`` gives a client that never retries, for creates AWS must not repeat.
@@ -104,6 +120,17 @@ class RunContext:
                                                  config=client_config(attempts=attempts))
                     self._clients[key] = client
         return client
+
+    @property
+    def keyring(self) -> SecretStore:
+        """The run's secret store, for what needs one (an access key's secret has nowhere else
+        to go); a run made without one (``secrets=None``) is refused here, before any write."""
+        if self.secrets is None:
+            from .errors import WizardError
+
+            raise WizardError("No keyring is configured, so the secret would have nowhere safe "
+                              "to go.")
+        return self.secrets
 
     @property
     def region(self) -> str:

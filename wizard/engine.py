@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
+from functools import partial
 from typing import Any
 
 from .context import RunContext
@@ -234,8 +235,8 @@ class Engine:
                 result = StepResult(sp.key, Action.STOPPED, f"Not removed: {failed}")
             else:
                 try:
-                    result = self._guarded_result(sp, lambda sp=sp: info(sp.key).step().destroy(
-                        self.ctx, sp))
+                    result = self._guarded_result(sp, partial(info(sp.key).step().destroy,
+                                                              self.ctx, sp))
                 except WizardError as exc:
                     failed = str(exc)
                     result = StepResult(sp.key, Action.FAILED, failed)

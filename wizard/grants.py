@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from .aws import aws_call, is_managed, is_not_found
@@ -233,18 +234,18 @@ def attached_to(ctx: RunContext, arn: str) -> list[str]:
 
 def held_by(ctx: RunContext, kind: Kind, name: str, *, documents: bool = True) -> list[Grant]:
     """Every policy attached to or inline in one user, group or role, with its document."""
-    from .graph import at_once
+    from .graph import at_once, each_at_once
 
     arns, names = at_once(lambda: attached(ctx, kind, name), lambda: inline(ctx, kind, name))
     if not documents:
-        return ([Grant(kind, name, False, a.rsplit("/", 1)[-1], a) for a in arns]  # type: ignore[union-attr]
-                + [Grant(kind, name, True, n) for n in names])  # type: ignore[union-attr]
-    docs = at_once(*(lambda a=a: managed_document(ctx, a) for a in arns),  # type: ignore[union-attr]
-                   *(lambda n=n: inline_document(ctx, kind, name, n) for n in names))  # type: ignore[union-attr]
-    grants = [Grant(kind, name, False, a.rsplit("/", 1)[-1], a, d)  # type: ignore[arg-type]
-              for a, d in zip(arns, docs, strict=False)]  # type: ignore[arg-type]
-    grants += [Grant(kind, name, True, n, None, d)  # type: ignore[arg-type]
-               for n, d in zip(names, docs[len(arns):], strict=True)]  # type: ignore[arg-type]
+        return ([Grant(kind, name, False, a.rsplit("/", 1)[-1], a) for a in arns]
+                + [Grant(kind, name, True, n) for n in names])
+    docs = each_at_once([*(partial(managed_document, ctx, a) for a in arns),
+                         *(partial(inline_document, ctx, kind, name, n) for n in names)])
+    grants = [Grant(kind, name, False, a.rsplit("/", 1)[-1], a, d)
+              for a, d in zip(arns, docs, strict=False)]
+    grants += [Grant(kind, name, True, n, None, d)
+               for n, d in zip(names, docs[len(arns):], strict=True)]
     return grants
 
 
@@ -275,7 +276,7 @@ def effective(ctx: RunContext) -> Effective | None:
 def warm(ctx: RunContext) -> None:
     """Ask, at once, every question about names the setup already knows, so the plan's first
     round carries them (the identity's own policies, the group's)."""
-    from .graph import at_once
+    from .graph import at_once, each_at_once
 
     c = ctx.config
     if c.oidc:
@@ -284,13 +285,13 @@ def warm(ctx: RunContext) -> None:
         return
     from .steps import iam_reads
 
-    at_once(lambda: iam_reads.user_groups(ctx, c.user),
-            lambda: attached(ctx, "user", c.user), lambda: inline(ctx, "user", c.user),
-            lambda: attached(ctx, "group", c.group), lambda: inline(ctx, "group", c.group))
+    each_at_once([lambda: iam_reads.user_groups(ctx, c.user),
+                  lambda: attached(ctx, "user", c.user), lambda: inline(ctx, "user", c.user),
+                  lambda: attached(ctx, "group", c.group), lambda: inline(ctx, "group", c.group)])
 
 
 def _effective(ctx: RunContext) -> Effective | None:
-    from .graph import at_once
+    from .graph import at_once, each_at_once
     from .steps import iam_reads
 
     c = ctx.config
@@ -301,7 +302,7 @@ def _effective(ctx: RunContext) -> Effective | None:
         if role is None:
             return None
         grants = _with_documents(ctx, held_by(ctx, "role", c.role_name, documents=False))
-        boundary = (role.get("PermissionsBoundary") or {}).get(  # type: ignore[union-attr]
+        boundary = (role.get("PermissionsBoundary") or {}).get(
             "PermissionsBoundaryArn")
         return Effective(f"role {c.role_name}", tuple(grants),
                          tuple(g for g in grants if not _is_ours(ctx, g)), (), boundary)
@@ -310,8 +311,8 @@ def _effective(ctx: RunContext) -> Effective | None:
         return None
     groups = iam_reads.user_groups(ctx, c.user)
     holders: list[tuple[Kind, str]] = [("user", c.user)] + [("group", g) for g in groups]
-    listed = at_once(*(lambda h=h: held_by(ctx, h[0], h[1], documents=False) for h in holders))
-    grants = _with_documents(ctx, [g for found in listed for g in found])  # type: ignore[union-attr]
+    listed = each_at_once(partial(held_by, ctx, h[0], h[1], documents=False) for h in holders)
+    grants = _with_documents(ctx, [g for found in listed for g in found])
     boundary = (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
     return Effective(f"user {c.user}", tuple(grants),
                      tuple(g for g in grants if not _is_ours(ctx, g)),
@@ -320,7 +321,7 @@ def _effective(ctx: RunContext) -> Effective | None:
 
 def _with_documents(ctx: RunContext, grants: list[Grant]) -> list[Grant]:
     """The documents of the grants that are not ours (ours is judged by the policy step)."""
-    from .graph import at_once
+    from .graph import each_at_once
 
     def read(g: Grant) -> Grant:
         if _is_ours(ctx, g):
@@ -329,7 +330,7 @@ def _with_documents(ctx: RunContext, grants: list[Grant]) -> list[Grant]:
                else managed_document(ctx, g.arn or ""))
         return Grant(g.holder_kind, g.holder, g.inline, g.name, g.arn, doc)
 
-    return list(at_once(*(lambda g=g: read(g) for g in grants))) if grants else []  # type: ignore[arg-type]
+    return each_at_once(partial(read, g) for g in grants)
 
 
 # --- taking drift away -----------------------------------------------------------------------
@@ -387,16 +388,16 @@ def removals(ctx: RunContext, kind: Kind, name: str) -> list[Removal]:
     """What apply takes away from ``kind name``, a thing the wizard owns (or adopts), so that
     the identity holds only the wizard's policy. A policy on another group is never detached
     from that group: the user leaves the group instead."""
-    from .graph import at_once
+    from .graph import each_at_once
 
     out = [removal_of(g) for g in beyond_on(ctx, kind, name)]
     if kind == "user":
         from .steps import iam_reads
 
         others = [g for g in iam_reads.user_groups(ctx, name) if g != ctx.config.group]
-        held = at_once(*(lambda g=g: beyond_on(ctx, "group", g) for g in others))
+        held = each_at_once(partial(beyond_on, ctx, "group", g) for g in others)
         for group, grants in zip(others, held, strict=True):
-            out.append(leave_group(name, group, describe_all(grants)  # type: ignore[arg-type]
+            out.append(leave_group(name, group, describe_all(grants)
                                    if grants else "it grants nothing today"))
     return out
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar, overload
 
 from .errors import WizardError
 
@@ -126,18 +127,38 @@ def run_all(jobs: dict[str, Callable[[Work], object]], graph: Graph,
     return outcome
 
 
-def at_once(*calls: Callable[[], object]) -> list[object]:
-    """Run independent calls concurrently (each a round trip to AWS); raise the first failure.
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+T = TypeVar("T")
 
-    Every call finishes before this returns, failed or not, so no write is left in flight.
-    """
+
+@overload
+def at_once(a: Callable[[], A], b: Callable[[], B], /) -> tuple[A, B]: ...
+
+
+@overload
+def at_once(a: Callable[[], A], b: Callable[[], B], c: Callable[[], C], /) -> tuple[A, B, C]: ...
+
+
+def at_once(*calls: Callable[[], object]) -> tuple[object, ...]:
+    """Two or three different calls concurrently (each a round trip to AWS), their answers in
+    order; raise the first failure. Every call finishes before this returns, failed or not, so
+    no write is left in flight."""
+    return tuple(each_at_once(calls))
+
+
+def each_at_once(calls: Iterable[Callable[[], T]]) -> list[T]:
+    """Any number of like calls concurrently, as :func:`at_once`: their answers in order."""
+    calls = list(calls)
     if len(calls) <= 1:
         return [call() for call in calls]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="at-once") as pool:
         futures = [pool.submit(call) for call in calls]
-    errors = [f.exception() for f in futures if f.exception() is not None]
-    if errors:
-        raise errors[0]
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            raise error
     return [f.result() for f in futures]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .aws import lookup
@@ -124,7 +125,7 @@ def circleci_key_four(ctx: RunContext) -> str | None | bool:
 
 def read_keys(ctx: RunContext, stored: AccessKey | None) -> KeyState:
     """Classify every key of the configured user (see the module docstring)."""
-    from .graph import at_once
+    from .graph import each_at_once
 
     user = ctx.config.user
     listed = iam_reads.access_keys(ctx, user)
@@ -135,8 +136,8 @@ def read_keys(ctx: RunContext, stored: AccessKey | None) -> KeyState:
     strangers = [k for k in listed if k["AccessKeyId"] != stored_id]
     circleci_four: Any = circleci_key_four(ctx) if strangers else None
     used = dict(zip([k["AccessKeyId"] for k in strangers],
-                    at_once(*(lambda k=k: _last_used(ctx, user, k["AccessKeyId"])
-                              for k in strangers)), strict=True))
+                    each_at_once(partial(_last_used, ctx, user, k["AccessKeyId"])
+                                 for k in strangers), strict=True))
     facts = []
     for key in listed:
         key_id = key["AccessKeyId"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from .aws import NOT_YET_VALID, delete
@@ -147,7 +148,7 @@ class Rotation:
                 progress(f"  {line}")
 
         for orphan in pre.state.orphans:
-            delete(lambda k=orphan.key_id: iam.delete_access_key(UserName=user, AccessKeyId=k),
+            delete(partial(iam.delete_access_key, UserName=user, AccessKeyId=orphan.key_id),
                    f"deleting orphaned access key {orphan.key_id}", "iam:DeleteAccessKey")
             say(f"Deleted orphaned access key {orphan.key_id} (nobody held its secret).")
         known = {k.key_id for k in pre.state.keys if k not in pre.state.orphans}
@@ -169,7 +170,7 @@ class Rotation:
 
         stage = "storing it in the keyring"
         try:
-            ctx.secrets.store_access_key(user, new)
+            ctx.keyring.store_access_key(user, new)
             say("Stored it in your keyring.")
             if pre.deliver:
                 stage = "delivering it to CircleCI"
@@ -210,7 +211,7 @@ class Rotation:
             outcome.deleted_key_id = old_id
             from .state import forget_handoff
 
-            forget_handoff(ctx.secrets.service, user, old_id)
+            forget_handoff(ctx.keyring.service, user, old_id)
             say(f"Deleted the old key {old_id} (AWS would not deactivate it first: "
                 f"{deactivated})." if deactivated else
                 f"Deactivated and deleted the old key {old_id}.")
@@ -265,15 +266,15 @@ class Rotation:
             undone.append(f"could NOT delete the new key {new.access_key_id} ({exc})")
         try:
             if pre.old is not None:
-                ctx.secrets.store_access_key(user, pre.old)
+                ctx.keyring.store_access_key(user, pre.old)
                 undone.append(f"put the old key {pre.old.access_key_id} back in your keyring")
             else:
-                ctx.secrets.delete_access_key(user)
+                ctx.keyring.delete_access_key(user)
         except Exception as exc:  # noqa: BLE001 - the old secret must not be lost
             if pre.old is not None:
                 from .state import remember_handoff
 
-                remember_handoff(ctx.secrets.service, user, pre.old.access_key_id)
+                remember_handoff(ctx.keyring.service, user, pre.old.access_key_id)
                 outcome.handoff = SecretHandoff(user, pre.old.access_key_id,
                                                 pre.old.secret_access_key, str(exc))
             undone.append(f"could NOT restore your keyring ({exc})")

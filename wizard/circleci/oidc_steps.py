@@ -29,6 +29,7 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..aws import (
@@ -121,17 +122,17 @@ def _ids(ctx: RunContext) -> ProjectIds:
             "OIDC needs the CircleCI project, to trust only its tokens.",
             hint="Pass --circleci-project (e.g. gh/my-org/my-repo).",
         )
-    from ..graph import at_once
+    from ..graph import each_at_once
 
-    found = at_once(*(lambda s=s: _one(ctx, s) for s in slugs))
-    orgs = {org for org, _, _ in found}  # type: ignore[misc]
+    found = each_at_once(partial(_one, ctx, s) for s in slugs)
+    orgs = {org for org, _, _ in found}
     if len(orgs) > 1:
         raise WizardError(
             "The projects belong to different CircleCI organisations; one role trusts one "
             "organisation's tokens (its audience).",
             hint="Run the wizard once per organisation, with another --role-name.")
-    org, _, host = found[0]  # type: ignore[misc]
-    ids = tuple(pid for _, pid, _ in found)  # type: ignore[misc]
+    org, _, host = found[0]
+    ids = tuple(pid for _, pid, _ in found)
     return ProjectIds(org, ids, host, tuple(zip(ids, slugs, strict=True)))
 
 
@@ -542,12 +543,12 @@ class OidcRoleStep(Step):
         iam, name = ctx.client("iam"), ctx.config.role_name
         ctx.reads.forget(("role_policies", name))
         for arn in role_policies(ctx):
-            delete(lambda a=arn: iam.detach_role_policy(RoleName=name, PolicyArn=a),
+            delete(partial(iam.detach_role_policy, RoleName=name, PolicyArn=arn),
                    f"detaching a policy from role {name}", "iam:DetachRolePolicy")
         with aws_call(f"listing inline policies of role {name}", "iam:ListRolePolicies"):
             inline = iam.list_role_policies(RoleName=name)["PolicyNames"]
         for policy in inline:
-            delete(lambda p=policy: iam.delete_role_policy(RoleName=name, PolicyName=p),
+            delete(partial(iam.delete_role_policy, RoleName=name, PolicyName=policy),
                    f"deleting an inline policy of role {name}", "iam:DeleteRolePolicy")
         delete(lambda: iam.delete_role(RoleName=name), f"deleting role {name}", "iam:DeleteRole")
         ctx.reads.forget(("role", name), ("role_policies", name))

@@ -28,6 +28,7 @@ match, so an OIDC-only run never touches it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..aws import aws_call, delete
@@ -101,7 +102,7 @@ class RetireKeysStep(Step):
             return self.planned(Action.BLOCKED, str(exc))
 
     def _plan(self, ctx: RunContext) -> StepPlan:
-        from ..graph import at_once
+        from ..graph import each_at_once
 
         c = ctx.config
         user = c.user
@@ -124,7 +125,7 @@ class RetireKeysStep(Step):
                                 "be looked for.", warnings=tuple(warnings))
         slugs = c.circleci_projects
         statics = {slug: [v[n] for n in STATIC_KEY_VARS if n in v] for slug, v in zip(
-            slugs, at_once(*(lambda s=s: project_variables(ctx, s) for s in slugs)),
+            slugs, each_at_once(partial(project_variables, ctx, s) for s in slugs),
             strict=True)}
         context_statics: tuple[str, ...] = ()
         if c.circleci_context:
@@ -241,7 +242,7 @@ class RetireKeysStep(Step):
             if active:
                 with aws_call(f"deactivating access key {key_id}", "iam:UpdateAccessKey"):
                     iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Inactive")
-            delete(lambda k=key_id: iam.delete_access_key(UserName=user, AccessKeyId=k),
+            delete(partial(iam.delete_access_key, UserName=user, AccessKeyId=key_id),
                    f"deleting access key {key_id}", "iam:DeleteAccessKey")
             work.did(f"Deactivated and deleted access key {key_id} of {user}.")
         ctx.reads.forget(("access_keys", user))

@@ -11,6 +11,7 @@ that fails too is the secret handed to the operator, once (:class:`~wizard.model
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from ..aws import delete, is_managed, once_unless_throttled, outcome_unknown
@@ -43,7 +44,7 @@ def keyring_problem(ctx: RunContext) -> str | None:
 
     def ask() -> str | None:
         try:
-            ctx.secrets.ensure_usable()
+            ctx.keyring.ensure_usable()
         except Exception as exc:  # KeyringUnavailable / InsecureKeyring: already sentences
             return f"The OS keyring cannot hold the secret: {exc}"
         return None
@@ -57,7 +58,7 @@ def stored_key(ctx: RunContext) -> Any:
         return None
     user = ctx.config.user
     return ctx.reads.once(("stored_key", ctx.secrets.service, user),
-                          lambda: ctx.secrets.load_access_key(user))
+                          lambda: ctx.keyring.load_access_key(user))
 
 
 def create_key(ctx: RunContext, known: set[str]) -> Any:
@@ -99,7 +100,7 @@ def reconcile(ctx: RunContext, known: set[str]) -> list[str]:
     strays = [k["AccessKeyId"] for k in iam_reads.access_keys(ctx, user)
               if k["AccessKeyId"] not in known]
     for key_id in strays:
-        delete(lambda k=key_id: iam.delete_access_key(UserName=user, AccessKeyId=k),
+        delete(partial(iam.delete_access_key, UserName=user, AccessKeyId=key_id),
                f"deleting access key {key_id}", "iam:DeleteAccessKey")
     ctx.reads.forget(("access_keys", user))
     return strays
@@ -109,7 +110,7 @@ def store_or_hand_over(ctx: RunContext, key: Any) -> None:
     """Keep ``key`` in the keyring; if that fails, delete it; if that fails, hand it over."""
     user = ctx.config.user
     try:
-        ctx.secrets.store_access_key(user, key)
+        ctx.keyring.store_access_key(user, key)
     except Exception as store_error:  # noqa: BLE001 - any keyring failure means the same
         try:
             ctx.client("iam").delete_access_key(UserName=user, AccessKeyId=key.access_key_id)
@@ -117,14 +118,14 @@ def store_or_hand_over(ctx: RunContext, key: Any) -> None:
             from ..state import remember_handoff
 
             # Remembered (the id only), so no later run takes it for an orphan and deletes it.
-            remember_handoff(ctx.secrets.service, user, key.access_key_id)
+            remember_handoff(ctx.keyring.service, user, key.access_key_id)
             raise HandoffNeeded(SecretHandoff(user, key.access_key_id, key.secret_access_key,
                                               str(store_error))) from None
         raise WizardError(f"The keyring failed while storing the secret ({store_error}); access "
                           f"key {key.access_key_id} was deleted again, so nothing is left "
                           "behind.") from None
     finally:
-        ctx.reads.forget(("stored_key", ctx.secrets.service, user), ("access_keys", user))
+        ctx.reads.forget(("stored_key", ctx.keyring.service, user), ("access_keys", user))
 
 
 def beyond_prefix(ctx: RunContext, work: Work) -> None:
@@ -171,7 +172,7 @@ class AccessKeyStep(Step):
             stored = stored_key(ctx)
         except Exception as exc:  # a malformed entry or a keyring that failed on read
             return self.planned(Action.BLOCKED, str(exc))
-        backend = ctx.secrets.backend_name()
+        backend = ctx.keyring.backend_name()
         if not exists:
             return self.planned(Action.CREATE, f"Create an access key for {user} and store its "
                                 f"secret in the OS keyring ({backend}).",
@@ -223,7 +224,7 @@ class AccessKeyStep(Step):
         work.need("user")
         for orphan in state.orphans:
             work.checkpoint()
-            delete(lambda k=orphan.key_id: iam.delete_access_key(UserName=user, AccessKeyId=k),
+            delete(partial(iam.delete_access_key, UserName=user, AccessKeyId=orphan.key_id),
                    f"deleting orphaned access key {orphan.key_id}", "iam:DeleteAccessKey")
             work.did(f"Deleted orphaned access key {orphan.key_id} (nobody held its secret).")
         key_id = state.held.key_id if state.held else None
@@ -260,6 +261,6 @@ class AccessKeyStep(Step):
         user, key_id = ctx.config.user, plan.facts.access_key_id
         delete(lambda: ctx.client("iam").delete_access_key(UserName=user, AccessKeyId=key_id),
                f"deleting access key {key_id}", "iam:DeleteAccessKey")
-        ctx.secrets.delete_access_key(user)
-        ctx.reads.forget(("access_keys", user), ("stored_key", ctx.secrets.service, user))
+        ctx.keyring.delete_access_key(user)
+        ctx.reads.forget(("access_keys", user), ("stored_key", ctx.keyring.service, user))
         return self.result(Action.DELETE, f"Deleted access key {key_id} and its keyring entry.")

@@ -18,7 +18,7 @@ class AttachStep(Step):
         # Both questions at once: the policy's ARN needs the account, the list does not.
         arn, attached = at_once(lambda: iam_reads.policy_arn(ctx),
                                 lambda: iam_reads.group_policies(ctx, c.group))
-        if arn in attached:  # type: ignore[operator]
+        if arn in attached:
             return self.planned(Action.EXISTS, f"Policy {c.policy_name} is attached to {c.group}.")
         return self.planned(Action.CREATE, f"Attach policy {c.policy_name} to group {c.group}.",
                             calls=("iam:AttachGroupPolicy",))

@@ -9,7 +9,7 @@ only at creation: if one of those two calls failed once, the next ``apply`` repa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..aws import (
     already_exists,
@@ -22,11 +22,14 @@ from ..aws import (
 )
 from ..context import RunContext
 from ..errors import error_code, explain
-from ..graph import Work, at_once
+from ..graph import Work, at_once, each_at_once
 from ..model import Action, StepPlan, StepResult
 from .base import Step
 
-BLOCK_ALL = {
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import PublicAccessBlockConfigurationTypeDef, TagTypeDef
+
+BLOCK_ALL: PublicAccessBlockConfigurationTypeDef = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
     "BlockPublicPolicy": True,
@@ -41,9 +44,9 @@ class BucketFacts:
     state: str
     region: str | None = None
     #: The public access block as set (None: none set, or it could not be read).
-    block: dict[str, bool] | None = None
+    block: PublicAccessBlockConfigurationTypeDef | None = None
     #: The bucket's tags (None when they could not be read).
-    tags: list[dict[str, str]] | None = None
+    tags: list[TagTypeDef] | None = None
     block_readable: bool = True
 
     @property
@@ -52,7 +55,8 @@ class BucketFacts:
 
     @property
     def blocked(self) -> bool:
-        return bool(self.block) and all(self.block.get(k) for k in BLOCK_ALL)
+        block = self.block
+        return block is not None and all(block.get(k) for k in BLOCK_ALL)
 
 
 def read_bucket(ctx: RunContext) -> BucketFacts:
@@ -74,7 +78,7 @@ def _read(ctx: RunContext) -> BucketFacts:
     headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     region = headers.get("x-amz-bucket-region") or answer.get("BucketRegion")
 
-    def block() -> tuple[dict[str, bool] | None, bool]:
+    def block() -> tuple[PublicAccessBlockConfigurationTypeDef | None, bool]:
         try:
             found = s3.get_public_access_block(Bucket=bucket)
         except Exception as exc:
@@ -86,9 +90,9 @@ def _read(ctx: RunContext) -> BucketFacts:
             with aws_call(f"reading Block Public Access of {bucket}",
                           "s3:GetBucketPublicAccessBlock"):
                 raise
-        return dict(found["PublicAccessBlockConfiguration"]), True
+        return found["PublicAccessBlockConfiguration"], True
 
-    def tags() -> list[dict[str, str]] | None:
+    def tags() -> list[TagTypeDef] | None:
         try:
             return list(s3.get_bucket_tagging(Bucket=bucket)["TagSet"])
         except Exception as exc:
@@ -100,7 +104,7 @@ def _read(ctx: RunContext) -> BucketFacts:
             with aws_call(f"reading the tags of {bucket}", "s3:GetBucketTagging"):
                 raise
 
-    (found_block, readable), found_tags = at_once(block, tags)  # type: ignore[misc]
+    (found_block, readable), found_tags = at_once(block, tags)
     return BucketFacts("exists", region, found_block, found_tags, readable)
 
 
@@ -148,7 +152,7 @@ class BucketStep(Step):
                 f"--create-bucket asks for it locked down, but {said}; updating turns Block "
                 "Public Access fully on and tags it.", calls=calls,
                 differences=tuple(differences), facts=facts)
-        warnings = ()
+        warnings: tuple[str, ...] = ()
         if not ours and not facts.blocked and facts.block_readable:
             warnings = (f"Block Public Access is not fully on for bucket {bucket}: objects in it "
                         "could be made public. Turn it on in the S3 console unless the bucket "
@@ -176,7 +180,7 @@ class BucketStep(Step):
             work.did(f"Created bucket {bucket} in {ctx.region}.")
             ctx.reads.forget(("bucket", bucket))
             work.ready()  # the folder can be made while the bucket is locked down
-            tags: list[dict[str, str]] = []
+            tags: list[TagTypeDef] = []
             fix_block = fix_tags = True
         else:
             tags = list(facts.tags or [])
@@ -187,18 +191,19 @@ class BucketStep(Step):
             work.checkpoint()
             with aws_call(f"blocking public access on {bucket}", "s3:PutBucketPublicAccessBlock"):
                 s3.put_public_access_block(Bucket=bucket,
-                                           PublicAccessBlockConfiguration=dict(BLOCK_ALL))
+                                           PublicAccessBlockConfiguration=BLOCK_ALL)
             work.did("Turned Block Public Access fully on.")
 
         def tag() -> None:
             work.checkpoint()
             # PutBucketTagging replaces the whole set: keep the operator's own tags.
-            wanted = [t for t in tags if t["Key"] != managed_tags()[0]["Key"]] + managed_tags()
+            ours = managed_tags()
+            wanted: list[TagTypeDef] = [t for t in tags if t["Key"] != ours[0]["Key"]] + ours
             with aws_call(f"tagging bucket {bucket}", "s3:PutBucketTagging"):
                 s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": wanted})
             work.did("Tagged it managed-by=circleci-s3-wizard.")
 
-        at_once(*([block] if fix_block else []), *([tag] if fix_tags else []))
+        each_at_once([*([block] if fix_block else []), *([tag] if fix_tags else [])])
         ctx.reads.forget(("bucket", bucket))
         if plan.action is not Action.CREATE:
             work.done.insert(0, f"Bucket {bucket}:")

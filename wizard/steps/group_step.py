@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..aws import already_exists, aws_call, delete, is_managed
 from ..config import IAM_PATH
@@ -15,11 +16,16 @@ from . import iam_reads
 from .base import Step
 
 if TYPE_CHECKING:
+    from mypy_boto3_iam.type_defs import GroupTypeDef
+
     from ..grants import Removal
 
+#: What AWS answered about an IAM entity (a group, a user, a role).
+Found = TypeVar("Found", bound=Mapping[str, Any])
 
-def adopt_own(ctx: RunContext, kind: str, name: str, found: dict[str, Any] | None,
-              exc: BaseException) -> dict[str, Any]:
+
+def adopt_own(ctx: RunContext, kind: str, name: str, found: Found | None,
+              exc: BaseException) -> Found:
     """After "already exists" on a create the plan did not expect: ours, or a conflict.
 
     The wizard's own create whose answer was lost (and which botocore then retried) leaves the
@@ -35,7 +41,7 @@ def adopt_own(ctx: RunContext, kind: str, name: str, found: dict[str, Any] | Non
 
 @dataclass(frozen=True, slots=True)
 class GroupFacts:
-    group: dict[str, Any]
+    group: GroupTypeDef
     #: What apply takes away from the group (grants beyond the wizard's policy).
     removals: tuple[Removal, ...]
     #: True when apply adopts the group (it was not made by the wizard).
@@ -57,8 +63,8 @@ class GroupStep(Step):
         managed = is_managed(found)
         held, members = at_once(lambda: grants.beyond_on(ctx, "group", name),
                                 lambda: grants.members(ctx, name))
-        others = [m for m in members if m != c.user]  # type: ignore[union-attr]
-        what = grants.describe_all(held)  # type: ignore[arg-type]
+        others = [m for m in members if m != c.user]
+        what = grants.describe_all(held)
         who = ", ".join(others) or "none besides the setup's user"
         if not managed and not c.adopt:
             return self.planned(

@@ -7,20 +7,28 @@ same time. Every function returns None (or an empty list) for "does not exist".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..aws import aws_call, is_not_found, lookup
 from ..config import IAM_PATH
 from ..context import RunContext
 
+if TYPE_CHECKING:
+    from mypy_boto3_iam.type_defs import (
+        AccessKeyMetadataTypeDef,
+        GroupTypeDef,
+        PolicyTypeDef,
+        UserTypeDef,
+    )
 
-def group(ctx: RunContext, name: str) -> dict[str, Any] | None:
+
+def group(ctx: RunContext, name: str) -> GroupTypeDef | None:
     return ctx.reads.once(("group", name), lambda: lookup(
         lambda: ctx.client("iam").get_group(GroupName=name, MaxItems=1)["Group"],
         f"looking up group {name}", "iam:GetGroup"))
 
 
-def user(ctx: RunContext, name: str) -> dict[str, Any] | None:
+def user(ctx: RunContext, name: str) -> UserTypeDef | None:
     return ctx.reads.once(("user", name), lambda: lookup(
         lambda: ctx.client("iam").get_user(UserName=name)["User"],
         f"looking up user {name}", "iam:GetUser"))
@@ -44,7 +52,7 @@ def has_console_password(ctx: RunContext, name: str) -> bool:
         f"checking console access of {name}", "iam:GetLoginProfile") is not None)
 
 
-def access_keys(ctx: RunContext, name: str) -> list[dict[str, Any]]:
+def access_keys(ctx: RunContext, name: str) -> list[AccessKeyMetadataTypeDef]:
     """The user's access keys (id, status, create date); [] when the user does not exist."""
     return ctx.reads.once(("access_keys", name), lambda: lookup(
         lambda: ctx.client("iam").list_access_keys(UserName=name)["AccessKeyMetadata"],
@@ -68,7 +76,7 @@ def group_policies(ctx: RunContext, name: str) -> list[str]:
     return ctx.reads.once(("group_policies", name), ask)
 
 
-def policy(ctx: RunContext, name: str) -> dict[str, Any] | None:
+def policy(ctx: RunContext, name: str) -> PolicyTypeDef | None:
     """The customer-managed policy called ``name`` (under the wizard's path or the root), or None.
 
     Policy names are unique in an account whatever their path, so two direct look-ups, made at
@@ -76,12 +84,12 @@ def policy(ctx: RunContext, name: str) -> dict[str, Any] | None:
     listing every policy in a large account.
     """
 
-    def ask() -> dict[str, Any] | None:
+    def ask() -> PolicyTypeDef | None:
         from ..graph import at_once
 
         iam = ctx.client("iam")
 
-        def get(path: str) -> dict[str, Any] | None:
+        def get(path: str) -> PolicyTypeDef | None:
             arn = ctx.iam_arn("policy", name, path)
             return lookup(lambda: iam.get_policy(PolicyArn=arn)["Policy"],
                           f"looking up policy {name}", "iam:GetPolicy")

@@ -9,8 +9,12 @@ retried.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from ..aws import (
     already_exists,
@@ -28,6 +32,9 @@ from ..graph import Work, at_once
 from ..model import Action, StepPlan, StepResult
 from ..policy import build_policy, policy_json, same_policy, summarise
 from . import iam_reads
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.type_defs import PolicyTypeDef, PolicyVersionTypeDef
 from .base import Step
 from .group_step import adopt_own
 
@@ -36,7 +43,7 @@ MAX_POLICY_VERSIONS = 5
 
 @dataclass(frozen=True, slots=True)
 class PolicyFacts:
-    policy: dict[str, Any] | None
+    policy: PolicyTypeDef | None
     document: dict[str, Any] | None = None
     versions: int = 0
     #: True when apply adopts the policy (it was not made by the wizard).
@@ -94,17 +101,20 @@ def summary(ctx: RunContext) -> list[str]:
     return summarise(c.bucket, c.prefix, c.access, checked_clean(ctx))
 
 
-def _default_document(ctx: RunContext, policy: dict[str, Any]) -> dict[str, Any]:
+def _default_document(ctx: RunContext, policy: Mapping[str, Any]) -> dict[str, Any]:
     def ask() -> dict[str, Any]:
         with aws_call(f"reading policy {policy['PolicyName']}", "iam:GetPolicyVersion"):
             version = ctx.client("iam").get_policy_version(
                 PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"]
-        return version["Document"]  # botocore hands it back decoded
+        document: str | Mapping[str, Any] = version.get("Document", {})
+        if isinstance(document, str):  # botocore decodes it; IAM itself sends it URL-encoded
+            return dict(json.loads(unquote(document)))
+        return dict(document)
 
     return ctx.reads.once(("policy_document", policy["Arn"], policy["DefaultVersionId"]), ask)
 
 
-def _versions(ctx: RunContext, arn: str) -> list[dict[str, Any]]:
+def _versions(ctx: RunContext, arn: str) -> list[PolicyVersionTypeDef]:
     with aws_call("listing the policy's versions", "iam:ListPolicyVersions"):
         return ctx.client("iam").list_policy_versions(PolicyArn=arn)["Versions"]
 
@@ -124,14 +134,14 @@ class PolicyStep(Step):
         current, users = at_once(lambda: _default_document(ctx, policy),
                                  lambda: grants.attached_to(ctx, policy["Arn"]))
         ours = {f"role {c.role_name}"} if c.oidc else {f"group {c.group}"}
-        others = [u for u in users if u not in ours]  # type: ignore[union-attr]
+        others = [u for u in users if u not in ours]
         who = ", ".join(others) or "nothing else"
         managed = is_managed(policy)
-        same = same_policy(current, wanted_document(ctx))  # type: ignore[arg-type]
-        facts = PolicyFacts(policy, current, 0, adopt=not managed)  # type: ignore[arg-type]
+        same = same_policy(current, wanted_document(ctx))
+        facts = PolicyFacts(policy, current, 0, adopt=not managed)
         if not managed:
             where = f"path {policy.get('Path', '/')}"
-            grants_now = grants.in_words(current)  # type: ignore[arg-type]
+            grants_now = grants.in_words(current)
             if not c.adopt:
                 return self.planned(
                     Action.CONFLICT,
@@ -155,7 +165,7 @@ class PolicyStep(Step):
         if same:
             return self.planned(Action.EXISTS, f"Policy {name} exists with the same document.",
                                 facts=facts)
-        before, after = s3_targets(current), s3_targets(wanted_document(ctx))  # type: ignore[arg-type]
+        before, after = s3_targets(current), s3_targets(wanted_document(ctx))
         # Another bucket under the same names is a second setup, not a change of this one: it
         # would silently take the first bucket's access away. A new prefix in the same bucket is
         # an update the operator confirms, and it says what loses access.
@@ -164,21 +174,21 @@ class PolicyStep(Step):
                 Action.CONFLICT,
                 f"Policy {name} is the wizard's policy for {', '.join(sorted(before))}. Pointing "
                 f"it at s3://{c.bucket}/{c.prefix} would take that access away from "
-                f"{', '.join(users) or 'whatever attaches it'}. A second setup needs names of "  # type: ignore[arg-type]
+                f"{', '.join(users) or 'whatever attaches it'}. A second setup needs names of "
                 f"its own: {suggested_names(ctx)}; or remove the first setup (destroy) first.",
                 facts=facts)
         from ..policy_lint import lint_policy_document
 
-        risks = [p.rule for p in lint_policy_document(current) if p.severity == "error"]  # type: ignore[arg-type]
+        risks = [p.rule for p in lint_policy_document(current) if p.severity == "error"]
         difference = "the policy document differs from the least-privilege one"
         if risks:  # e.g. the tutorial's pasted "Action": "*", "Resource": "*"
             difference += "; the current one " + "; ".join(risks)
         danger = (" Its current document is dangerous: " + "; ".join(risks) + ".") if risks \
             else ""
         lost = sorted(before - after)
-        loses = (f"{', '.join(users) or 'nothing (it is attached nowhere)'} "  # type: ignore[arg-type]
+        loses = (f"{', '.join(users) or 'nothing (it is attached nowhere)'} "
                  + (f"lose access to {', '.join(lost)}" if lost else
-                    f"lose what it grants now ({grants.in_words(current)})"))  # type: ignore[arg-type]
+                    f"lose what it grants now ({grants.in_words(current)})"))
         return self.planned(
             Action.UPDATE,
             f"Policy {name} exists with a different document; updating it adds a new default "
@@ -275,8 +285,8 @@ class PolicyStep(Step):
                                f"{', '.join(holders)}; it is kept.")
         for version in _versions(ctx, arn):
             if not version["IsDefaultVersion"]:
-                delete(lambda v=version: iam.delete_policy_version(PolicyArn=arn,
-                                                                    VersionId=v["VersionId"]),
+                delete(partial(iam.delete_policy_version, PolicyArn=arn,
+                               VersionId=version["VersionId"]),
                        f"deleting a version of {name}", "iam:DeletePolicyVersion")
         delete(lambda: iam.delete_policy(PolicyArn=arn), f"deleting policy {name}",
                "iam:DeletePolicy")

@@ -7,6 +7,7 @@ is still being added: the two do not depend on each other.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..aws import already_exists, aws_call, delete, is_managed, managed_tags
@@ -20,6 +21,8 @@ from .base import Step
 from .group_step import adopt_own
 
 if TYPE_CHECKING:
+    from mypy_boto3_iam.type_defs import UserTypeDef
+
     from ..grants import Removal
 
 
@@ -30,7 +33,7 @@ def _grants_of(removals: list[Removal]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class UserFacts:
-    user: dict[str, Any] | None
+    user: UserTypeDef | None
     #: Whether the user is already in the setup's group.
     member: bool = False
     #: What apply takes away from the user (its own policies, other groups).
@@ -57,7 +60,7 @@ class UserStep(Step):
                                 facts=UserFacts(None))
         console, groups = at_once(lambda: iam_reads.has_console_password(ctx, c.user),
                                   lambda: iam_reads.user_groups(ctx, c.user))
-        member = c.group in groups  # type: ignore[operator]
+        member = c.group in groups
         if console:
             return self.planned(Action.CONFLICT, f"IAM user {c.user} exists and has a console "
                                 "password; a CI identity must be programmatic only. Choose "
@@ -68,14 +71,14 @@ class UserStep(Step):
             held, keys = at_once(lambda: grants.removals(ctx, "user", c.user),
                                  lambda: iam_reads.access_keys(ctx, c.user))
             key_words = ", ".join(f"{k['AccessKeyId']} ({k.get('Status', '?').lower()})"
-                                  for k in keys) or "none"  # type: ignore[union-attr]
+                                  for k in keys) or "none"
             if not c.adopt:
                 return self.planned(
                     Action.CONFLICT,
                     f"IAM user {c.user} exists and was not made by the wizard; nothing is "
                     "changed, and its access keys are not touched. It is in groups "
-                    f"{', '.join(groups) or 'none'}; its own grants and other groups: "  # type: ignore[arg-type]
-                    f"{_grants_of(held)}; its access keys: {key_words}. Choose another "  # type: ignore[arg-type]
+                    f"{', '.join(groups) or 'none'}; its own grants and other groups: "
+                    f"{_grants_of(held)}; its access keys: {key_words}. Choose another "
                     "--user, or pass --adopt to take it over (the plan then shows what "
                     "adoption removes).", facts=UserFacts(user, member))
             if keys:
@@ -85,7 +88,7 @@ class UserStep(Step):
                     "wizard did not make, and whoever holds them would get the bucket's access. "
                     "The wizard never touches them: retire them yourself once nothing uses "
                     "them, or choose another --user.", facts=UserFacts(user, member))
-            removals = tuple(held)  # type: ignore[arg-type]
+            removals = tuple(held)
         else:
             removals = tuple(grants.removals(ctx, "user", c.user))
         lines = tuple(r.sentence for r in removals)
@@ -189,11 +192,11 @@ class UserStep(Step):
                                "was kept.")
         ctx.reads.forget(("access_keys", c.user), ("user_groups", c.user))
         for key in iam_reads.access_keys(ctx, c.user):
-            delete(lambda k=key: iam.delete_access_key(UserName=c.user,
-                                                       AccessKeyId=k["AccessKeyId"]),
+            delete(partial(iam.delete_access_key, UserName=c.user,
+                           AccessKeyId=key["AccessKeyId"]),
                    f"deleting an access key of {c.user}", "iam:DeleteAccessKey")
         for group in iam_reads.user_groups(ctx, c.user):
-            delete(lambda g=group: iam.remove_user_from_group(UserName=c.user, GroupName=g),
+            delete(partial(iam.remove_user_from_group, UserName=c.user, GroupName=group),
                    f"removing {c.user} from {group}", "iam:RemoveUserFromGroup")
         delete(lambda: iam.delete_user(UserName=c.user), f"deleting user {c.user}",
                "iam:DeleteUser")
