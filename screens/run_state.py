@@ -196,7 +196,8 @@ class RunState:
             if result is None and plan is not None and self.ctx is not None and \
                     plan.action in (Action.EXISTS, Action.SKIP):
                 result = StepResult(plan.key, plan.action, plan.detail,
-                                    info(plan.key).step().outputs(self.ctx, plan))
+                                    info(plan.key).step().outputs(self.ctx, plan),
+                                    title=plan.title)
             if result is not None:
                 known[step.key] = result
         return known

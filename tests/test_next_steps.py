@@ -36,6 +36,6 @@ def test_next_steps_passes_the_wording_on_and_delivered_values_need_no_advice(ma
     ctx = make_ctx(circleci_project=SLUG)
     steps = next_steps(ctx, {}, secret_from="screen", sign_in_from="screen")
     assert "on the CircleCI page" in steps[0].text
-    delivered = {"circleci": StepResult("circleci", Action.CREATE, "Set them.")}
+    delivered = {"circleci": StepResult("circleci", Action.CREATE, "Set them.", title="CircleCI")}
     assert by_hand(ctx, delivered, sign_in_from="screen") is None
     assert not any("by hand" in s.text for s in next_steps(ctx, delivered))

@@ -166,7 +166,7 @@ class Engine:
         for sp in plan.steps:
             if sp.key not in jobs:
                 results[sp.key] = StepResult(sp.key, sp.action, sp.detail,
-                                             info(sp.key).step().outputs(ctx, sp))
+                                             info(sp.key).step().outputs(ctx, sp), title=sp.title)
                 emit(results[sp.key])
         handoff = None
 
@@ -198,7 +198,7 @@ class Engine:
                                     self.ctx.region, (plan,)))
         if not plan.action.changes:
             return StepResult(plan.key, plan.action, plan.detail,
-                              info(plan.key).step().outputs(self.ctx, plan))
+                              info(plan.key).step().outputs(self.ctx, plan), title=plan.title)
         outcome: dict[str, tuple[Work, object]] = {}
         run_all({plan.key: lambda work: info(plan.key).step().apply(self.ctx, plan, work)},
                 Graph([plan.key]), on_done=lambda k, w, v: outcome.__setitem__(k, (w, v)))
@@ -232,14 +232,15 @@ class Engine:
         failed: str | None = None
         for sp in plan.steps:
             if failed is not None:
-                result = StepResult(sp.key, Action.STOPPED, f"Not removed: {failed}")
+                result = StepResult(sp.key, Action.STOPPED, f"Not removed: {failed}",
+                                    title=sp.title)
             else:
                 try:
                     result = self._guarded_result(sp, partial(info(sp.key).step().destroy,
                                                               self.ctx, sp))
                 except WizardError as exc:
                     failed = str(exc)
-                    result = StepResult(sp.key, Action.FAILED, failed)
+                    result = StepResult(sp.key, Action.FAILED, failed, title=sp.title)
             results.append(result)
             if progress is not None:
                 progress(result)
@@ -268,13 +269,15 @@ def _as_result(key: str, work: Work, value: object) -> StepResult:
         return value
     done = " ".join(work.done)
     prefix = f"{done} " if done else ""
+    title = info(key).title
     if isinstance(value, Stopped):
         return StepResult(key, Action.STOPPED, f"{prefix}{'Then s' if done else 'S'}"
-                          f"{str(value)[1:]}")
+                          f"{str(value)[1:]}", title=title)
     if isinstance(value, WizardError):
-        return StepResult(key, Action.FAILED, f"{prefix}{value}")
+        return StepResult(key, Action.FAILED, f"{prefix}{value}", title=title)
     assert isinstance(value, BaseException)
-    return StepResult(key, Action.FAILED, f"{prefix}{explain(value, f'running {info(key).title}')}")
+    return StepResult(key, Action.FAILED, f"{prefix}{explain(value, f'running {title}')}",
+                      title=title)
 
 
 class _InOrder:

@@ -57,12 +57,8 @@ class StepPlan:
     warnings: tuple[str, ...] = ()
     #: What the step read, for its apply (never shown; never a secret).
     facts: Any = field(default=None, compare=False, repr=False)
-
-    @property
-    def title(self) -> str:
-        from .registry import info
-
-        return info(self.key).title
+    #: The step's title, as the registry gives it (whoever makes the plan knows the step).
+    title: str = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +70,8 @@ class StepResult:
     detail: str
     #: Resource identifiers for the summary (``{"group_arn": ...}``). Never a secret.
     outputs: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def title(self) -> str:
-        from .registry import info
-
-        return info(self.key).title
+    #: The step's title, as the registry gives it.
+    title: str = field(kw_only=True)
 
     @property
     def ok(self) -> bool:

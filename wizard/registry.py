@@ -46,13 +46,15 @@ class StepInfo:
         return config.auth in self.modes
 
     def step(self) -> Step:
-        return _step(self.impl)
+        """The step's implementation (one per run of the program, made with its title)."""
+        return _step(self.impl, self.title)
 
 
 @cache
-def _step(impl: str) -> Step:
+def _step(impl: str, title: str) -> Step:
     module, name = impl.split(":")
-    return getattr(import_module(module, __package__), name)()
+    made: Step = getattr(import_module(module, __package__), name)(title)
+    return made
 
 
 STEPS: tuple[StepInfo, ...] = (

@@ -222,9 +222,12 @@ class Rotation:
 
     def _deliver(self) -> str:
         from .circleci.delivery_step import CircleCIDeliveryStep
+        from .registry import info
 
         self.ctx.reads.forget("stored_key")
-        return CircleCIDeliveryStep().deliver(self.ctx)
+        step = info("circleci").step()
+        assert isinstance(step, CircleCIDeliveryStep)
+        return step.deliver(self.ctx)
 
     def _prove(self, key: Any) -> None:
         """A call signed with ``key`` (STS GetCallerIdentity needs no permission), retried while

@@ -448,7 +448,8 @@ class CircleCIDeliveryStep(Step):
             plan, names, found, drop = self._destroy_plan(ctx)
         except CircleCIError as exc:
             return self.planned(Action.KEEP, f"CircleCI variables are kept: {exc}")
-        return StepPlan(plan.key, plan.action, plan.detail, plan.calls, facts=(names, found, drop))
+        return StepPlan(plan.key, plan.action, plan.detail, plan.calls, facts=(names, found, drop),
+                        title=plan.title)
 
     def destroy(self, ctx: RunContext, plan: StepPlan) -> StepResult:
         if plan.action is not Action.DELETE:

@@ -20,7 +20,6 @@ from ..model import Action, StepPlan, StepResult
 if TYPE_CHECKING:
     from ..context import RunContext
     from ..graph import Work
-    from ..registry import StepInfo
 
 
 class Step(ABC):
@@ -29,21 +28,20 @@ class Step(ABC):
     #: The registry key (``wizard.registry.STEPS``).
     key: ClassVar[str] = ""
 
-    @property
-    def info(self) -> StepInfo:
-        from ..registry import info
-
-        return info(self.key)
+    def __init__(self, title: str) -> None:
+        #: The registry's title for the step (the registry makes each step, and gives it).
+        self.title = title
 
     # -- helpers for subclasses ----------------------------------------------------------------
 
     def planned(self, action: Action, detail: str, *, calls: tuple[str, ...] = (),
                 differences: tuple[str, ...] = (), warnings: tuple[str, ...] = (),
                 facts: Any = None) -> StepPlan:
-        return StepPlan(self.key, action, detail, calls, differences, warnings, facts)
+        return StepPlan(self.key, action, detail, calls, differences, warnings, facts,
+                        title=self.title)
 
     def result(self, action: Action, detail: str, **outputs: Any) -> StepResult:
-        return StepResult(self.key, action, detail, outputs)
+        return StepResult(self.key, action, detail, outputs, title=self.title)
 
     def skip(self, detail: str) -> StepPlan:
         return self.planned(Action.SKIP, detail)
@@ -64,7 +62,7 @@ class Step(ABC):
 
     def plan_destroy(self, ctx: RunContext) -> StepPlan:
         """What ``destroy`` would do (DELETE, KEEP or ABSENT). Default: nothing to remove."""
-        return self.planned(Action.KEEP, f"{self.info.title}: nothing to remove.")
+        return self.planned(Action.KEEP, f"{self.title}: nothing to remove.")
 
     def destroy(self, ctx: RunContext, plan: StepPlan) -> StepResult:
         """Remove what ``plan_destroy`` said; only what the wizard made."""
