@@ -12,10 +12,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from textual.timer import Timer
+    from textual.app import App
     from textual.worker import Worker
 
     from .run_state import RunState
+
+    _TheApp = App[int]  # a mixin of the app: its methods (set_timer, run_worker) are the app's
+else:
+    _TheApp = object
 
 
 def mechanism(clipboard: Any) -> str:
@@ -23,7 +27,7 @@ def mechanism(clipboard: Any) -> str:
     return str(getattr(clipboard, "name", type(clipboard).__name__))
 
 
-class ClipboardJobs:
+class ClipboardJobs(_TheApp):
     """The app's clipboard and the copy jobs."""
 
     state: RunState
@@ -34,8 +38,6 @@ class ClipboardJobs:
     if TYPE_CHECKING:  # the app's own
         def _worker(self, call: Callable[[], Any], name: str, *, description: str,
                     exclusive: bool = False) -> Worker[Any]: ...
-
-        def set_timer(self, delay: float, callback: Callable[[], Any]) -> Timer: ...
 
     @property
     def clipboard_in_use(self) -> Any:
@@ -70,7 +72,8 @@ class ClipboardJobs:
             key = stored_key(ctx) if ctx is not None else None
             if key is None or key.access_key_id != key_id:
                 raise WizardError(f"The secret of access key {key_id} is not in your keyring.")
-            return key.secret_access_key
+            found: str = key.secret_access_key
+            return found
 
         guard = state.copy_once(key_id, secret)
 

@@ -193,8 +193,9 @@ def build_config(
     unknown = set(answers) - _KNOWN
     if unknown:
         raise TypeError(f"not answers of the setup: {', '.join(sorted(unknown))}")
-    values = {name: (answers.get(name) if answers.get(name) is not None else default)
-              for name, default in _DEFAULTS.items()}
+    values: dict[str, Any] = {
+        name: (answers.get(name) if answers.get(name) is not None else default)
+        for name, default in _DEFAULTS.items()}
     problems: list[Problem] = []
     values["access"] = _choice(values["access"], AccessLevel, "access", problems)
     values["auth"] = _choice(values["auth"], AuthMode, "auth", problems)

@@ -129,6 +129,18 @@ def delete(call: Callable[[], object], doing: str, action: str) -> bool:
     return True
 
 
+def policy_document(document: object) -> dict[str, Any]:
+    """A policy document as AWS gave it: botocore decodes it into a dictionary; IAM itself
+    sends URL-encoded JSON, which is decoded here; nothing at all is an empty document."""
+    if isinstance(document, str):
+        import json
+        from urllib.parse import unquote
+
+        decoded: dict[str, Any] = json.loads(unquote(document))
+        return decoded
+    return dict(document) if isinstance(document, Mapping) else {}
+
+
 # --- ownership ---------------------------------------------------------------------------------
 
 

@@ -197,7 +197,7 @@ class SystemClipboard:
             import pyperclip
 
             copy, paste = pyperclip.determine_clipboard()
-            if not copy:  # pyperclip's "no mechanism" object is falsy
+            if not bool(copy):  # typed as a function, but "no mechanism" is a falsy object
                 raise ClipboardUnavailable(
                     f"No clipboard found (DISPLAY and WAYLAND_DISPLAY are unset or no tool is "
                     f"installed). {_FIX}"

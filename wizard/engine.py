@@ -14,7 +14,7 @@ under it too, so two runs cannot interleave.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from functools import partial
@@ -62,7 +62,8 @@ class Engine:
         from .lock import DEFAULT_WAIT_SECONDS, run_lock
 
         c = self.ctx.config
-        return run_lock("role" if c.oidc else "user", c.identity_name, sandbox=self.ctx.sandbox,
+        return run_lock("role" if c.oidc else "user", c.identity_name,
+                        sandbox=bool(self.ctx.sandbox),
                         command=command, wait=DEFAULT_WAIT_SECONDS if wait is None else wait,
                         on_wait=on_wait)
 
@@ -77,7 +78,7 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - a sentence with the AWS code, never a traceback
             raise explain(exc, f"{doing} ({step_info.title})") from exc
 
-    def _all_at_once(self, calls: list[Callable[[], Any]]) -> list[Any]:
+    def _all_at_once(self, calls: Sequence[Callable[[], object]]) -> list[Any]:
         """Run the calls in threads and return their answers in order; raise the first failure
         (in the given order, so the message is the same whichever thread failed first)."""
         with ThreadPoolExecutor(max_workers=max(1, len(calls)),
@@ -133,10 +134,10 @@ class Engine:
         infos = self.infos
         for step_info in infos:  # imported here, not by ten threads racing for the import lock
             step_info.step()
-        calls = [lambda i=i: self._guarded(i, "planning", lambda: i.step().plan(self.ctx))
+        calls = [partial(self._guarded, i, "planning", partial(i.step().plan, self.ctx))
                  for i in infos]
         self._first_client()
-        answers = self._all_at_once(self._warm_up() + calls)
+        answers = self._all_at_once([*self._warm_up(), *calls])
         steps = tuple(answers[len(answers) - len(infos):])
         from .grants import identity_is_least_privilege
 
@@ -159,7 +160,8 @@ class Engine:
         if plan.updates and not consent:
             raise NeedsConsent(plan)
         ctx = self.ctx
-        jobs = {sp.key: (lambda work, sp=sp: info(sp.key).step().apply(ctx, sp, work))
+        jobs: dict[str, Callable[[Work], StepResult]] = {
+                sp.key: partial(info(sp.key).step().apply, ctx, sp)
                 for sp in plan.steps if sp.action.changes}
         emit = _InOrder([sp.key for sp in plan.steps], progress)
         results: dict[str, StepResult] = {}
@@ -215,10 +217,9 @@ class Engine:
     def plan_destroy(self) -> Plan:
         """What destroy would remove (DELETE) or leave (KEEP/ABSENT), in the order it would."""
         infos = tuple(reversed(self.infos))
-        calls = [lambda i=i: self._guarded(i, "planning removal",
-                                           lambda: i.step().plan_destroy(self.ctx))
-                 for i in infos]
-        answers = self._all_at_once([lambda: self.ctx.identity] + calls)
+        calls = [partial(self._guarded, i, "planning removal",
+                         partial(i.step().plan_destroy, self.ctx)) for i in infos]
+        answers = self._all_at_once([lambda: self.ctx.identity, *calls])
         return Plan("destroy", self.ctx.config, self.ctx.identity, self.ctx.region,
                     tuple(answers[1:]))
 

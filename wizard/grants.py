@@ -16,12 +16,12 @@ drift.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
-from .aws import aws_call, is_managed, is_not_found
+from .aws import aws_call, is_managed, is_not_found, policy_document
 from .context import RunContext
 
 Kind = Literal["user", "group", "role"]
@@ -111,8 +111,8 @@ def in_words(document: dict[str, Any] | None) -> str:
         if not isinstance(st, dict):
             continue
         effect = "allows" if st.get("Effect") == "Allow" else "denies"
-        actions = st.get("Action", st.get("NotAction", []))
-        resources = st.get("Resource", st.get("NotResource", []))
+        actions = st.get("Action") or st.get("NotAction") or []
+        resources = st.get("Resource") or st.get("NotResource") or []
         act = ", ".join([actions] if isinstance(actions, str) else list(actions)[:4]) or "?"
         res = ", ".join([resources] if isinstance(resources, str) else list(resources)[:3])
         neg = "everything but " if "NotAction" in st else ""
@@ -129,8 +129,9 @@ def in_words(document: dict[str, Any] | None) -> str:
 
 def _listed(ctx: RunContext, method: str, param: str, name: str, action: str, key: str,
             doing: str) -> list[Any]:
+    iam: Any = ctx.client("iam")  # the method is chosen by name, from the tables above
     try:
-        pages = ctx.client("iam").get_paginator(method).paginate(**{param: name})
+        pages = iam.get_paginator(method).paginate(**{param: name})
         return [item for page in pages for item in page[key]]
     except Exception as exc:
         if is_not_found(exc):
@@ -170,7 +171,7 @@ def inline_document(ctx: RunContext, kind: Kind, holder: str, policy: str) -> di
     def ask() -> dict[str, Any]:
         with aws_call(f"reading inline policy {policy} of {kind} {holder}", action):
             doc = getattr(ctx.client("iam"), method)(**{param: holder, "PolicyName": policy})
-        return _decoded(doc["PolicyDocument"])
+        return policy_document(doc["PolicyDocument"])
 
     return ctx.reads.once(("inline_document", kind, holder, policy), ask)
 
@@ -189,17 +190,9 @@ def managed_document(ctx: RunContext, arn: str) -> dict[str, Any] | None:
                 return None
             with aws_call(f"reading policy {arn}", "iam:GetPolicyVersion"):
                 raise
-        return _decoded(version["PolicyVersion"]["Document"])
+        return policy_document(version["PolicyVersion"]["Document"])
 
     return ctx.reads.once(("managed_document", arn), ask)
-
-
-def _decoded(document: Any) -> dict[str, Any]:
-    if isinstance(document, str):
-        from urllib.parse import unquote
-
-        return json.loads(unquote(document))
-    return dict(document)
 
 
 def members(ctx: RunContext, group: str) -> list[str]:
@@ -240,8 +233,10 @@ def held_by(ctx: RunContext, kind: Kind, name: str, *, documents: bool = True) -
     if not documents:
         return ([Grant(kind, name, False, a.rsplit("/", 1)[-1], a) for a in arns]
                 + [Grant(kind, name, True, n) for n in names])
-    docs = each_at_once([*(partial(managed_document, ctx, a) for a in arns),
-                         *(partial(inline_document, ctx, kind, name, n) for n in names)])
+    reads: list[Callable[[], dict[str, Any] | None]] = [
+        *(partial(managed_document, ctx, a) for a in arns),
+        *(partial(inline_document, ctx, kind, name, n) for n in names)]
+    docs = each_at_once(reads)
     grants = [Grant(kind, name, False, a.rsplit("/", 1)[-1], a, d)
               for a, d in zip(arns, docs, strict=False)]
     grants += [Grant(kind, name, True, n, None, d)
@@ -310,7 +305,7 @@ def _effective(ctx: RunContext) -> Effective | None:
     if user is None:
         return None
     groups = iam_reads.user_groups(ctx, c.user)
-    holders: list[tuple[Kind, str]] = [("user", c.user)] + [("group", g) for g in groups]
+    holders: list[tuple[Kind, str]] = [("user", c.user), *(("group", g) for g in groups)]
     listed = each_at_once(partial(held_by, ctx, h[0], h[1], documents=False) for h in holders)
     grants = _with_documents(ctx, [g for found in listed for g in found])
     boundary = (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")

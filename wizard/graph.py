@@ -14,7 +14,7 @@ still reports what it did before stopping, so nothing is left half-started and u
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, overload
 
@@ -95,7 +95,7 @@ class Work:
         self.done.append(sentence)
 
 
-def run_all(jobs: dict[str, Callable[[Work], object]], graph: Graph,
+def run_all(jobs: Mapping[str, Callable[[Work], object]], graph: Graph,
             on_done: Callable[[str, Work, object], None] | None = None,
             ) -> dict[str, tuple[Work, object]]:
     """Run each job in its own thread with its :class:`Work`; wait for all of them.

@@ -91,11 +91,11 @@ def _last_used(ctx: RunContext, user: str, key_id: str) -> str | None:
         answer = lookup(lambda: ctx.client("iam").get_access_key_last_used(AccessKeyId=key_id),
                         f"asking when access key {key_id} was last used",
                         "iam:GetAccessKeyLastUsed")
-        used = (answer or {}).get("AccessKeyLastUsed") or {}
-        when = used.get("LastUsedDate")
+        used = answer.get("AccessKeyLastUsed") if answer is not None else None
+        when = used.get("LastUsedDate") if used is not None else None
         if not when:
             return None
-        service = used.get("ServiceName")
+        service = used.get("ServiceName") if used is not None else None
         by = f" by {service}" if service and service != "N/A" else ""
         return f"{when:%Y-%m-%d %H:%M} UTC{by}"
 

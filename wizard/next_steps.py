@@ -49,9 +49,9 @@ def by_hand(ctx: RunContext, results: Mapping[str, StepResult], *,
 
     if delivered(results) or not all(r.ok for r in results.values()):
         return None
-    outputs: dict[str, object] = {}
+    outputs: dict[str, str] = {}
     for result in results.values():
-        outputs.update({k: v for k, v in result.outputs.items() if v is not None})
+        outputs.update({k: v for k, v in result.outputs.items() if isinstance(v, str)})
     text = manual_instructions(ctx.config, outputs.get("access_key_id"), region=ctx.region,
                                role_arn=outputs.get("role_arn"), secret_from=secret_from,
                                sandbox=bool(ctx.sandbox))

@@ -97,7 +97,7 @@ def canonical(document: dict[str, Any] | str) -> dict[str, Any]:
     botocore itself, which hands policy documents back as dictionaries.)
     """
     if isinstance(document, str):
-        document = json.loads(document)
+        document = dict(json.loads(document))
 
     def norm(value: Any) -> Any:
         if isinstance(value, dict):

@@ -41,7 +41,8 @@ class Reads:
                 with self._lock:
                     if self._answers.get(key) is future:
                         del self._answers[key]
-        return future.result()
+        answer: T = future.result()  # futures of every type share the dict: this key's is T
+        return answer
 
     def known(self, key: Hashable) -> bool:
         """True when ``key`` has been answered successfully (no request needed to know it)."""

@@ -274,7 +274,9 @@ class SecretStore:
 
     def _load(self, username: str) -> str | None:
         self.check_secure()
-        return self._call("read from", lambda b: b.get_password(self.service, username))
+        found: str | None = self._call("read from",
+                                       lambda b: b.get_password(self.service, username))
+        return found
 
     def _delete(self, username: str) -> bool:
         """Delete an entry; absent entries are not an error (``False``)."""

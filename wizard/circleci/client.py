@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -193,7 +193,8 @@ def _token_auth(token: str) -> httpx.Auth:
         def __init__(self, secret: str):
             self._secret = secret
 
-        def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        def auth_flow(self, request: httpx.Request,
+                      ) -> Generator[httpx.Request, httpx.Response, None]:
             request.headers["Circle-Token"] = self._secret
             yield request
 

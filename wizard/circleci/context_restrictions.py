@@ -101,9 +101,10 @@ def wanted(ctx: RunContext) -> tuple[Wanted, ...]:
 
 def restrictions(ctx: RunContext, context_id: str) -> list[ContextRestriction]:
     """The context's restrictions (asked once per run; members may read them)."""
-    assert ctx.circleci is not None
+    circleci = ctx.circleci
+    assert circleci is not None
     return ctx.reads.once(("circleci_restrictions", context_id),
-                          lambda: ctx.circleci.list_context_restrictions(context_id))
+                          lambda: circleci.list_context_restrictions(context_id))
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,32 +122,37 @@ def manual_instructions(
 def project(ctx: RunContext, slug: str | None = None) -> Project:
     """A project as CircleCI describes it (asked once per run); the first configured one by
     default, which is the one variables are set on."""
-    assert ctx.circleci is not None
+    circleci = ctx.circleci
+    assert circleci is not None
     slug = slug or ctx.config.circleci_project
     assert slug
-    return ctx.reads.once(("circleci_project", slug), lambda: ctx.circleci.get_project(slug))
+    return ctx.reads.once(("circleci_project", slug), lambda: circleci.get_project(slug))
 
 
 def project_variables(ctx: RunContext, slug: str | None = None) -> dict[str, MaskedEnvVar]:
     """A project's variables by name, masked as CircleCI shows them (asked once per run); the
     first configured project's by default, which is the one variables are set on."""
     slug = slug or ctx.config.circleci_project
-    assert ctx.circleci is not None and slug
+    circleci = ctx.circleci
+    assert circleci is not None and slug
     return ctx.reads.once(("circleci_envvars", slug), lambda: {
-        v.name: v for v in ctx.circleci.list_project_envvars(slug)})
+        v.name: v for v in circleci.list_project_envvars(slug)})
 
 
 def context(ctx: RunContext) -> Context | None:
     """The configured context of the project's organisation, or None."""
-    assert ctx.circleci is not None and ctx.config.circleci_context
+    circleci = ctx.circleci
+    assert circleci is not None and ctx.config.circleci_context
     org, name = project(ctx).organization_id, ctx.config.circleci_context
     return ctx.reads.once(("circleci_context", org, name),
-                          lambda: ctx.circleci.find_context(org, name))
+                          lambda: circleci.find_context(org, name))
 
 
 def context_variables(ctx: RunContext, context_id: str) -> list[str]:
+    circleci = ctx.circleci
+    assert circleci is not None
     return ctx.reads.once(("circleci_context_vars", context_id),
-                          lambda: ctx.circleci.list_context_envvars(context_id))
+                          lambda: circleci.list_context_envvars(context_id))
 
 
 def _forget(ctx: RunContext) -> None:
@@ -438,8 +443,8 @@ class CircleCIDeliveryStep(Step):
             return (self.planned(Action.KEEP, f"Project {c.circleci_project} has "
                                  f"{', '.join(present)}, but their last four characters do not "
                                  "match what the wizard set; they are kept."), [], None, False)
-        kept = [n for n in present if n not in owned]
-        tail = f" ({', '.join(kept)} kept: not the wizard's values)" if kept else ""
+        theirs = [n for n in present if n not in owned]
+        tail = f" ({', '.join(theirs)} kept: not the wizard's values)" if theirs else ""
         return (self.planned(Action.DELETE, f"Remove {', '.join(owned)} from project "
                              f"{c.circleci_project}{tail}."), owned, None, False)
 

@@ -28,9 +28,10 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..aws import (
     already_exists,
@@ -41,6 +42,7 @@ from ..aws import (
     is_not_found,
     lookup,
     managed_tags,
+    policy_document,
 )
 from ..config import DEFAULT_SESSION_DURATION, IAM_PATH
 from ..context import RunContext
@@ -63,6 +65,9 @@ from .oidc import (
 #: The MaxSessionDuration of the role the wizard makes: IAM's default, and the aws-cli orb's
 #: default session (a longer ``--session-duration`` needs the role's maximum raised first).
 ROLE_MAX_SESSION = DEFAULT_SESSION_DURATION
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.type_defs import GetOpenIDConnectProviderResponseTypeDef, RoleTypeDef
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +162,7 @@ def wanted_trust(ctx: RunContext, ids: ProjectIds) -> dict[str, Any]:
     )
 
 
-def session_limit(role: dict[str, Any] | None) -> int:
+def session_limit(role: Mapping[str, Any] | None) -> int:
     """The role's MaxSessionDuration: what it says, or what the wizard gives a role it makes."""
     if role is None:
         return ROLE_MAX_SESSION
@@ -170,21 +175,21 @@ def max_session_duration(ctx: RunContext) -> int:
     return session_limit(read_role(ctx))
 
 
-def roles_trusting(ctx: RunContext, arn: str) -> list[dict[str, Any]]:
+def roles_trusting(ctx: RunContext, arn: str) -> list[RoleTypeDef]:
     """Every role in the account whose trust policy names the provider ``arn``."""
-    found = []
+    found: list[RoleTypeDef] = []
     with aws_call("listing roles to see which trust the OIDC provider", "iam:ListRoles"):
         for page in ctx.client("iam").get_paginator("list_roles").paginate():
             for role in page["Roles"]:
-                if arn in json.dumps(role.get("AssumeRolePolicyDocument") or {}):
+                if arn in json.dumps(policy_document(role.get("AssumeRolePolicyDocument"))):
                     found.append(role)
     return found
 
 
-def read_provider(ctx: RunContext, arn: str) -> dict[str, Any] | None:
+def read_provider(ctx: RunContext, arn: str) -> GetOpenIDConnectProviderResponseTypeDef | None:
     """The IAM OIDC provider ``arn`` with its tags, or None (asked once per run)."""
 
-    def ask() -> dict[str, Any] | None:
+    def ask() -> GetOpenIDConnectProviderResponseTypeDef | None:
         iam = ctx.client("iam")
         try:
             provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
@@ -203,11 +208,11 @@ def read_provider(ctx: RunContext, arn: str) -> dict[str, Any] | None:
     return ctx.reads.once(("oidc_provider", arn), ask)
 
 
-def read_role(ctx: RunContext) -> dict[str, Any] | None:
+def read_role(ctx: RunContext) -> RoleTypeDef | None:
     """The role with its tags, or None (asked once per run)."""
     name = ctx.config.role_name
 
-    def ask() -> dict[str, Any] | None:
+    def ask() -> RoleTypeDef | None:
         iam = ctx.client("iam")
         role = lookup(lambda: iam.get_role(RoleName=name)["Role"], f"looking up role {name}",
                       "iam:GetRole")
@@ -345,7 +350,7 @@ class RoleChanges:
     adopt: bool
 
 
-def trusted_principals(document: dict[str, Any]) -> str:
+def trusted_principals(document: Mapping[str, Any]) -> str:
     """Who a trust policy lets assume the role, in words."""
     found: list[str] = []
     statements = document.get("Statement", [])
@@ -384,7 +389,8 @@ class OidcRoleStep(Step):
             removals = tuple(grants.removals(ctx, "role", c.role_name))
         if adopting:
             held = "; ".join(r.held for r in removals) or "nothing beyond the wizard's policy"
-            who = trusted_principals(role.get("AssumeRolePolicyDocument") or {})
+            assert role is not None  # adopting means it exists
+            who = trusted_principals(policy_document(role.get("AssumeRolePolicyDocument")))
             if not c.adopt:
                 return self.planned(
                     Action.CONFLICT,
@@ -408,7 +414,7 @@ class OidcRoleStep(Step):
         calls = tuple(dict.fromkeys(r.call for r in removals))
         if adopting:
             assert role is not None
-            current = role.get("AssumeRolePolicyDocument") or {}
+            current = policy_document(role.get("AssumeRolePolicyDocument"))
             from ..steps.iam_reads import policy_arn
 
             attached = policy_arn(ctx) in role_policies(ctx)
@@ -431,7 +437,7 @@ class OidcRoleStep(Step):
         from ..steps.iam_reads import policy_arn
 
         attached = policy_arn(ctx) in role_policies(ctx)
-        current = role.get("AssumeRolePolicyDocument") or {}
+        current = policy_document(role.get("AssumeRolePolicyDocument"))
         if not same_policy(current, wanted):
             diff = trust_diff(current, wanted).lines(names)
             return self.planned(
@@ -489,7 +495,8 @@ class OidcRoleStep(Step):
                     raise explain(exc, f"creating role {c.role_name}", "iam:CreateRole") from exc
                 ctx.reads.forget(("role", c.role_name))
                 role = adopt_own(ctx, "Role", c.role_name, read_role(ctx), exc)
-                if not same_policy(role.get("AssumeRolePolicyDocument") or {}, json.loads(trust)):
+                trusts = policy_document(role.get("AssumeRolePolicyDocument"))
+                if not same_policy(trusts, json.loads(trust)):
                     iam.update_assume_role_policy(RoleName=c.role_name, PolicyDocument=trust)
             work.did(f"Created role {c.role_name}.")
         elif plan.action is Action.UPDATE:
@@ -497,7 +504,8 @@ class OidcRoleStep(Step):
                 with aws_call(f"adopting role {c.role_name}", "iam:TagRole"):
                     iam.tag_role(RoleName=c.role_name, Tags=managed_tags())
                 work.did(f"Adopted role {c.role_name} (tagged as the wizard's).")
-            if not same_policy(role.get("AssumeRolePolicyDocument") or {}, json.loads(trust)):
+            trusts = policy_document(role.get("AssumeRolePolicyDocument"))
+            if not same_policy(trusts, json.loads(trust)):
                 work.checkpoint()
                 with aws_call(f"updating the trust policy of {c.role_name}",
                               "iam:UpdateAssumeRolePolicy"):
