@@ -25,7 +25,7 @@ class AccessKeyScreen(CopiesKey, StepScreen):
             "could not be kept. ctrl+s copies the secret once per run (here, on the CircleCI "
             "page or on Done, whichever comes first); the clipboard is cleared after 30 s if it "
             "still holds it. ctrl+k copies the key id.")
-    BINDINGS = COPY_BINDINGS
+    BINDINGS = [*COPY_BINDINGS]
 
     def compose_details(self) -> ComposeResult:
         yield Static("", id="handoff", classes="panel -error")

@@ -290,7 +290,7 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
                 self.key_views[key_id] = last_four
         elif job == "copy" and key is not None:
             value = self._secret_copied(key, *value)
-        elif job == "clear" and value:
+        elif job == "clear" and key is not None and value:
             self.copy_notes[key] = "The secret was copied once, and cleared from the clipboard."
         elif job == "copy_text" and key is not None:
             self.text_notes[key] = value

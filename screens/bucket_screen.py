@@ -41,7 +41,8 @@ class BucketScreen(StepScreen):
 
     def work_done(self, job: str, key: str | None, value: object) -> None:
         if job == "buckets":
-            _, names = value  # type: ignore[misc]
+            assert isinstance(value, tuple)
+            _, names = value
             self._show_buckets(list(names), None)
         else:
             super().work_done(job, key, value)

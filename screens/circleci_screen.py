@@ -148,7 +148,8 @@ class CircleciScreen(CopiesKey, SignsIn, StepScreen):
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         event.stop()
-        self.save("auth", AuthMode(event.pressed.id))
+        if event.pressed.id is not None:
+            self.save("auth", AuthMode(event.pressed.id))
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()

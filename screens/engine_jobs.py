@@ -82,6 +82,8 @@ class EngineJobs:
     def apply_step(self, plan: StepPlan, *, consent: bool) -> None:
         """Run one step's plan under the run lock (another run holding it is a sentence)."""
         ctx = self.state.ctx
+        if ctx is None:
+            return
         from ..wizard.engine import Engine
 
         def run() -> Any:

@@ -44,7 +44,8 @@ class PolicyScreen(StepScreen):
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         event.stop()
-        self.save("access", AccessLevel(event.pressed.id))
+        if event.pressed.id is not None:
+            self.save("access", AccessLevel(event.pressed.id))
 
     def show_details(self) -> None:
         from ..wizard.steps.policy_step import document_json, summary

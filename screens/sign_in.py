@@ -8,7 +8,7 @@ app then plans again with the new connection.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from ..wizard.model import Action
 from .widgets.token_box import TokenBox
@@ -22,7 +22,7 @@ class SignsIn:
     that its ``work_done``/``work_failed`` see the sign-in's result first)."""
 
     wizard: WizardApp
-    KEY: str
+    KEY: ClassVar[str]
 
     def token_wanted(self) -> bool:
         ctx = self.wizard.state.ctx

@@ -97,7 +97,8 @@ class WelcomeScreen(PageScreen):
             box.update(Text(f"✗ {app.keyring_problem}\nFix it, then press ctrl+r to check "
                             "again; or choose OIDC above, which keeps no secret."))
         else:
-            backend = app.state.ctx.secrets.backend_label() if app.state.ctx else "?"
+            secrets = app.state.ctx.secrets if app.state.ctx else None
+            backend = secrets.backend_label() if secrets else "?"
             box.update(Text(f"✓ {backend} can keep the secret."))  # keyring's own name
 
     def _show_whoami(self) -> None:
@@ -124,7 +125,8 @@ class WelcomeScreen(PageScreen):
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         event.stop()
-        self.wizard.set_answer("auth", AuthMode(event.pressed.id))
+        if event.pressed.id is not None:
+            self.wizard.set_answer("auth", AuthMode(event.pressed.id))
         self.wizard.replan()
         self.refresh_page()
 

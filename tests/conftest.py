@@ -35,7 +35,8 @@ _AWS_VARS = (
 
 
 @pytest.fixture(autouse=True)
-def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
+def isolated_environment(monkeypatch: pytest.MonkeyPatch,
+                         tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test may read the developer's ~/.aws, AWS_* variables or CircleCI token."""
     for name in _AWS_VARS:
         monkeypatch.delenv(name, raising=False)
