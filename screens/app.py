@@ -179,7 +179,7 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
 
     def _connect(self) -> tuple[Any, str | None]:
         from ..wizard.connect import circleci_client, open_run
-        from ..wizard.steps.bucket_step import suggested_bucket
+        from ..wizard.engine import Engine
 
         opened = open_run(self.state.flow_config, sandbox=self.use_sandbox, stack=self._stack,
                           session=self._session, secrets=self._secrets)
@@ -189,7 +189,7 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
             ctx.circleci, opened.circleci_note = circleci_client(ctx.secrets)
             if ctx.circleci is not None:
                 self._stack.callback(ctx.circleci.close)
-        suggestion = None if self.state.answers.get("bucket") else suggested_bucket(ctx)
+        suggestion = None if self.state.answers.get("bucket") else Engine(ctx).suggested_bucket()
         return opened, suggestion
 
     def _connected(self, opened: Any, suggestion: str | None) -> None:
@@ -302,7 +302,7 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
     def _failed(self, job: str, key: str | None, error: BaseException, doing: str) -> str:
         from ..wizard.clipboard import AlreadyCopied, ClipboardUnavailable
         from ..wizard.errors import explain
-        from ..wizard.steps.access_key_step import HandoffNeeded
+        from ..wizard.model import HandoffNeeded
 
         if isinstance(error, AlreadyCopied | ClipboardUnavailable):
             sentence = str(error)

@@ -60,8 +60,8 @@ class ClipboardJobs(_TheApp):
 
     def copy_secret(self, key_id: str) -> None:
         """Copy the secret of access key ``key_id``, once per run, then wipe it after a while."""
+        from ..wizard.engine import Engine
         from ..wizard.errors import WizardError
-        from ..wizard.steps.access_key_step import stored_key
 
         state, clipboard = self.state, self.clipboard_in_use
         ctx, handoff = state.ctx, state.handoff
@@ -69,7 +69,7 @@ class ClipboardJobs(_TheApp):
         def secret() -> str:
             if handoff is not None and handoff.access_key_id == key_id:
                 return handoff.secret_access_key
-            key = stored_key(ctx) if ctx is not None else None
+            key = Engine(ctx).stored_key() if ctx is not None else None
             if key is None or key.access_key_id != key_id:
                 raise WizardError(f"The secret of access key {key_id} is not in your keyring.")
             found: str = key.secret_access_key

@@ -49,9 +49,9 @@ class EngineJobs:
         ctx = self.state.ctx
         if ctx is None or not self.state.flow_config.keys:
             return
-        from ..wizard.steps.access_key_step import keyring_problem
+        from ..wizard.engine import Engine
 
-        self._worker(lambda: (ctx, keyring_problem(ctx)), "keyring",
+        self._worker(lambda: (ctx, Engine(ctx).keyring_problem()), "keyring",
                      description="checking the OS keyring", exclusive=True)
 
     def prefetch(self) -> None:
@@ -97,9 +97,9 @@ class EngineJobs:
         ctx = self.state.ctx
         if ctx is None:
             return
-        from ..wizard.steps.bucket_step import list_buckets
+        from ..wizard.engine import Engine
 
-        self._worker(lambda: (ctx, list_buckets(ctx)), "buckets",
+        self._worker(lambda: (ctx, Engine(ctx).buckets()), "buckets",
                      description="listing your buckets", exclusive=True)
 
     def sign_in(self, token: str) -> None:
@@ -171,13 +171,14 @@ class EngineJobs:
         ctx, handoff = self.state.ctx, self.state.handoff
         if ctx is None or key_id in self.key_views:
             return
-        from ..wizard.steps.access_key_step import stored_key
+        from ..wizard.engine import Engine
 
         def read() -> tuple[str, str | None]:
             if handoff is not None and handoff.access_key_id == key_id:
                 return key_id, handoff.secret_access_key[-4:]
-            key = stored_key(ctx)
-            same = key is not None and key.access_key_id == key_id
-            return key_id, key.secret_access_key[-4:] if same else None
+            key = Engine(ctx).stored_key()
+            if key is None or key.access_key_id != key_id:
+                return key_id, None
+            return key_id, key.secret_access_key[-4:]
 
         self._worker(read, f"key_view:{key_id}", description="reading the keyring")

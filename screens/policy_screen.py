@@ -48,7 +48,7 @@ class PolicyScreen(StepScreen):
             self.save("access", AccessLevel(event.pressed.id))
 
     def show_details(self) -> None:
-        from ..wizard.steps.policy_step import document_json, summary
+        from ..wizard.engine import Engine
 
         ctx = self.state.ctx
         shown = ctx is not None and self.state.config is not None and \
@@ -58,8 +58,10 @@ class PolicyScreen(StepScreen):
         if not shown:
             return
         assert ctx is not None
+        engine = Engine(ctx)
         self.query_one("#summary", Static).update(
-            "[b]In words, CircleCI[/b]\n" + "\n".join(f"• {line}" for line in summary(ctx)))
+            "[b]In words, CircleCI[/b]\n" + "\n".join(f"• {line}"
+                                                    for line in engine.policy_summary()))
         self.query_one("#document", Static).update(
-            Syntax(document_json(ctx), "json", theme="ansi_dark", background_color="default",
-                   word_wrap=True))
+            Syntax(engine.policy_document(), "json", theme="ansi_dark",
+                   background_color="default", word_wrap=True))

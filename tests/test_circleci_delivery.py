@@ -14,8 +14,9 @@ import yaml
 from circleci_s3_wizard.wizard.answers import build_config
 from circleci_s3_wizard.wizard.circleci.config_snippet import config_yml
 from circleci_s3_wizard.wizard.circleci.context_restrictions import record_name
-from circleci_s3_wizard.wizard.circleci.delivery_step import CONTEXT_MARKER, manual_instructions
+from circleci_s3_wizard.wizard.circleci.delivery_step import manual_instructions
 from circleci_s3_wizard.wizard.circleci.oidc import evaluate_trust
+from circleci_s3_wizard.wizard.circleci.reads import CONTEXT_MARKER
 from circleci_s3_wizard.wizard.config import IAM_PATH, AccessLevel, AuthMode, SetupConfig
 from circleci_s3_wizard.wizard.context import RunContext
 from circleci_s3_wizard.wizard.engine import Engine, NeedsConsent

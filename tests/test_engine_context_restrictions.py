@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from circleci_s3_wizard.wizard.circleci.context_restrictions import RECORD_PREFIX, record_name
-from circleci_s3_wizard.wizard.circleci.delivery_step import CONTEXT_MARKER
+from circleci_s3_wizard.wizard.circleci.reads import CONTEXT_MARKER
 from circleci_s3_wizard.wizard.config import AuthMode
 from circleci_s3_wizard.wizard.engine import Engine, NeedsConsent
 from circleci_s3_wizard.wizard.model import Action

@@ -93,3 +93,18 @@ def test_the_engine_starts_the_wizard_only_when_handed_one(capsys):
 
     assert main([]) == 1
     assert "no interactive wizard" in capsys.readouterr().err
+
+
+def test_the_import_graph_has_no_circle():
+    """No module of the package imports itself through others: every import made when the code
+    runs (inside functions too) is an edge; imports only for the type checker never run."""
+    import grimp
+
+    graph = grimp.build_graph(PACKAGE, exclude_type_checking_imports=True, cache_dir=None)
+    circles = []
+    for importer in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+            back = graph.find_shortest_chain(importer=imported, imported=importer)
+            if back is not None:
+                circles.append(" -> ".join((importer, *back)))
+    assert circles == []

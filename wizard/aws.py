@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import IAM_PATH, MANAGED_BY_TAG
-from .errors import error_code, explain
+from .errors import ConflictError, error_code, explain
 
 if TYPE_CHECKING:
     from mypy_boto3_iam.type_defs import TagTypeDef
@@ -160,6 +160,24 @@ def is_managed(resource: Mapping[str, Any] | None) -> bool:
     if not resource:
         return False
     return resource.get("Path") == IAM_PATH or has_managed_tag(resource.get("Tags"))
+
+
+#: What AWS answered about an IAM entity (a group, a user, a role).
+Found = TypeVar("Found", bound=Mapping[str, Any])
+
+
+def adopt_own(kind: str, name: str, found: Found | None, exc: BaseException) -> Found:
+    """After "already exists" on a create the plan did not expect: ours, or a conflict.
+
+    The wizard's own create whose answer was lost (and which botocore then retried) leaves the
+    thing under the wizard's path: that is recognised and the run goes on. Anything else was made
+    by someone else in the meantime, and is not touched.
+    """
+    if found is not None and is_managed(found):
+        return found
+    raise ConflictError(f"{kind} {name} appeared while the wizard was creating it, and it was "
+                        "not made by the wizard.",
+                        hint="Choose another name, or look at who made it.") from exc
 
 
 # --- names ---------------------------------------------------------------------------------------

@@ -18,13 +18,16 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .context import RunContext
 from .errors import WizardError, explain
 from .graph import Graph, Stopped, Work, run_all
-from .model import Action, Plan, Report, StepPlan, StepResult
+from .model import Action, HandoffNeeded, Plan, Report, StepPlan, StepResult
 from .registry import StepInfo, info, steps_for
+
+if TYPE_CHECKING:
+    from .secret_store import AccessKey
 
 Progress = Callable[[StepResult], None]
 
@@ -55,6 +58,43 @@ class Engine:
     @property
     def infos(self) -> tuple[StepInfo, ...]:
         return steps_for(self.ctx.config)
+
+    # -- what a view asks besides plans (each answered by the step that knows it) ------------
+
+    def keyring_problem(self) -> str | None:
+        """Why the keyring cannot take the secret now, or None (asked before any step runs)."""
+        from .steps.access_key_step import keyring_problem
+
+        return keyring_problem(self.ctx)
+
+    def stored_key(self) -> AccessKey | None:
+        """The keyring's access key for the setup's user, or None."""
+        from .steps.access_key_step import stored_key
+
+        return stored_key(self.ctx)
+
+    def buckets(self) -> list[str]:
+        """The buckets the operator can see, to pick one from."""
+        from .steps.bucket_step import list_buckets
+
+        return list_buckets(self.ctx)
+
+    def suggested_bucket(self) -> str:
+        """A bucket name to offer when none was given."""
+        from .steps.bucket_step import suggested_bucket
+
+        return suggested_bucket(self.ctx)
+
+    def policy_document(self) -> str:
+        """The policy as it will be created (JSON), and :meth:`policy_summary` in words."""
+        from .steps.policy_step import document_json
+
+        return document_json(self.ctx)
+
+    def policy_summary(self) -> list[str]:
+        from .steps.policy_step import summary
+
+        return summary(self.ctx)
 
     def lock(self, *, command: str = "", wait: float | None = None,
              on_wait: Callable[[str], None] | None = None) -> AbstractContextManager[None]:
@@ -174,8 +214,6 @@ class Engine:
 
         def finished(key: str, work: Work, value: object) -> None:
             nonlocal handoff
-            from .steps.access_key_step import HandoffNeeded
-
             if isinstance(value, HandoffNeeded):
                 handoff = value.handoff
             results[key] = _as_result(key, work, value)

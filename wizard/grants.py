@@ -147,7 +147,7 @@ def attached(ctx: RunContext, kind: Kind, name: str) -> list[str]:
 
         return group_policies(ctx, name)
     if kind == "role":
-        from .circleci.oidc_steps import role_policies
+        from .steps.iam_reads import role_policies
 
         if name == ctx.config.role_name:
             return role_policies(ctx)
@@ -291,7 +291,7 @@ def _effective(ctx: RunContext) -> Effective | None:
 
     c = ctx.config
     if c.oidc:
-        from .circleci.oidc_steps import read_role
+        from .steps.iam_reads import read_role
 
         role, _ = at_once(lambda: read_role(ctx), lambda: warm(ctx))
         if role is None:

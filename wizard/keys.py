@@ -113,7 +113,7 @@ def circleci_key_four(ctx: RunContext) -> str | None | bool:
         return None
     if ctx.circleci is None or config.circleci_context:
         return False
-    from .circleci.delivery_step import project_variables
+    from .circleci.reads import project_variables
 
     try:
         variables = project_variables(ctx)

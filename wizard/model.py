@@ -14,6 +14,7 @@ from typing import Any
 
 from .config import SetupConfig
 from .context import Identity
+from .errors import WizardError
 
 
 class Action(StrEnum):
@@ -136,6 +137,15 @@ class SecretHandoff:
         return (f"Store this secret somewhere safe now (a password manager), then delete it from "
                 f"the screen; it cannot be shown again. To replace it with a key the keyring "
                 f"keeps, fix the keyring and run `circleci-s3-wizard rotate --user {self.user}`.")
+
+
+class HandoffNeeded(WizardError):
+    """The keyring refused the secret and the key could not be deleted: hand it over, once."""
+
+    def __init__(self, handoff: SecretHandoff):
+        super().__init__(f"The keyring failed ({handoff.reason}) and access key "
+                         f"{handoff.access_key_id} could not be deleted again.")
+        self.handoff = handoff
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,7 +124,7 @@ class Rotation:
                 "give it the new one, so rotating now would break its builds.",
                 hint="Set CIRCLE_TOKEN, or leave out --circleci-project if CircleCI does not use "
                 "this key.")
-        from .circleci.delivery_step import context, project, project_variables
+        from .circleci.reads import context, project, project_variables
 
         project(ctx)  # the token is valid and the project reachable
         if c.circleci_context:
@@ -313,7 +313,7 @@ class Rotation:
         """Does CircleCI hold ``key`` now (its id and secret, by their last four characters)?
         A context's values cannot be read back, so there the answer is no."""
         from .circleci.client import last_four
-        from .circleci.delivery_step import project_variables
+        from .circleci.reads import project_variables
 
         if self.ctx.config.circleci_context:
             return False

@@ -81,7 +81,7 @@ def is_local_endpoint(ctx: RunContext) -> bool:
 def principal_arn(ctx: RunContext) -> str:
     c = ctx.config
     if c.auth is AuthMode.OIDC:
-        from .circleci.oidc_steps import read_role
+        from .steps.iam_reads import read_role
 
         role = read_role(ctx)
         return role["Arn"] if role else ctx.managed_arn("role", c.role_name)

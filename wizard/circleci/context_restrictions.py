@@ -38,6 +38,7 @@ from .client import (
     branch_expression,
 )
 from .errors import RESTRICTIONS_ADMIN_ONLY, CircleCIPermissionError
+from .reads import CONTEXT_MARKER, REGION_VARS, project
 
 #: Context variables named ``S3_WIZARD_RESTRICTION_<restriction id>`` record what the wizard added.
 RECORD_PREFIX = "S3_WIZARD_RESTRICTION_"
@@ -85,8 +86,6 @@ class Wanted:
 
 def wanted(ctx: RunContext) -> tuple[Wanted, ...]:
     """A project restriction per configured project, and the branch expression if asked for."""
-    from .delivery_step import project
-
     c = ctx.config
     found: list[Wanted] = [
         Wanted(PROJECT_RESTRICTION, project(ctx, slug).id,
@@ -240,8 +239,6 @@ def removal(ctx: RunContext, found: Context, held: Iterable[str],
     other variables (region variables aside, which are no secret): then removing them would let
     jobs read those that cannot now, so they stay, and so do their records.
     """
-    from .delivery_step import CONTEXT_MARKER, REGION_VARS
-
     names = list(held)
     mine = recorded_ids(names)
     records = record_names(names)

@@ -41,19 +41,22 @@ from .client import (
     DEFAULT_HOST,
     HOST_ENV,
     Context,
-    MaskedEnvVar,
-    Project,
     last_four,
 )
 from .errors import CircleCIError
+from .reads import (
+    CONTEXT_MARKER,
+    CONTEXT_MARKER_VALUE,
+    REGION_VARS,
+    context,
+    context_variables,
+    project,
+    project_variables,
+)
 
 KEY_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 ROLE_VARS = ("AWS_ROLE_ARN",)
-REGION_VARS = ("AWS_REGION", "AWS_DEFAULT_REGION")
-#: Put into a context the wizard creates: contexts cannot be tagged, and this is how ``undo``
-#: later knows the context is the wizard's to delete.
-CONTEXT_MARKER = "S3_WIZARD_MANAGED_BY"
-CONTEXT_MARKER_VALUE = "circleci-s3-wizard"
+
 
 
 def variable_names(config: SetupConfig) -> tuple[str, ...]:
@@ -117,42 +120,6 @@ def manual_instructions(
         lines.append(f"Then give the job `context: {config.circleci_context}` in "
                      ".circleci/config.yml (the snippet the wizard shows already does).")
     return "\n".join(lines)
-
-
-def project(ctx: RunContext, slug: str | None = None) -> Project:
-    """A project as CircleCI describes it (asked once per run); the first configured one by
-    default, which is the one variables are set on."""
-    circleci = ctx.circleci
-    assert circleci is not None
-    slug = slug or ctx.config.circleci_project
-    assert slug
-    return ctx.reads.once(("circleci_project", slug), lambda: circleci.get_project(slug))
-
-
-def project_variables(ctx: RunContext, slug: str | None = None) -> dict[str, MaskedEnvVar]:
-    """A project's variables by name, masked as CircleCI shows them (asked once per run); the
-    first configured project's by default, which is the one variables are set on."""
-    slug = slug or ctx.config.circleci_project
-    circleci = ctx.circleci
-    assert circleci is not None and slug
-    return ctx.reads.once(("circleci_envvars", slug), lambda: {
-        v.name: v for v in circleci.list_project_envvars(slug)})
-
-
-def context(ctx: RunContext) -> Context | None:
-    """The configured context of the project's organisation, or None."""
-    circleci = ctx.circleci
-    assert circleci is not None and ctx.config.circleci_context
-    org, name = project(ctx).organization_id, ctx.config.circleci_context
-    return ctx.reads.once(("circleci_context", org, name),
-                          lambda: circleci.find_context(org, name))
-
-
-def context_variables(ctx: RunContext, context_id: str) -> list[str]:
-    circleci = ctx.circleci
-    assert circleci is not None
-    return ctx.reads.once(("circleci_context_vars", context_id),
-                          lambda: circleci.list_context_envvars(context_id))
 
 
 def _forget(ctx: RunContext) -> None:

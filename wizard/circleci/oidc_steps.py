@@ -34,13 +34,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..aws import (
+    adopt_own,
     already_exists,
     aws_call,
     delete,
     has_managed_tag,
     is_managed,
     is_not_found,
-    lookup,
     managed_tags,
     policy_document,
 )
@@ -51,7 +51,7 @@ from ..graph import Work
 from ..model import Action, StepPlan, StepResult
 from ..policy import same_policy
 from ..steps.base import Step
-from ..steps.group_step import adopt_own
+from ..steps.iam_reads import read_role, role_policies
 from .client import HOST_ENV, parse_slug
 from .oidc import (
     check_session_duration,
@@ -61,6 +61,7 @@ from .oidc import (
     provider_host,
     trust_diff,
 )
+from .reads import project
 
 #: The MaxSessionDuration of the role the wizard makes: IAM's default, and the aws-cli orb's
 #: default session (a longer ``--session-duration`` needs the role's maximum raised first).
@@ -104,8 +105,6 @@ def project_ids(ctx: RunContext) -> ProjectIds:
 def _one(ctx: RunContext, slug: str) -> tuple[str, str, str]:
     """(organisation id, project id, issuer host) of one project slug."""
     if ctx.circleci is not None:
-        from .delivery_step import project
-
         found = project(ctx, slug)
         return found.organization_id, found.id, issuer_host_for(ctx.circleci.host)
     parts = parse_slug(slug)
@@ -206,39 +205,6 @@ def read_provider(ctx: RunContext, arn: str) -> GetOpenIDConnectProviderResponse
         return provider
 
     return ctx.reads.once(("oidc_provider", arn), ask)
-
-
-def read_role(ctx: RunContext) -> RoleTypeDef | None:
-    """The role with its tags, or None (asked once per run)."""
-    name = ctx.config.role_name
-
-    def ask() -> RoleTypeDef | None:
-        iam = ctx.client("iam")
-        role = lookup(lambda: iam.get_role(RoleName=name)["Role"], f"looking up role {name}",
-                      "iam:GetRole")
-        if role is not None and "Tags" not in role:
-            with aws_call(f"reading the tags of role {name}", "iam:ListRoleTags"):
-                role["Tags"] = iam.list_role_tags(RoleName=name)["Tags"]
-        return role
-
-    return ctx.reads.once(("role", name), ask)
-
-
-def role_policies(ctx: RunContext) -> list[str]:
-    name = ctx.config.role_name
-
-    def ask() -> list[str]:
-        try:
-            pages = ctx.client("iam").get_paginator("list_attached_role_policies")
-            return [p["PolicyArn"] for page in pages.paginate(RoleName=name)
-                    for p in page["AttachedPolicies"]]
-        except Exception as exc:
-            if is_not_found(exc):
-                return []
-            with aws_call(f"listing policies of role {name}", "iam:ListAttachedRolePolicies"):
-                raise
-
-    return ctx.reads.once(("role_policies", name), ask)
 
 
 class OidcProviderStep(Step):
@@ -494,7 +460,7 @@ class OidcRoleStep(Step):
                 if not already_exists(exc):
                     raise explain(exc, f"creating role {c.role_name}", "iam:CreateRole") from exc
                 ctx.reads.forget(("role", c.role_name))
-                role = adopt_own(ctx, "Role", c.role_name, read_role(ctx), exc)
+                role = adopt_own("Role", c.role_name, read_role(ctx), exc)
                 trusts = policy_document(role.get("AssumeRolePolicyDocument"))
                 if not same_policy(trusts, json.loads(trust)):
                     iam.update_assume_role_policy(RoleName=c.role_name, PolicyDocument=trust)

@@ -38,13 +38,13 @@ from ..model import Action, StepPlan, StepResult
 from ..steps import iam_reads
 from ..steps.base import Step
 from .client import STATIC_KEY_VARS, Context
-from .delivery_step import (
+from .errors import CircleCIError
+from .reads import (
     CONTEXT_MARKER,
     context,
     context_variables,
     project_variables,
 )
-from .errors import CircleCIError
 
 ORB_PREFERS_KEYS = ("The aws-cli orb uses static keys whenever it finds them, so until they are "
                     "gone OIDC is not used.")

@@ -12,25 +12,19 @@ that fails too is the secret handed to the operator, once (:class:`~wizard.model
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..aws import delete, is_managed, once_unless_throttled, outcome_unknown
 from ..context import RunContext
 from ..errors import WizardError, error_code, explain
 from ..graph import Work, at_once
 from ..keys import IAM_KEYS_PER_USER, Holder, KeyState, read_keys
-from ..model import Action, SecretHandoff, StepPlan, StepResult
+from ..model import Action, HandoffNeeded, SecretHandoff, StepPlan, StepResult
 from . import iam_reads
 from .base import Step
 
-
-class HandoffNeeded(WizardError):
-    """The keyring refused the secret and the key could not be deleted: hand it over, once."""
-
-    def __init__(self, handoff: SecretHandoff):
-        super().__init__(f"The keyring failed ({handoff.reason}) and access key "
-                         f"{handoff.access_key_id} could not be deleted again.")
-        self.handoff = handoff
+if TYPE_CHECKING:
+    from ..secret_store import AccessKey
 
 
 def keyring_problem(ctx: RunContext) -> str | None:
@@ -52,7 +46,7 @@ def keyring_problem(ctx: RunContext) -> str | None:
     return ctx.reads.once(("keyring", ctx.secrets.service), ask)
 
 
-def stored_key(ctx: RunContext) -> Any:
+def stored_key(ctx: RunContext) -> AccessKey | None:
     """The keyring's access key for the configured user, or None (asked once per run)."""
     if ctx.secrets is None:
         return None

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from ..aws import already_exists, aws_call, delete, is_managed
+from ..aws import adopt_own, already_exists, aws_call, delete, is_managed
 from ..config import IAM_PATH
 from ..context import RunContext
-from ..errors import ConflictError, explain
+from ..errors import explain
 from ..graph import Work, at_once
 from ..model import Action, StepPlan, StepResult
 from . import iam_reads
@@ -19,25 +18,6 @@ if TYPE_CHECKING:
     from mypy_boto3_iam.type_defs import GroupTypeDef
 
     from ..grants import Removal
-
-#: What AWS answered about an IAM entity (a group, a user, a role).
-Found = TypeVar("Found", bound=Mapping[str, Any])
-
-
-def adopt_own(ctx: RunContext, kind: str, name: str, found: Found | None,
-              exc: BaseException) -> Found:
-    """After "already exists" on a create the plan did not expect: ours, or a conflict.
-
-    The wizard's own create whose answer was lost (and which botocore then retried) leaves the
-    thing under the wizard's path: that is recognised and the run goes on. Anything else was made
-    by someone else in the meantime, and is not touched.
-    """
-    if found is not None and is_managed(found):
-        return found
-    raise ConflictError(f"{kind} {name} appeared while the wizard was creating it, and it was "
-                        "not made by the wizard.",
-                        hint="Choose another name, or look at who made it.") from exc
-
 
 @dataclass(frozen=True, slots=True)
 class GroupFacts:
@@ -116,7 +96,7 @@ class GroupStep(Step):
             if not already_exists(exc):
                 raise explain(exc, f"creating group {name}", "iam:CreateGroup") from exc
             ctx.reads.forget(("group", name))
-            group = adopt_own(ctx, "IAM group", name, iam_reads.group(ctx, name), exc)
+            group = adopt_own("IAM group", name, iam_reads.group(ctx, name), exc)
         ctx.reads.put(("group", name), group)
         return self.result(Action.CREATE, f"Created IAM group {name}.", group_arn=group["Arn"])
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         AccessKeyMetadataTypeDef,
         GroupTypeDef,
         PolicyTypeDef,
+        RoleTypeDef,
         UserTypeDef,
     )
 
@@ -103,3 +104,36 @@ def policy_arn(ctx: RunContext) -> str:
     """The ARN later steps attach: the existing policy's, or the one the wizard will create."""
     found = policy(ctx, ctx.config.policy_name)
     return str(found["Arn"]) if found else ctx.managed_arn("policy", ctx.config.policy_name)
+
+
+def read_role(ctx: RunContext) -> RoleTypeDef | None:
+    """The role with its tags, or None (asked once per run)."""
+    name = ctx.config.role_name
+
+    def ask() -> RoleTypeDef | None:
+        iam = ctx.client("iam")
+        role = lookup(lambda: iam.get_role(RoleName=name)["Role"], f"looking up role {name}",
+                      "iam:GetRole")
+        if role is not None and "Tags" not in role:
+            with aws_call(f"reading the tags of role {name}", "iam:ListRoleTags"):
+                role["Tags"] = iam.list_role_tags(RoleName=name)["Tags"]
+        return role
+
+    return ctx.reads.once(("role", name), ask)
+
+
+def role_policies(ctx: RunContext) -> list[str]:
+    name = ctx.config.role_name
+
+    def ask() -> list[str]:
+        try:
+            pages = ctx.client("iam").get_paginator("list_attached_role_policies")
+            return [p["PolicyArn"] for page in pages.paginate(RoleName=name)
+                    for p in page["AttachedPolicies"]]
+        except Exception as exc:
+            if is_not_found(exc):
+                return []
+            with aws_call(f"listing policies of role {name}", "iam:ListAttachedRolePolicies"):
+                raise
+
+    return ctx.reads.once(("role_policies", name), ask)

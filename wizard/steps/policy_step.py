@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from ..aws import (
+    adopt_own,
     already_exists,
     aws_call,
     delete,
@@ -36,7 +37,6 @@ from . import iam_reads
 if TYPE_CHECKING:
     from mypy_boto3_iam.type_defs import PolicyTypeDef, PolicyVersionTypeDef
 from .base import Step
-from .group_step import adopt_own
 
 MAX_POLICY_VERSIONS = 5
 
@@ -210,7 +210,7 @@ class PolicyStep(Step):
                 if not already_exists(exc):
                     raise explain(exc, f"creating policy {name}", "iam:CreatePolicy") from exc
                 ctx.reads.forget(("policy", name))
-                policy = adopt_own(ctx, "Policy", name, iam_reads.policy(ctx, name), exc)
+                policy = adopt_own("Policy", name, iam_reads.policy(ctx, name), exc)
                 if not same_policy(_default_document(ctx, policy), wanted_document(ctx)):
                     raise WizardError(f"Policy {name} was created with another document a moment "
                                       "ago; run the wizard again to see the difference.") from exc

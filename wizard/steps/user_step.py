@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ..aws import already_exists, aws_call, delete, is_managed, managed_tags
+from ..aws import adopt_own, already_exists, aws_call, delete, is_managed, managed_tags
 from ..config import IAM_PATH
 from ..context import RunContext
 from ..errors import explain
@@ -18,7 +18,6 @@ from ..graph import Work, at_once
 from ..model import Action, StepPlan, StepResult
 from . import iam_reads
 from .base import Step
-from .group_step import adopt_own
 
 if TYPE_CHECKING:
     from mypy_boto3_iam.type_defs import UserTypeDef
@@ -133,7 +132,7 @@ class UserStep(Step):
                 if not already_exists(exc):
                     raise explain(exc, f"creating user {c.user}", "iam:CreateUser") from exc
                 ctx.reads.forget(("user", c.user))
-                user = adopt_own(ctx, "IAM user", c.user, iam_reads.user(ctx, c.user), exc)
+                user = adopt_own("IAM user", c.user, iam_reads.user(ctx, c.user), exc)
             ctx.reads.put(("user", c.user), user)
             ctx.reads.put(("access_keys", c.user), [])
             work.did(f"Created IAM user {c.user}.")
