@@ -10,8 +10,6 @@ work, so the counts are about the network, not the processor.
 
 from __future__ import annotations
 
-import time
-
 import boto3
 import pytest
 
@@ -53,12 +51,10 @@ def test_a_plan_asks_everything_at_once(slow_aws):
     proxy.clear_log()
 
     engine = Engine(ctx())
-    started = time.monotonic()
     plan = engine.plan()
-    took = time.monotonic() - started
     assert plan.ok
+    # One round of overlapping requests (the proxy's timeline); seconds belong in the benchmarks.
     assert proxy.rounds() == 1, [c.operation for c in proxy.calls()]
-    assert took < 1.8 * LATENCY
     assert proxy.mutating() == []
     # The caller was known: no GetCallerIdentity at all (a key id belongs to one identity).
     assert "sts:GetCallerIdentity" not in [c.operation for c in proxy.calls()]
