@@ -163,6 +163,7 @@ def _choice(value: Any, kind: type[AccessLevel | AuthMode], field: str,
 
 def environment_problems(environ: Mapping[str, str]) -> list[Problem]:
     """Endpoint variables that cannot be used, each named as the variable it came from."""
+    from .circleci.hosts import transport_problem
     from .urls import problem
 
     found = []
@@ -171,6 +172,8 @@ def environment_problems(environ: Mapping[str, str]) -> list[Problem]:
         if value is None or value == "":
             continue
         why = problem(value)
+        if why is None and name == "CIRCLE_HOST":
+            why = transport_problem(value)
         if why:
             found.append(Problem(name, why))
     return found

@@ -36,9 +36,12 @@ def circleci_client(secrets: Any) -> tuple[Any, str | None]:
     """A CircleCI client from ``CIRCLE_TOKEN``/``CIRCLE_HOST`` or the keyring's token, or why
     there is none (a locked keyring is a reason, not a failure: the manual path still works)."""
     from .circleci.client import CircleCIClient
+    from .errors import BadInput
 
     try:
         return CircleCIClient.from_environment(secrets), None
+    except BadInput:  # an insecure CIRCLE_HOST is the operator's to fix, not a by-hand path
+        raise
     except Exception as exc:  # noqa: BLE001 - shown beside the by-hand instructions
         return None, str(exc)
 

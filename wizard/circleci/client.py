@@ -27,7 +27,10 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from .hosts import CLOUD_API_HOST, canonical, transport_problem
+
 from .errors import (
+    CircleCIInsecureHost,
     SLUG_HELP,
     CircleCIError,
     CircleCINotFound,
@@ -36,6 +39,7 @@ from .errors import (
     for_status,
     network_error,
     not_json,
+    redirected,
     restriction_refused,
     restrictions_forbidden,
     scrub,
@@ -46,14 +50,16 @@ if TYPE_CHECKING:
 
     from ..secret_store import SecretStore
 
-DEFAULT_HOST = "https://circleci.com"
+DEFAULT_HOST = CLOUD_API_HOST
 #: The CircleCI CLI's conventions, which the wizard follows.
 TOKEN_ENV = "CIRCLE_TOKEN"
 HOST_ENV = "CIRCLE_HOST"
 
 
 def keyring_token_name(host: str = DEFAULT_HOST) -> str:
-    """The name the token is kept under in the OS keyring: one token per CircleCI host."""
+    """The name the token is kept under in the OS keyring: one token per CircleCI host (every
+    spelling of CircleCI cloud is one host)."""
+    host = canonical(host)
     return f"circleci-token:{urlsplit(host).netloc or host}"
 
 
@@ -223,7 +229,10 @@ class CircleCIClient:
 
         if not token:
             raise ValueError("A CircleCI API token is required (set CIRCLE_TOKEN).")
-        self.host = (host or DEFAULT_HOST).rstrip("/")
+        insecure = transport_problem(host or DEFAULT_HOST)
+        if insecure:  # refused before any connection: the token would go in clear text
+            raise CircleCIInsecureHost(f"{HOST_ENV} {insecure}.")
+        self.host = canonical(host or DEFAULT_HOST)
         self._token = token
         self._max_attempts = max(1, max_attempts)
         self._backoff = backoff
@@ -317,6 +326,10 @@ class CircleCIClient:
                     continue
                 raise network_error(self.host, what, type(exc).__name__, attempt) from None
             status = response.status_code
+            if 300 <= status < 400:
+                # Never followed (follow_redirects=False): httpx would copy the Circle-Token
+                # header onto the next request, to whatever host the Location names.
+                raise redirected(self.host, what, status, response.headers.get("location", ""))
             if status < 400:
                 if response.content and not _is_json(response):
                     raise not_json(self.host, what, response.headers.get("content-type", ""))

@@ -10,7 +10,7 @@ echoed it.
 
 from __future__ import annotations
 
-from ..errors import WizardError
+from ..errors import BadInput, WizardError
 
 TOKEN_HELP = (
     "Make a personal API token at CircleCI > User Settings > Personal API Tokens and put it in "
@@ -52,6 +52,15 @@ class CircleCINetworkError(CircleCIError):
 
 class CircleCIRequestError(CircleCIError):
     """Any other refusal (400, 409, ...): the request itself was wrong."""
+
+
+class CircleCIRedirected(CircleCIError):
+    """CircleCI's address answered with a redirect: the wizard does not follow it (the token
+    would go wherever it points)."""
+
+
+class CircleCIInsecureHost(CircleCIError, BadInput):
+    """``CIRCLE_HOST`` is plain ``http://`` to another machine: refused before any connection."""
 
 
 class CircleCISlugError(CircleCIError, ValueError):
@@ -181,3 +190,22 @@ def not_json(host: str, what: str, content_type: str) -> CircleCIRequestError:
         f"API ({kind}).",
         hint="Check CIRCLE_HOST: it is the address of CircleCI itself (https://circleci.com, or "
         "your CircleCI server's), not of a web page or a proxy's login page.")
+
+
+def redirected(host: str, what: str, status: int, location: str) -> CircleCIRedirected:
+    """CircleCI's address sent the request for ``what`` elsewhere; the wizard did not go."""
+    from urllib.parse import urlsplit
+
+    from ..urls import shown
+
+    try:
+        target = urlsplit(location)
+        where = f"{target.scheme}://{target.hostname}" if target.hostname else "another path"
+    except ValueError:
+        where = "an unreadable address"
+    return CircleCIRedirected(
+        f"{shown(host)} answered the request for {what} with a redirect ({status}) to {where}; "
+        "the wizard does not follow redirects, so the CircleCI token was sent nowhere else.",
+        status=status,
+        hint="Check CIRCLE_HOST: set it to the address CircleCI's API answers at itself "
+        "(https://circleci.com, or your CircleCI server's https:// address).")

@@ -105,12 +105,18 @@ UNENFORCEABLE_CLAIMS: Mapping[str, str] = {
 def issuer_host_for(circleci_host: str | None) -> str:
     """Where CircleCI's OIDC issuer lives for an API host (``CIRCLE_HOST``).
 
-    CircleCI cloud issues from ``oidc.circleci.com``; a CircleCI server install issues from its
-    own host name.
+    CircleCI cloud (however ``CIRCLE_HOST`` spells it) issues from ``oidc.circleci.com``; a
+    CircleCI server install issues from its own host name.
     """
-    netloc = urlsplit(circleci_host or "").netloc or (circleci_host or "")
-    if not netloc or netloc in {"circleci.com", "app.circleci.com"}:
+    from .hosts import canonical, is_cloud
+
+    if is_cloud(circleci_host):  # https://CircleCI.com:443/, www., app.: all cloud
         return CLOUD_ISSUER_HOST
+    host = canonical(circleci_host)
+    parts = urlsplit(host)
+    netloc = (parts.hostname or host).lower()
+    if parts.port and parts.port != 443:
+        netloc = f"{netloc}:{parts.port}"
     return netloc
 
 
