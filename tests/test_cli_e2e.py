@@ -588,3 +588,42 @@ def test_context_restriction_and_session_options_reach_circleci_and_the_plan(
     assert f"= context s3-deploy is restricted to project app ({circleci_env['id']}) (added " \
            "by the wizard)" in shown.out
     assert "Expression restrictions fail closed" in shown.out
+
+
+# --- the advice works as written --------------------------------------------------------------
+
+def _suggested(answer: dict[str, Any]) -> dict[str, list[str]]:
+    """The commands the run's next steps suggest, in backticks, by subcommand."""
+    import re
+    import shlex
+
+    found: dict[str, list[str]] = {}
+    for step in answer["next_steps"]:
+        for command in re.findall(r"`(circleci-s3-wizard [^`]+)`", step["text"]):
+            words = shlex.split(command)[1:]
+            found[words[0]] = words
+    return found
+
+
+def test_each_suggested_command_finds_the_same_setup_when_typed_as_shown(wizard, aws):
+    answer = _apply(wizard, "--prefix", "site/", "--group", "ci_group", "--user", "ci_user",
+                    "--policy-name", "ci_policy")
+    suggested = _suggested(answer)
+    assert {"verify", "plan", "destroy", "credential-process"} <= set(suggested)
+    for words in suggested.values():  # complete for the run: the bucket and every changed name
+        if words[0] != "credential-process":
+            assert words[words.index("--bucket") + 1] == BUCKET
+            assert "--create-bucket" not in words  # the bucket exists now
+            assert {"--prefix", "site/", "--user", "ci_user", "--group", "ci_group"} <= set(words)
+
+    verified = wizard(*suggested["verify"])
+    assert verified.code == 0, verified.out + verified.err
+    planned = wizard(*suggested["plan"], "--json")
+    assert planned.code == 0, planned.out + planned.err
+    assert set(_wizard_steps(_actions(planned.json())).values()) == {"exists"}
+    assert wizard(*suggested["credential-process"]).code == 0
+
+    destroyed = wizard(*suggested["destroy"], answer="y")  # on a terminal, as the operator would
+    assert destroyed.code == 0, destroyed.out + destroyed.err
+    assert aws.iam.list_users()["Users"] == [] and aws.iam.list_groups()["Groups"] == []
+    assert _state(aws)["buckets"] == [BUCKET]  # never the bucket

@@ -133,6 +133,37 @@ def answers_of(config: SetupConfig) -> dict[str, Any]:
     return {name: getattr(config, name) for name in _KNOWN}
 
 
+#: Answers that describe how a setup was made, not which setup it is: a command suggested for a
+#: finished setup leaves them out (the bucket exists now; what was adopted is the wizard's).
+_ONLY_WHILE_MAKING = frozenset({"create_bucket", "adopt"})
+
+
+def command_line(config: SetupConfig, command: str, *, sandbox: bool = False) -> str:
+    """``circleci-s3-wizard COMMAND`` with the options that name ``config``'s setup.
+
+    Every answer that differs from its default is spelled as its CLI option, so a command the
+    wizard suggests (verify, plan, destroy) finds the same bucket, names and projects when typed
+    as shown, instead of the defaults' setup or a missing ``--bucket``.
+    """
+    import shlex
+
+    words = ["circleci-s3-wizard", command]
+    for name, field in FIELDS.items():
+        value = getattr(config, name)
+        if name in _ONLY_WHILE_MAKING or value == _DEFAULTS[name]:
+            continue
+        if isinstance(value, bool):
+            words.append(field.option)
+        elif isinstance(value, tuple):
+            for item in value:
+                words += [field.option, shlex.quote(str(item))]
+        else:
+            words += [field.option, shlex.quote(str(value))]
+    if sandbox:
+        words.append("--sandbox")
+    return " ".join(words)
+
+
 def _projects(value: Any) -> tuple[str, ...]:
     if value is None or value == "":
         return ()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .answers import command_line
 from .model import Action, NextStep, Report, StepResult
 
 if TYPE_CHECKING:
@@ -114,9 +115,11 @@ def next_steps(ctx: RunContext, results: Mapping[str, StepResult] | Report, *,
     else:
         steps.append(NextStep("Run the pipeline once and watch its upload step: the first run "
                               "proves the role (no key exists to test with before that)."))
-    steps.append(NextStep("`circleci-s3-wizard verify` proves the access is limited to the "
-                          "prefix; `circleci-s3-wizard plan` shows any drift; "
-                          "`circleci-s3-wizard destroy` removes what the wizard made (never the "
-                          "bucket)."))
+    def command(name: str) -> str:
+        return command_line(c, name, sandbox=bool(ctx.sandbox))
+
+    steps.append(NextStep(f"`{command('verify')}` proves the access is limited to the prefix; "
+                          f"`{command('plan')}` shows any drift; `{command('destroy')}` removes "
+                          "what the wizard made (never the bucket)."))
     return tuple(steps)
 
