@@ -31,25 +31,21 @@ _MARKS = {"pass": ("✓", "green"), "fail": ("✗", "bold red"), "unproven": ("?
 
 def render_report(report: Any) -> Text:
     """The report as the operator reads it."""
-    counts = report.counts()
     text = Text()
-    verdict = "Least privilege confirmed." if report.proven else (
-        "Nothing failed, but some checks could not be proven here." if report.ok
-        else "Something is allowed that should not be, or the reverse.")
-    text.append(f"{verdict}  ", style="bold")
-    text.append(f"{counts['pass']} passed, {counts['fail']} failed, "
-                f"{counts['unproven']} unproven\n")
+    text.append(f"{report.verdict()}  ", style="bold")
+    text.append(f"{report.tally()}\n")
     for outcome in ("fail", "pass"):
         for check in (c for c in report.checks if c.outcome == outcome):
             mark, style = _MARKS[outcome]
             text.append(f"\n{mark} ", style=style)
-            text.append(f"{check.name}: should be {check.expectation}")
+            text.append(check.sentence())
             if outcome == "fail":
                 text.append(f"  {check.detail}", style="dim")
     unproven: dict[str, list[str]] = {}
     for check in (c for c in report.checks if c.outcome == "unproven"):
         name = check.name.removesuffix(" (simulator)").removesuffix(" (with the new key)")
-        unproven.setdefault(check.detail, []).append(f"{name} ({check.expectation})")
+        wanted = "" if check.expectation == "holds" else f" ({check.expectation})"
+        unproven.setdefault(check.detail, []).append(f"{name}{wanted}")
     mark, style = _MARKS["unproven"]
     for reason, names in unproven.items():
         text.append(f"\n\n{mark} {len(names)} unproven: {reason}\n", style=style)

@@ -364,6 +364,8 @@ def test_verify_after_apply_passes_live_probes_and_leaves_denials_unproven(wizar
         wanted = "pass" if check["expectation"] == "allowed" else "unproven"
         assert check["outcome"] == wanted, check
     assert {c["expectation"] for c in live} == {"allowed", "denied"}
+    # Facts about the setup hold or not: nobody expects Block Public Access to be "allowed".
+    assert {c["expectation"] for c in checks if c["name"] in invariants} == {"holds"}
     assert report["counts"]["fail"] == 0
     assert any("no IAM policy simulator" in n for n in report["notes"])
     # The probes tidy up after themselves: only the folder marker is left.
@@ -627,3 +629,17 @@ def test_each_suggested_command_finds_the_same_setup_when_typed_as_shown(wizard,
     assert destroyed.code == 0, destroyed.out + destroyed.err
     assert aws.iam.list_users()["Users"] == [] and aws.iam.list_groups()["Groups"] == []
     assert _state(aws)["buckets"] == [BUCKET]  # never the bucket
+
+
+def test_verify_on_a_bucket_that_does_not_exist_says_so(wizard, aws):
+    _apply(wizard)
+    run = wizard("verify", "--bucket", "no-such-builds-bucket")
+    assert run.code == 1, run.out + run.err
+    assert "fail      the bucket no-such-builds-bucket exists; it does not exist" in run.out
+    assert "--create-bucket" in run.out
+    text = wizard("verify", "--bucket", BUCKET)
+    assert text.code == 0, text.out + text.err
+    assert "pass      Block Public Access on the bucket; fully on" in text.out
+    assert "should be" in text.out  # the probes still say what they expect
+    assert "Block Public Access on the bucket: should be" not in text.out
+    assert " proven, 0 failed, " in text.out.splitlines()[-1]

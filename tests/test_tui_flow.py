@@ -90,6 +90,8 @@ async def test_a_newcomer_finishes_in_at_most_twelve_keys_at_80x24(tui_aws: Any)
         await wait_for(pilot, lambda: app.screen.report is not None, what="the report")
         seen.append(screen_text(app))
         assert "should be allowed" in seen[-1]
+        assert " proven, 0 failed" in seen[-1] and " passed, " not in seen[-1]  # the CLI's words
+        assert "Block Public Access on the bucket: should be" not in seen[-1]
         await keys.press("enter")
         await wait_page(pilot, "done")
         done = flat(screen_text(app))

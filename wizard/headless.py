@@ -272,12 +272,10 @@ def _verify(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: b
                           "notes": report.notes}, indent=2), file=out)
     else:
         for c in report.checks:
-            print(f"  {c.outcome:<9} {c.name}: expected {c.expectation}; {c.detail}", file=out)
+            print(f"  {c.outcome:<9} {c.sentence()}; {c.detail}", file=out)
         for note in report.notes:
             print(f"  note: {note}", file=out)
-        counts = report.counts()
-        print(f"\n{counts['pass']} proven, {counts['fail']} failed, {counts['unproven']} unproven",
-              file=out)
+        print(f"\n{report.verdict()} {report.tally()}", file=out)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 

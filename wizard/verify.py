@@ -29,7 +29,9 @@ from .errors import error_code
 from .policy import OBJECT_ACTIONS
 
 Outcome = Literal["pass", "fail", "unproven"]
-Expectation = Literal["allowed", "denied"]
+#: A probe expects its call "allowed" or "denied"; a fact about the setup (the bucket locked down,
+#: one key, nothing granted beyond the policy) "holds".
+Expectation = Literal["allowed", "denied", "holds"]
 _DENIED_CODES = DENIED
 _NOT_YET_CODES = NOT_YET_VALID
 
@@ -40,6 +42,12 @@ class VerifyCheck:
     expectation: Expectation
     outcome: Outcome
     detail: str = ""
+
+    def sentence(self) -> str:
+        """The check as both views name it: a probe says what it should be, a fact is its name."""
+        if self.expectation == "holds":
+            return self.name
+        return f"{self.name}: should be {self.expectation}"
 
 
 @dataclass
@@ -61,6 +69,19 @@ class VerifyReport:
         for c in self.checks:
             out[c.outcome] += 1
         return out
+
+    def verdict(self) -> str:
+        """One sentence for the whole report, the same in the TUI and the CLI."""
+        if self.proven:
+            return "Least privilege confirmed."
+        if self.ok:
+            return "Nothing failed, but some checks could not be proven here."
+        return "Something is allowed that should not be, or the reverse."
+
+    def tally(self) -> str:
+        """``6 proven, 0 failed, 2 unproven``: a passed check is one that was proven."""
+        n = self.counts()
+        return f"{n['pass']} proven, {n['fail']} failed, {n['unproven']} unproven"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +120,19 @@ def invariant_checks(ctx: RunContext) -> list[VerifyCheck]:
     checks: list[VerifyCheck] = []
     c = ctx.config
     bucket = read_bucket(ctx)
+    if bucket.state == "missing":
+        checks.append(VerifyCheck(
+            f"the bucket {c.bucket} exists", "holds", "fail",
+            "it does not exist (or is not in this account): check --bucket, or run apply with "
+            "--create-bucket to make it"))
     if bucket.state == "exists" and (bucket.managed or c.create_bucket):
         if not bucket.block_readable:
             checks.append(VerifyCheck(
-                "Block Public Access on the bucket", "allowed", "unproven",
+                "Block Public Access on the bucket", "holds", "unproven",
                 "your identity cannot read it (s3:GetBucketPublicAccessBlock)"))
         else:
             checks.append(VerifyCheck(
-                "Block Public Access on the bucket", "allowed",
+                "Block Public Access on the bucket", "holds",
                 "pass" if bucket.blocked else "fail",
                 "fully on" if bucket.blocked else "not fully on: run apply to turn it back on"))
     from .grants import effective
@@ -115,12 +141,12 @@ def invariant_checks(ctx: RunContext) -> list[VerifyCheck]:
     if held is not None:
         name = f"{held.identity} holds only policy {c.policy_name}"
         if held.clean:
-            checks.append(VerifyCheck(name, "allowed", "pass",
+            checks.append(VerifyCheck(name, "holds", "pass",
                                       "every group, attached and inline policy was read"
                                       + (f"; permission boundary {held.boundary} narrows it"
                                          if held.boundary else "")))
         else:
-            checks.append(VerifyCheck(name, "allowed", "fail", "; ".join(held.drift_lines())
+            checks.append(VerifyCheck(name, "holds", "fail", "; ".join(held.drift_lines())
                                       + ". Run apply to take it away where the wizard owns "
                                       "it."))
     if c.keys and ctx.secrets is not None:
@@ -130,12 +156,12 @@ def invariant_checks(ctx: RunContext) -> list[VerifyCheck]:
         state = read_keys(ctx, stored_key(ctx))
         active = [k for k in state.keys if k.active]
         if state.whole and len(active) == 1:
-            checks.append(VerifyCheck("one active access key, held by your keyring", "allowed",
+            checks.append(VerifyCheck("one active access key, held by your keyring", "holds",
                                       "pass", f"{active[0].key_id}"))
         else:
             found = "; ".join(k.describe() for k in state.keys) or "none"
             checks.append(VerifyCheck(
-                "one active access key, held by your keyring", "allowed", "fail",
+                "one active access key, held by your keyring", "holds", "fail",
                 f"found: {found}. Run apply (it deletes orphaned keys and makes one if needed)."))
     return checks
 
@@ -289,7 +315,12 @@ def verify(ctx: RunContext, *, wait_seconds: float = 20.0) -> VerifyReport:
         report.notes.append(f"Policy simulation skipped: {reason}.")
         report.checks += [VerifyCheck(f"{c.name} (simulator)", c.expect, "unproven", reason)
                           for c in cases]
-    if ctx.config.auth is AuthMode.KEYS:
+    from .steps.bucket_step import read_bucket
+
+    if read_bucket(ctx).state == "missing":
+        report.notes.append(f"No live probe was made: the bucket {ctx.config.bucket} does not "
+                            "exist, so there is nothing to write to.")
+    elif ctx.config.auth is AuthMode.KEYS:
         key = ctx.secrets.load_access_key(ctx.config.user) if ctx.secrets else None
         if key is None:
             report.notes.append("No access key in the keyring, so no live probe was made.")
