@@ -70,6 +70,19 @@ def test_subcommand_help_exits_0(capsys):
 
 # --- policy -----------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("command", ["plan", "apply", "verify", "policy"])
+def test_an_unknown_option_shows_the_usage_of_its_command(capsys, command):
+    assert main([command, "--frobnicate"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: circleci-s3-wizard {command} ")
+    assert f"circleci-s3-wizard {command}: error: unrecognized arguments: --frobnicate" in err
+
+
+def test_an_unknown_option_without_a_command_shows_the_top_level_usage(capsys):
+    assert main(["--frobnicate"]) == 2
+    assert "circleci-s3-wizard: error: unrecognized arguments: --frobnicate" in capsys.readouterr().err
+
+
 def _printed_policy(capsys, argv: list[str]) -> dict:
     assert main(argv) == 0
     captured = capsys.readouterr()

@@ -109,8 +109,14 @@ def _run_options(parser: argparse.ArgumentParser, *, confirm: bool) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Parser(argparse.ArgumentParser):
+    """The top-level parser, knowing its subcommands' parsers by name."""
+
+    commands: dict[str, argparse.ArgumentParser]
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(
         prog="circleci-s3-wizard",
         description="Give a CircleCI project least-privilege access to one S3 prefix. "
         "Without a command, the interactive wizard starts.",
@@ -157,7 +163,19 @@ def build_parser() -> argparse.ArgumentParser:
                    "and keep it running, so --sandbox commands in other terminals (apply, "
                    "verify, destroy, the wizard) share it. Prints the variables to export for "
                    "the AWS CLI or other tools.")
+    parser.commands = dict(sub.choices)
     return parser
+
+
+def _parse(parser: _Parser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse, and refuse a word nobody knows with the usage of the command it was given to
+    (``plan --frobnicate`` shows plan's options, not the top-level list)."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command = getattr(args, "command", None)
+        (parser.commands.get(command, parser) if command else parser).error(
+            f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 # --- commands without AWS ------------------------------------------------------------------
@@ -313,7 +331,7 @@ def main(argv: Sequence[str] | None = None, *, start_wizard: StartsTheWizard | N
     """The command line: a headless command, or (with ``start_wizard``) the interactive wizard."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parse(parser, argv)
     except SystemExit as exit_:  # argparse: 0 for --help/--version, 2 for bad usage
         return int(exit_.code or 0)
     out = sys.stdout
