@@ -80,7 +80,8 @@ def test_an_unknown_option_shows_the_usage_of_its_command(capsys, command):
 
 def test_an_unknown_option_without_a_command_shows_the_top_level_usage(capsys):
     assert main(["--frobnicate"]) == 2
-    assert "circleci-s3-wizard: error: unrecognized arguments: --frobnicate" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "circleci-s3-wizard: error: unrecognized arguments: --frobnicate" in err
 
 
 def _printed_policy(capsys, argv: list[str]) -> dict:
