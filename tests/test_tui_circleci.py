@@ -261,10 +261,14 @@ async def test_the_secret_can_be_copied_once_from_the_by_hand_box(tui_aws: Any) 
     async with app.run_test(size=(100, 50)) as pilot:
         await goto(pilot, "circleci")
         await settle(pilot)
-        assert "copy it once with the button below" in flat(screen_text(app))
+        before = flat(screen_text(app))
+        assert "ctrl+s copies it once" in before and "button" not in before
         await pilot.press("ctrl+s")
         key = store.load_access_key("circleci_service")
         await wait_for(pilot, lambda: clipboard.text == key.secret_access_key, what="the copy")
+        # Once copied, the box still says where the secret is to be had: the keyring's command.
+        after = flat(screen_text(app))
+        assert "credential-process --user circleci_service` prints it from your keyring" in after
         await goto(pilot, "access_key")  # the same guard: used up there too
         assert "copy_secret" not in {b.binding.action for b in app.active_bindings.values()}
 

@@ -94,12 +94,12 @@ def manual_instructions(
         values.append(("AWS_ROLE_ARN", role_arn or "the role ARN shown by the wizard"))
     else:
         values.append(("AWS_ACCESS_KEY_ID", key_id or "the access key id shown by the wizard"))
-        if secret_from == "screen":
-            source = "copy it once with the button below; the clipboard is cleared after 30 s"
-        else:
-            flag = " --sandbox" if sandbox else ""
-            source = (f"from your keyring: `circleci-s3-wizard credential-process --user "
-                      f"{config.user}{flag}` prints it")
+        flag = " --sandbox" if sandbox else ""
+        keyring = (f"`circleci-s3-wizard credential-process --user {config.user}{flag}` prints "
+                   "it from your keyring")
+        # On screen the page's ctrl+s copies it once; the keyring's copy stays true after that.
+        source = (f"ctrl+s copies it once (the clipboard is cleared after 30 s); later, {keyring}"
+                  if secret_from == "screen" else f"from your keyring: {keyring}")
         values.append(("AWS_SECRET_ACCESS_KEY", source))
     values += [("AWS_REGION", region), ("AWS_DEFAULT_REGION", region)]
     if config.circleci_context:
