@@ -66,3 +66,12 @@ def test_a_real_run_carries_no_local_aws():
 def test_the_test_command_installs_the_test_tools_and_the_sandbox():
     tests = _closure()
     assert {"pytest", "moto", "flask", "hypothesis"} <= tests
+
+
+def test_uv_run_does_not_recompile_the_environment_each_time() -> None:
+    """`compile-bytecode` in [tool.uv] makes every `uv run` (the README's command) recompile all
+    of site-packages (uv issue 12202): a second before the wizard starts, on every run."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "compile-bytecode" not in pyproject.get("tool", {}).get("uv", {})

@@ -161,8 +161,8 @@ def walk(terminal: Terminal, pages: list[str], *, stays: tuple[str, ...] = (),
             terminal.wait_text("What happened", "Press Enter to continue.", "•" * 16)
             terminal.press("Enter")
     report = terminal.wait_for("the verification report",
-                               lambda text: re.search(r"\d+passed,\d+failed", flat(text)))
-    assert re.search(r"\d+passed,0failed", flat(report)), report
+                               lambda text: re.search(r"\d+proven,\d+failed", flat(text)))
+    assert re.search(r"\d+proven,0failed", flat(report)), report
     terminal.press("Enter")
     done = terminal.wait_text("What the setup consists of", "Finish")
     if on_done is not None:

@@ -1,6 +1,8 @@
 """Benchmark: start-up of the commands that need no AWS (``--help``, ``policy``).
 
-Wall time of the installed ``circleci-s3-wizard`` for each, next to a bare ``python -c pass``
+Wall time of the installed ``circleci-s3-wizard`` for each, and of the README's ``uv run`` form
+against it (a ratio: ``uv run`` must not recompile the environment each time), next to a bare
+``python -c pass``
 and ``python -c "import boto3"`` for scale, and which heavy modules each command loaded (it
 should be none: boto3, moto, keyring and textual stay off these paths).
 
@@ -22,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _support import clean_env, summary, timed, venv_tool  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("boto3", "botocore", "moto", "keyring", "textual")
 
 _LOADED = """
@@ -50,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         ("python -c pass", [sys.executable, "-c", "pass"], None),
         ("python -c 'import boto3'", [sys.executable, "-c", "import boto3"], None),
         ("circleci-s3-wizard --help", [wizard, "--help"], ["--help"]),
+        # The README's way: `uv run` checks the environment first, and must not recompile it
+        # (no compile-bytecode in [tool.uv]); compare it with the installed command above.
+        ("uv run circleci-s3-wizard --help", ["uv", "run", "--frozen", "circleci-s3-wizard",
+                                              "--help"], None),
         ("circleci-s3-wizard policy --bucket B",
          [wizard, "policy", "--bucket", "bench-builds"], ["policy", "--bucket", "bench-builds"]),
     ]
@@ -57,13 +64,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         env = clean_env(Path(tmp))
         for label, command, cli_args in cases:
-            timed(command, env)  # warm the disk cache
-            samples = [timed(command, env)[0] for _ in range(args.runs)]
+            timed(command, env, cwd=ROOT)  # warm the disk cache (and Python's bytecode)
+            samples = [timed(command, env, cwd=ROOT)[0] for _ in range(args.runs)]
             loaded = "-" if cli_args is None else (", ".join(loaded_modules(cli_args, env))
                                                    or "none")
             rows.append((label, summary(samples), loaded))
 
+    medians = {label: float(wall.split()[0]) for label, wall, _ in rows}
+    ratio = medians["uv run circleci-s3-wizard --help"] / medians["circleci-s3-wizard --help"]
     print(f"\nStart-up, {args.runs} runs each (median)\n")
+    print(f"uv run / installed command (--help): {ratio:.2f}x\n")
     print(f"{'command':40} {'wall time':>28}   heavy modules loaded")
     for label, wall, loaded in rows:
         print(f"{label:40} {wall:>28}   {loaded}")
