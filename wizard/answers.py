@@ -175,7 +175,9 @@ def _projects(value: Any) -> tuple[str, ...]:
 def _seconds(value: Any, problems: list[Problem]) -> int:
     """A number of seconds as typed (``"7200"``) as an int; anything else is a problem."""
     text = str(value).strip()
-    if isinstance(value, bool) or not text.isdigit():
+    # str.isdigit() is true for '٣٦٠٠' and full-width digits too, and int() reads them: only
+    # ASCII digits are a number of seconds the orb and IAM will read the same way.
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()):
         problems.append(Problem("session_duration",
                                 f"must be a whole number of seconds, such as 3600 (got {value!r})"))
         return DEFAULT_SESSION_DURATION
@@ -193,11 +195,18 @@ def _choice(value: Any, kind: type[AccessLevel | AuthMode], field: str,
 
 
 def environment_problems(environ: Mapping[str, str]) -> list[Problem]:
-    """Endpoint variables that cannot be used, each named as the variable it came from."""
+    """Environment variables that cannot be used (endpoints, ``CIRCLE_TOKEN``), each named as
+    the variable it came from; a token is never quoted."""
     from .circleci.hosts import transport_problem
     from .urls import problem
 
     found = []
+    token = environ.get("CIRCLE_TOKEN")
+    if token and any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in token):
+        # Never shown: a pasted token with a newline is still a token.
+        found.append(Problem("CIRCLE_TOKEN", "must be the token alone: it holds a space, tab, "
+                             "newline or other control character (copy it again without them; "
+                             "the token is not shown here)"))
     for name in ENDPOINT_VARIABLES:
         value = environ.get(name)
         if value is None or value == "":

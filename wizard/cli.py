@@ -324,7 +324,32 @@ def _run_tui(args: argparse.Namespace, start: StartsTheWizard | None) -> int:
     if start is None:
         raise WizardError("this program has no interactive wizard; run a headless command "
                           "(plan, apply, destroy, verify, rotate; see --help)")
+    missing = no_terminal(sys.stdin, sys.stdout)
+    if missing:
+        raise BadInput(missing)
     return start(built.config, sandbox=args.sandbox)
+
+
+def no_terminal(stdin: TextIO | None, stdout: TextIO | None) -> str | None:
+    """Why the interactive wizard cannot start here, and how to run it headless; None when it can.
+
+    Without a terminal on both ends the wizard would draw escape codes into a pipe (or wait on
+    keys that never come, spinning a core); a script or CI job wants the headless commands.
+    """
+    def is_terminal(stream: TextIO | None) -> bool:
+        try:
+            return stream is not None and stream.isatty()
+        except (OSError, ValueError):  # closed or detached
+            return False
+
+    ends = [name for name, stream in (("stdin", stdin), ("stdout", stdout))
+            if not is_terminal(stream)]
+    if not ends:
+        return None
+    return (f"the interactive wizard needs a terminal, and {' and '.join(ends)} "
+            f"{'is' if len(ends) == 1 else 'are'} not one. Without a terminal, run it headless: "
+            "circleci-s3-wizard plan --bucket BUCKET [options] to see what it would do, then "
+            "circleci-s3-wizard apply --yes --bucket BUCKET [options] (see --help)")
 
 
 def main(argv: Sequence[str] | None = None, *, start_wizard: StartsTheWizard | None = None) -> int:
