@@ -1,7 +1,8 @@
-"""F1: what the current page does and why (the registry's words), and the keys that work on it.
+"""F1: the keys that work on the current page, and what it does and why (the registry's words).
 
 The keys are read from the page's active bindings when F1 is pressed, so the list is exactly what
-works there, described by each binding's tooltip.
+works there, described by each binding's tooltip, plus the keys its widgets understand
+(``PageScreen.WIDGET_KEYS``).
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help", classes="dialog"):
             yield Static(f"Help: {self.title_text}", classes="dialog-title")
             with VerticalScroll(classes="help-body"):
-                yield Static(self.body, markup=False, classes="help-text")
+                # The keys first: on a small terminal they are what the operator came for, and
+                # the explanation scrolls below them.
                 yield Static("Keys", classes="field-label")
                 yield Static(table)
+                yield Static(self.body, markup=False, classes="help-text")
         yield Footer()
 
     def action_close(self) -> None:

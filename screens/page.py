@@ -46,6 +46,9 @@ class PageScreen(Screen[Nav]):
     AUTO_FOCUS = None
     #: What F1 adds to the registry's explanation of the step.
     HELP: ClassVar[str] = ""
+    #: Keys the page's widgets understand (not page bindings, so the Footer cannot list them):
+    #: F1 lists them beside the bindings, so nothing the page answers to goes unsaid.
+    WIDGET_KEYS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     # Order matters: the Footer lists these first, so Enter and Quit never fall off its end.
     BINDINGS = [
@@ -238,4 +241,5 @@ class PageScreen(Screen[Nav]):
             if binding.show or binding.id in ("scroll-down", "scroll-up"):
                 keys.append((self.app.get_key_display(binding), binding.tooltip
                              or binding.description))
+        keys += self.WIDGET_KEYS
         self.app.push_screen(HelpScreen(self.info.title, self.help_text(), keys))

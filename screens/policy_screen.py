@@ -30,6 +30,9 @@ class PolicyScreen(StepScreen):
             "action. If a policy of that name exists with another document, the wizard asks "
             "before adding a new version (IAM keeps five).")
 
+    WIDGET_KEYS = (("↑ / ↓", "Choose what CircleCI may do in the folder"),
+                   ("pagedown", "Scroll down to the policy JSON"))
+
     def compose_inputs(self) -> ComposeResult:
         yield AnswerField("policy_name", self.answer_text("policy_name"))
         yield Label("What may CircleCI do in the folder?", classes="field-label")

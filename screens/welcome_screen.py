@@ -38,6 +38,10 @@ class WelcomeScreen(PageScreen):
     HELP = (f"{INTRO}\n\n{MODES}\n\nThe wizard asks AWS who you are (sts:GetCallerIdentity) "
             "before anything else, and in access-key mode proves the OS keyring can keep a "
             "secret (it writes, reads back and deletes a test entry).")
+    WIDGET_KEYS = (
+        ("↑ / ↓", "Change the sign-in mode: OIDC or an access key"),
+        ("tab", "OIDC: move to the CircleCI project slug"),
+    )
     BINDINGS = [
         Binding("enter", "primary", "Start", priority=True, id="primary",
                 tooltip="Start with the first step"),
