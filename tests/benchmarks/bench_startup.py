@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
          [wizard, "policy", "--bucket", "bench-builds"], ["policy", "--bucket", "bench-builds"]),
     ]
     rows = []
+    medians: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         env = clean_env(Path(tmp))
         for label, command, cli_args in cases:
@@ -69,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
             loaded = "-" if cli_args is None else (", ".join(loaded_modules(cli_args, env))
                                                    or "none")
             rows.append((label, summary(samples), loaded))
+            medians[label] = statistics.median(samples)
 
-    medians = {label: float(wall.split()[0]) for label, wall, _ in rows}
     ratio = medians["uv run circleci-s3-wizard --help"] / medians["circleci-s3-wizard --help"]
     print(f"\nStart-up, {args.runs} runs each (median)\n")
     print(f"uv run / installed command (--help): {ratio:.2f}x\n")
