@@ -123,7 +123,7 @@ def invariant_checks(ctx: RunContext) -> list[VerifyCheck]:
     if bucket.state == "missing":
         checks.append(VerifyCheck(
             f"the bucket {c.bucket} exists", "holds", "fail",
-            "it does not exist (or is not in this account): check --bucket, or run apply with "
+            "it does not exist: check --bucket, or run apply with "
             "--create-bucket to make it"))
     if bucket.state == "exists" and (bucket.managed or c.create_bucket):
         if not bucket.block_readable:
