@@ -359,26 +359,35 @@ async def test_help_explains_the_step_in_the_registry_s_words(tui_aws: Any) -> N
     app = new_app(tui_aws)
     async with app.run_test(size=(100, 30)) as pilot:
         await goto(pilot, "group")
-        await pilot.press("f1")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
-        text = flat(screen_text(app))
+        text = await _help(pilot, app)
         assert flat(info("group").why) in text
         assert "Run this step" in text and "Leave the wizard" in text
         await pilot.press("escape")
         await wait_page(pilot, "group")
 
 
-async def test_help_on_welcome_names_the_keys_its_widgets_understand(tui_aws: Any) -> None:
+async def test_help_names_the_keys_a_page_s_widgets_understand(tui_aws: Any) -> None:
     app = new_app(tui_aws)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_page(pilot, "welcome")
-        await pilot.press("f1")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
-        text = flat(screen_text(app))
+        text = await _help(pilot, app)
         assert text.index("Keys") < text.index("This wizard gives")  # keys before the prose
         for said in ("↑ / ↓ Change the sign-in mode", "tab OIDC: move to the CircleCI project slug",
                      "Leave the wizard"):
             assert flat(said) in text, said
+        await pilot.press("escape")
+        await goto(pilot, "policy")
+        text = await _help(pilot, app)
+        for said in ("↑ / ↓ Choose what CircleCI may do",
+                     "pagedown Scroll down to the policy JSON"):
+            assert flat(said) in text, said
+
+
+async def _help(pilot: Any, app: Any) -> str:
+    """F1 on the current page: the help's text, flattened."""
+    await pilot.press("f1")
+    await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+    return flat(screen_text(app))
 
 
 async def test_quitting_mid_setup_asks_first(tui_aws: Any) -> None:
