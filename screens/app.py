@@ -32,7 +32,7 @@ from .commands import PageCommands
 from .confirm_screen import ConfirmScreen
 from .engine_jobs import EngineJobs
 from .flow import following, jump
-from .messages import RunChanged, WorkDone, WorkFailed
+from .messages import AwsWaiting, RunChanged, WorkDone, WorkFailed
 from .page import PageScreen
 from .run_state import RunState
 
@@ -192,10 +192,23 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
         suggestion = None if self.state.answers.get("bucket") else Engine(ctx).suggested_bucket()
         return opened, suggestion
 
+    def _waiting(self, sentence: str) -> None:
+        """A step's call waits for AWS to show something new (told from the step's thread,
+        which must not wait for the screen: it posts, and goes on waiting for AWS)."""
+        self.post_message(AwsWaiting(sentence))
+
+    def on_aws_waiting(self, message: AwsWaiting) -> None:
+        """The page on show says it under its running step (a fresh message: one posted
+        message is handled once)."""
+        self.tell_page(AwsWaiting(message.sentence))
+
     def _connected(self, opened: Any, suggestion: str | None) -> None:
         self.sandbox = opened.sandbox
         self.circleci_note = opened.circleci_note
         self._session, self._secrets = opened.ctx.session, opened.ctx.secrets
+        # The engine's waits for AWS to show what it just made, said as they begin (from the
+        # step's thread; every context of this run shares the one Propagation).
+        opened.ctx.propagation.on_wait = self._waiting
         state = self.state
         state.attach(opened.ctx)
         state.bucket_required = True

@@ -35,3 +35,13 @@ class WorkFailed(Message):
 
 class RunChanged(Message):
     """Plans, results, the connection or the clipboard changed: show them again."""
+
+
+class AwsWaiting(Message):
+    """A step's call waits for AWS to show what the run just made (``sentence`` says what).
+
+    Posted from the step's thread (posting is thread-safe; the app is never blocked on it)."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__()
+        self.sentence = sentence

@@ -22,6 +22,7 @@ from ..wizard.answers import label_of
 from ..wizard.model import Action, StepPlan, StepResult
 from .confirm_screen import ConfirmScreen
 from .flow import Nav, jump
+from .messages import AwsWaiting
 from .page import PageScreen
 from .widgets.field import AnswerField
 from .widgets.plan_panel import PlanPanel
@@ -282,6 +283,11 @@ class StepScreen(PageScreen):
         self.app.push_screen(ConfirmScreen("Change what exists?",
                                            f"{plan.detail}{differences}\n\nUpdate it now?",
                                            yes="Update", no="Keep it"), answered)
+
+    def on_aws_waiting(self, message: AwsWaiting) -> None:
+        """The running step waits for AWS to show what it just made: say so under it."""
+        if self.busy():
+            self.show_outcome(f"Running: {self.info.title}… {message.sentence}", "info")
 
     def start(self, plan: StepPlan, *, consent: bool) -> None:
         self.set_phase("running")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .aws import client_config, iam_arn
 from .config import DEFAULT_REGION, IAM_PATH, SetupConfig
+from .propagation import Propagation
 from .reads import Reads
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ class RunContext:
         self.sandbox = sandbox
         #: Every read of this run, asked once (see :class:`wizard.reads.Reads`).
         self.reads = Reads()
+        #: What this run made, and the waits for AWS to show it (see :mod:`wizard.propagation`).
+        self.propagation = Propagation()
         self._clients: dict[tuple[str, int], Any] = {}  # each as typed by :meth:`client`
         self._lock = threading.Lock()
 
@@ -91,6 +94,7 @@ class RunContext:
         """
         other = RunContext(config, self.session, secrets=self.secrets, circleci=self.circleci,
                            sandbox=self.sandbox)
+        other.propagation = self.propagation  # what was made is still young
         if other.region == self.region:
             other._clients = self._clients
         self.reads.hand_over(other.reads, "identity")
@@ -118,6 +122,7 @@ class RunContext:
                 if client is None:
                     client = self.session.client(service, region_name=self.region,
                                                  config=client_config(attempts=attempts))
+                    self.propagation.watch(client)
                     self._clients[key] = client
         return client
 

@@ -178,6 +178,8 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
         ctx = opened.ctx
         if opened.sandbox is not None:
             _err(opened.sandbox.banner())
+        ctx.propagation.on_wait = _err  # "Waiting for AWS to show the new user …"
+        stack.callback(_say_waits, ctx)
         try:
             return _COMMANDS[args.command](ctx, args, out, json_mode, built.warning_lines())
         except (PlanRefused, NeedsConsent) as refused:
@@ -198,6 +200,12 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
             else:
                 _err(f"circleci-s3-wizard: error: {failed}")
             return EXIT_FAILED
+
+
+def _say_waits(ctx: RunContext) -> None:
+    """What met AWS's propagation delay, and how long it waited (on stderr, after the run)."""
+    for wait in ctx.propagation.waits:
+        _err(f"  {wait.sentence()}")
 
 
 def _plan(ctx: RunContext, args: argparse.Namespace, out: TextIO, json_mode: bool,

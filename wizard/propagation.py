@@ -1,0 +1,282 @@
+"""Waiting out AWS's propagation after the wizard's own creates, as Terraform's AWS provider does.
+
+IAM and S3 are eventually consistent. For a few seconds after ``CreateUser`` answers, a call that
+names the new user (``AddUserToGroup``, ``CreateAccessKey``) can be told "The user with name ...
+cannot be found"; right after ``CreateBucket``, ``PutPublicAccessBlock`` can be told
+``NoSuchBucket``; and a role whose trust names an OIDC provider made a moment before is refused
+with "Invalid principal in policy". Terraform's AWS provider retries exactly these answers for a
+bounded time (``propagationTimeout``, two minutes, in its IAM and S3 resources); so does this.
+
+The rule, in one place: a *not found* answer is waited out only when the call names something
+this run itself made (its create answered, or said it already existed, so a create whose answer
+was lost counts too), and only until :data:`BOUND` seconds after that create. A not-found about
+anything else is a real answer, at once: a misspelt name or a deleted user is not made to wait
+two minutes. "Invalid principal" is waited out when the trust names a provider this run made or
+found. Whatever the run deletes is forgotten at once.
+
+It works below the steps, on botocore's own events, so no step's code has to remember it: every
+client :class:`~wizard.context.RunContext` makes is watched (:meth:`Propagation.watch`). A call's
+parameters are noted when it is built (``before-parameter-build``), creates and deletes are seen
+when they answer (``after-call``), and the wait itself is botocore's retry (``needs-retry``),
+which re-signs the request and sleeps the delay this returns. A create that must not be repeated
+blindly (an access key, through a client with one attempt) is still retried here, because a
+not-found means AWS refused it and made nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: How long after its create an entity may still be invisible: Terraform's ``propagationTimeout``.
+BOUND = 120.0
+#: The first wait and the longest single wait, in seconds (exponential backoff with jitter).
+FIRST_WAIT, LONGEST_WAIT = 0.25, 2.0
+
+#: The parameters by which IAM and S3 calls name an entity, and what kind of entity it is.
+NAMING = {"UserName": "user", "GroupName": "group", "RoleName": "role", "PolicyArn": "policy",
+          "OpenIDConnectProviderArn": "OIDC provider", "Bucket": "bucket"}
+#: Creates, and where the created entity's names are (parameters, then answer paths).
+CREATES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
+    "CreateUser": (("UserName",), (("User", "Arn"),)),
+    "CreateGroup": (("GroupName",), (("Group", "Arn"),)),
+    "CreateRole": (("RoleName",), (("Role", "Arn"),)),
+    "CreatePolicy": ((), (("Policy", "Arn"),)),
+    "CreateOpenIDConnectProvider": ((), (("OpenIDConnectProviderArn",),)),
+    "CreateBucket": (("Bucket",), ()),
+}
+#: A create told this made it already: the wizard's own earlier create whose answer was lost (the
+#: step then decides whether it is really the wizard's; meanwhile it may still be invisible).
+EXISTED = frozenset({"EntityAlreadyExists", "BucketAlreadyOwnedByYou"})
+#: Reads that, answered, mean the entity was found (for "Invalid principal", providers only).
+FOUND_PROVIDER = "GetOpenIDConnectProvider"
+#: Deletes: what they name is gone on purpose, and a not-found about it is true from then on.
+DELETE_PREFIX = "Delete"
+#: Answers meaning "no such thing" (IAM, S3, and S3's bodiless HEAD).
+NOT_FOUND = frozenset({"NoSuchEntity", "NoSuchBucket", "404", "NotFound"})
+#: The calls whose policy document names principals IAM resolves when it stores the document.
+TRUSTS = {"CreateRole": "AssumeRolePolicyDocument", "UpdateAssumeRolePolicy": "PolicyDocument"}
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """One call that met the lag: what it was, what it waited for, for how long in all."""
+
+    operation: str  #: ``iam:AddUserToGroup``
+    kind: str  #: ``user``
+    name: str  #: the name or ARN it waited for
+    waited: float  #: seconds slept before the call went through (or was given up)
+    attempts: int
+    gave_up: bool = False
+
+    def sentence(self) -> str:
+        how = "gave up after" if self.gave_up else "waited"
+        return (f"{self.operation} {how} {self.waited:.1f} s for AWS to show the new {self.kind} "
+                f"{self.name} ({self.attempts} attempts).")
+
+
+@dataclass(slots=True)
+class _Waiting:
+    """A call's wait for one entity, while it lasts."""
+
+    operation: str
+    kind: str
+    retries: int = 0
+    waited: float = 0.0
+
+
+class Propagation:
+    """What this run made, and botocore hooks that wait for AWS to show it (thread-safe)."""
+
+    def __init__(self, *, bound: float = BOUND, clock: Callable[[], float] = time.monotonic,
+                 on_wait: Callable[[str], None] | None = None) -> None:
+        self.bound = bound
+        self._clock = clock
+        #: Told once per call and entity when a wait begins, in a sentence the operator reads.
+        self.on_wait = on_wait
+        self._made: dict[str, tuple[str, float]] = {}  # name or ARN -> (kind, made at)
+        self._providers: dict[str, float] = {}  # provider ARN -> when this run made or found it
+        self._waiting: dict[tuple[int, str], _Waiting] = {}  # (request, name) -> its wait so far
+        self._waits: list[Wait] = []
+        self._lock = threading.Lock()
+
+    # -- what the run made ---------------------------------------------------------------------
+
+    def made(self, kind: str, *names: str) -> None:
+        """``names`` (a name and/or an ARN) were created by this run just now."""
+        now = self._clock()
+        with self._lock:
+            for name in filter(None, names):
+                self._made[name] = (kind, now)
+                if kind == "OIDC provider":
+                    self._providers[name] = now
+
+    def gone(self, *names: str) -> None:
+        """``names`` were deleted by this run: a not-found about them is the truth now."""
+        with self._lock:
+            for name in names:
+                self._made.pop(name, None)
+                self._providers.pop(name, None)
+
+    def young(self, name: str) -> tuple[str, float] | None:
+        """(kind, seconds since its create) while ``name`` may still be invisible, else None."""
+        with self._lock:
+            made = self._made.get(name)
+        if made is None:
+            return None
+        age = self._clock() - made[1]
+        return (made[0], age) if age < self.bound else None
+
+    @property
+    def waits(self) -> tuple[Wait, ...]:
+        """Every call that met the lag so far, in the order their waits ended."""
+        with self._lock:
+            return tuple(self._waits)
+
+    # -- botocore's events --------------------------------------------------------------------
+
+    def watch(self, client: Any) -> None:
+        """Hook this run's waiting into ``client`` (a boto3 IAM or S3 client; others ignore it)."""
+        service = client.meta.service_model.service_name
+        if service not in ("iam", "s3"):
+            return
+        events = client.meta.events
+        events.register(f"before-parameter-build.{service}", self._note_params)
+        events.register(f"after-call.{service}", self._after_call)
+        events.register(f"needs-retry.{service}", self._needs_retry)
+
+    def _note_params(self, params: Mapping[str, Any], context: dict[str, Any],
+                     **_: Any) -> None:
+        context["circleci_s3_wizard_params"] = dict(params)
+
+    def _after_call(self, http_response: Any, parsed: Mapping[str, Any], model: Any,
+                    context: Mapping[str, Any], **_: Any) -> None:
+        params = context.get("circleci_s3_wizard_params") or {}
+        name = model.name
+        ok = getattr(http_response, "status_code", 500) < 300
+        code = str((parsed.get("Error") or {}).get("Code", ""))
+        if name in CREATES and (ok or code in EXISTED):
+            keys, paths = CREATES[name]
+            kind = _kind(name)
+            names = [str(params[k]) for k in keys if params.get(k)]
+            names += [v for v in (_dig(parsed, p) for p in paths) if v]
+            self.made(kind, *names)
+        elif name == FOUND_PROVIDER and ok and params.get("OpenIDConnectProviderArn"):
+            with self._lock:
+                self._providers[str(params["OpenIDConnectProviderArn"])] = self._clock()
+        elif name.startswith(DELETE_PREFIX) and ok:
+            named = [str(v) for k, v in params.items() if k in NAMING and name.endswith(
+                _OBJECT.get(k, "\0"))]
+            self.gone(*named)
+        elif code in NOT_FOUND and isinstance(parsed.get("Error"), dict):
+            self._outlasted(name, params, parsed["Error"])
+        self._finish(context, name, gave_up=False)
+
+    def _outlasted(self, operation: str, params: Mapping[str, Any],
+                   error: dict[str, Any]) -> None:
+        """A not-found about something this run made, after waiting :attr:`bound` seconds:
+        the answer's message says so, so the operator reads what to do, not a contradiction
+        ("cannot be found", of the user the wizard just made)."""
+        creating = CREATES.get(operation, ((), ()))[0]
+        with self._lock:
+            made = [(self._made[str(v)][0], str(v)) for k, v in params.items()
+                    if k in NAMING and k not in creating and str(v) in self._made]
+        if made:
+            kind, name = made[0]
+            error["Message"] = (f"{str(error.get('Message', '')).rstrip('.')}: AWS still does "
+                                f"not show the {kind} {name} the wizard made "
+                                f"{self.bound:.0f} s ago, although new entities usually "
+                                "appear within seconds; run the command again in a minute "
+                                "(what is done is kept)")
+
+    def _needs_retry(self, response: Any, operation: Any, attempts: int,
+                     request_dict: Mapping[str, Any], **_: Any) -> float | None:
+        if response is None:
+            return None  # no answer at all: botocore's own retry decides
+        parsed = response[1]
+        error = parsed.get("Error") or {}
+        code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+        context = request_dict.get("context") or {}
+        params = context.get("circleci_s3_wizard_params") or {}
+        waiting_for = self._waiting_for(operation.name, params, code, message)
+        if waiting_for is None:
+            if code in NOT_FOUND or "Invalid principal" in message:
+                self._finish(context, operation.name, gave_up=True)
+            return None
+        kind, name = waiting_for
+        key = (id(context), name)
+        with self._lock:
+            entry = self._waiting.get(key)
+            first = entry is None
+            if entry is None:
+                entry = _Waiting(f"{operation.service_model.service_name}:{operation.name}",
+                                 kind)
+                self._waiting[key] = entry
+                context.setdefault("circleci_s3_wizard_waiting", []).append(key)
+            delay = min(LONGEST_WAIT, FIRST_WAIT * 2 ** entry.retries)
+            delay = random.uniform(delay / 2, delay)  # jitter: parallel steps do not march
+            entry.retries += 1
+            entry.waited += delay
+        if first and self.on_wait is not None:
+            self.on_wait(f"Waiting for AWS to show the new {kind} {name}: {entry.operation} "
+                         "was told it does not exist yet (a new IAM or S3 entity takes a few "
+                         "seconds to appear everywhere)…")
+        return delay
+
+    def _waiting_for(self, operation: str, params: Mapping[str, Any], code: str,
+                     message: str) -> tuple[str, str] | None:
+        """(kind, name) of the young entity this answer is about, if the answer is lag."""
+        if "Invalid principal" in message and operation in TRUSTS:
+            document = str(params.get(TRUSTS[operation], ""))
+            now = self._clock()
+            with self._lock:
+                providers = [p for p, at in self._providers.items()
+                             if p in document and now - at < self.bound]
+            return ("OIDC provider", providers[0]) if providers else None
+        if code not in NOT_FOUND:
+            return None
+        creating = CREATES.get(operation, ((), ()))[0]
+        for key, value in params.items():
+            if key in NAMING and key not in creating and isinstance(value, str):
+                young = self.young(value)
+                if young is not None:
+                    return young[0], value
+        return None
+
+    def _finish(self, context: Mapping[str, Any], operation: str, *, gave_up: bool) -> None:
+        """The call's waits are over (it was answered, or the lag outlasted the bound)."""
+        keys = context.get("circleci_s3_wizard_waiting")
+        if not keys:
+            return
+        with self._lock:
+            for key in keys:
+                entry = self._waiting.pop(key, None)
+                if entry is not None:
+                    self._waits.append(Wait(entry.operation, entry.kind, key[1],
+                                            round(entry.waited, 2), 1 + entry.retries, gave_up))
+            keys.clear()
+
+
+#: For a delete, which naming parameter is the thing deleted (``DeleteUser`` deletes its
+#: ``UserName``; ``RemoveUserFromGroup`` deletes neither, and is not a delete).
+_OBJECT = {"UserName": "User", "GroupName": "Group", "RoleName": "Role", "PolicyArn": "Policy",
+           "OpenIDConnectProviderArn": "OpenIDConnectProvider", "Bucket": "Bucket"}
+
+
+def _kind(create: str) -> str:
+    return {"CreateUser": "user", "CreateGroup": "group", "CreateRole": "role",
+            "CreatePolicy": "policy", "CreateOpenIDConnectProvider": "OIDC provider",
+            "CreateBucket": "bucket"}[create]
+
+
+def _dig(parsed: Mapping[str, Any], path: tuple[str, ...]) -> str | None:
+    value: Any = parsed
+    for part in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return str(value) if value else None
