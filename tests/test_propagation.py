@@ -115,8 +115,15 @@ async def test_the_tui_says_what_it_waits_for_and_the_step_goes_through(faulty_a
     import boto3
 
     from circleci_s3_wizard.screens.app import make_app
-    from tests.tui_support import MemoryClipboard, MemoryStore, flat, goto, screen_text, \
-        wait_for, wait_page
+    from tests.tui_support import (
+        MemoryClipboard,
+        MemoryStore,
+        flat,
+        goto,
+        screen_text,
+        wait_for,
+        wait_page,
+    )
 
     faulty_aws.lag(LAG)
     app = make_app({"bucket": BUCKET, "create_bucket": True}, session=boto3.Session(),
