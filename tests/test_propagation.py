@@ -175,3 +175,36 @@ def test_a_lag_longer_than_the_bound_is_a_sentence_and_the_rerun_converges(fault
     s3 = faulty_aws.inspector_session().client("s3")
     block = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
     assert all(block.values())
+
+
+def test_once_aws_showed_what_the_run_made_a_later_not_found_is_the_truth(faulty_aws):
+    """Someone deletes the wizard's new user by hand between two TUI steps: the next call that
+    names it is told at once, not after two minutes of waiting for lag that is not there."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from circleci_s3_wizard.wizard.answers import build_config
+    from circleci_s3_wizard.wizard.context import RunContext
+
+    config = build_config({"bucket": BUCKET}).config
+    ctx = RunContext(config, boto3.Session())
+    ctx.propagation.bound = 1.5
+    iam = ctx.client("iam")
+    by_hand = faulty_aws.inspector_session().client("iam")
+
+    iam.create_user(UserName="shown")
+    iam.get_user(UserName="shown")  # AWS shows it: from now on a not-found is true
+    by_hand.delete_user(UserName="shown")
+    iam.create_user(UserName="never-shown")
+    by_hand.delete_user(UserName="never-shown")  # gone before any call saw it
+    faulty_aws.clear_log()
+
+    with pytest.raises(ClientError, match="NoSuchEntity"):
+        iam.get_user(UserName="shown")
+    assert faulty_aws.count("iam:GetUser") == 1 and ctx.propagation.waits == ()
+
+    with pytest.raises(ClientError, match="NoSuchEntity"):  # could still be lag: waited out
+        iam.get_user(UserName="never-shown")
+    assert faulty_aws.count("iam:GetUser") > 2
+    [wait] = ctx.propagation.waits
+    assert (wait.name, wait.gave_up) == ("never-shown", True)

@@ -40,14 +40,14 @@ FIRST_WAIT, LONGEST_WAIT = 0.25, 2.0
 #: The parameters by which IAM and S3 calls name an entity, and what kind of entity it is.
 NAMING = {"UserName": "user", "GroupName": "group", "RoleName": "role", "PolicyArn": "policy",
           "OpenIDConnectProviderArn": "OIDC provider", "Bucket": "bucket"}
-#: Creates, and where the created entity's names are (parameters, then answer paths).
-CREATES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
-    "CreateUser": (("UserName",), (("User", "Arn"),)),
-    "CreateGroup": (("GroupName",), (("Group", "Arn"),)),
-    "CreateRole": (("RoleName",), (("Role", "Arn"),)),
-    "CreatePolicy": ((), (("Policy", "Arn"),)),
-    "CreateOpenIDConnectProvider": ((), (("OpenIDConnectProviderArn",),)),
-    "CreateBucket": (("Bucket",), ()),
+#: Creates: the kind they make, and where its names are (parameters, then answer paths).
+CREATES: dict[str, tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
+    "CreateUser": ("user", ("UserName",), (("User", "Arn"),)),
+    "CreateGroup": ("group", ("GroupName",), (("Group", "Arn"),)),
+    "CreateRole": ("role", ("RoleName",), (("Role", "Arn"),)),
+    "CreatePolicy": ("policy", (), (("Policy", "Arn"),)),
+    "CreateOpenIDConnectProvider": ("OIDC provider", (), (("OpenIDConnectProviderArn",),)),
+    "CreateBucket": ("bucket", ("Bucket",), ()),
 }
 #: A create told this made it already: the wizard's own earlier create whose answer was lost (the
 #: step then decides whether it is really the wizard's; meanwhile it may still be invisible).
@@ -99,8 +99,8 @@ class Propagation:
         #: Told once per call and entity when a wait begins, in a sentence the operator reads.
         self.on_wait = on_wait
         self._made: dict[str, tuple[str, float]] = {}  # name or ARN -> (kind, made at)
+        self._seen: dict[str, float] = {}  # name or ARN -> when a call naming it first went through
         self._providers: dict[str, float] = {}  # provider ARN -> when this run made or found it
-        self._waiting: dict[tuple[int, str], _Waiting] = {}  # (request, name) -> its wait so far
         self._waits: list[Wait] = []
         self._lock = threading.Lock()
 
@@ -112,6 +112,7 @@ class Propagation:
         with self._lock:
             for name in filter(None, names):
                 self._made[name] = (kind, now)
+                self._seen.pop(name, None)  # made again: young again
                 if kind == "OIDC provider":
                     self._providers[name] = now
 
@@ -120,6 +121,7 @@ class Propagation:
         with self._lock:
             for name in names:
                 self._made.pop(name, None)
+                self._seen.pop(name, None)
                 self._providers.pop(name, None)
 
     def young(self, name: str) -> tuple[str, float] | None:
@@ -152,6 +154,7 @@ class Propagation:
     def _note_params(self, params: Mapping[str, Any], context: dict[str, Any],
                      **_: Any) -> None:
         context["circleci_s3_wizard_params"] = dict(params)
+        context["circleci_s3_wizard_started"] = self._clock()
 
     def _after_call(self, http_response: Any, parsed: Mapping[str, Any], model: Any,
                     context: Mapping[str, Any], **_: Any) -> None:
@@ -160,8 +163,7 @@ class Propagation:
         ok = getattr(http_response, "status_code", 500) < 300
         code = str((parsed.get("Error") or {}).get("Code", ""))
         if name in CREATES and (ok or code in EXISTED):
-            keys, paths = CREATES[name]
-            kind = _kind(name)
+            kind, keys, paths = CREATES[name]
             names = [str(params[k]) for k in keys if params.get(k)]
             names += [v for v in (_dig(parsed, p) for p in paths) if v]
             self.made(kind, *names)
@@ -172,16 +174,35 @@ class Propagation:
             named = [str(v) for k, v in params.items() if k in NAMING and name.endswith(
                 _OBJECT.get(k, "\0"))]
             self.gone(*named)
+        elif ok:
+            self._showed(name, params)
         elif code in NOT_FOUND and isinstance(parsed.get("Error"), dict):
             self._outlasted(name, params, parsed["Error"])
         self._finish(context, name, gave_up=False)
+
+    def _showed(self, operation: str, params: Mapping[str, Any]) -> None:
+        """A call naming what the run made was answered: AWS shows it now. A call that begins
+        after this and is told "not found" hears the truth (someone deleted it), not lag, and
+        does not wait: a user removed by hand between two TUI steps must not cost two minutes.
+        Calls already waiting when it showed keep waiting (they began before)."""
+        creating = _created_by(operation)
+        document = str(params.get(TRUSTS.get(operation, ""), ""))
+        now = self._clock()
+        with self._lock:
+            named = [v for k, v in params.items()
+                     if k in NAMING and k not in creating and isinstance(v, str)]
+            if document:  # a trust IAM accepted: its providers are resolved
+                named += [p for p in self._providers if p in document]
+            for name in named:
+                if name in self._made or name in self._providers:
+                    self._seen.setdefault(name, now)
 
     def _outlasted(self, operation: str, params: Mapping[str, Any],
                    error: dict[str, Any]) -> None:
         """A not-found about something this run made, after waiting :attr:`bound` seconds:
         the answer's message says so, so the operator reads what to do, not a contradiction
         ("cannot be found", of the user the wizard just made)."""
-        creating = CREATES.get(operation, ((), ()))[0]
+        creating = _created_by(operation)
         with self._lock:
             made = [(self._made[str(v)][0], str(v)) for k, v in params.items()
                     if k in NAMING and k not in creating and str(v) in self._made]
@@ -202,25 +223,23 @@ class Propagation:
         code, message = str(error.get("Code", "")), str(error.get("Message", ""))
         context = request_dict.get("context") or {}
         params = context.get("circleci_s3_wizard_params") or {}
-        waiting_for = self._waiting_for(operation.name, params, code, message)
+        started = float(context.get("circleci_s3_wizard_started", 0.0))
+        waiting_for = self._waiting_for(operation.name, params, code, message, started)
         if waiting_for is None:
             if code in NOT_FOUND or "Invalid principal" in message:
                 self._finish(context, operation.name, gave_up=True)
             return None
         kind, name = waiting_for
-        key = (id(context), name)
-        with self._lock:
-            entry = self._waiting.get(key)
-            first = entry is None
-            if entry is None:
-                entry = _Waiting(f"{operation.service_model.service_name}:{operation.name}",
-                                 kind)
-                self._waiting[key] = entry
-                context.setdefault("circleci_s3_wizard_waiting", []).append(key)
-            delay = min(LONGEST_WAIT, FIRST_WAIT * 2 ** entry.retries)
-            delay = random.uniform(delay / 2, delay)  # jitter: parallel steps do not march
-            entry.retries += 1
-            entry.waited += delay
+        waiting = context.setdefault("circleci_s3_wizard_waiting", {})  # this call's own
+        entry = waiting.get(name)
+        first = entry is None
+        if entry is None:
+            entry = waiting[name] = _Waiting(
+                f"{operation.service_model.service_name}:{operation.name}", kind)
+        delay = min(LONGEST_WAIT, FIRST_WAIT * 2 ** entry.retries)
+        delay = random.uniform(delay / 2, delay)  # jitter: parallel steps do not march
+        entry.retries += 1
+        entry.waited += delay
         if first and self.on_wait is not None:
             self.on_wait(f"Waiting for AWS to show the new {kind} {name}: {entry.operation} "
                          "was told it does not exist yet (a new IAM or S3 entity takes a few "
@@ -228,37 +247,45 @@ class Propagation:
         return delay
 
     def _waiting_for(self, operation: str, params: Mapping[str, Any], code: str,
-                     message: str) -> tuple[str, str] | None:
-        """(kind, name) of the young entity this answer is about, if the answer is lag."""
+                     message: str, started: float) -> tuple[str, str] | None:
+        """(kind, name) of the young entity this answer is about, if the answer is lag: made
+        (or, for a provider, found) less than :attr:`bound` ago, and not yet shown by AWS to a
+        call that began before this one."""
         if "Invalid principal" in message and operation in TRUSTS:
             document = str(params.get(TRUSTS[operation], ""))
             now = self._clock()
             with self._lock:
                 providers = [p for p, at in self._providers.items()
-                             if p in document and now - at < self.bound]
+                             if p in document and now - at < self.bound
+                             and not self._shown_before(p, started)]
             return ("OIDC provider", providers[0]) if providers else None
         if code not in NOT_FOUND:
             return None
-        creating = CREATES.get(operation, ((), ()))[0]
+        creating = _created_by(operation)
         for key, value in params.items():
             if key in NAMING and key not in creating and isinstance(value, str):
                 young = self.young(value)
-                if young is not None:
+                with self._lock:
+                    shown = self._shown_before(value, started)
+                if young is not None and not shown:
                     return young[0], value
         return None
 
+    def _shown_before(self, name: str, started: float) -> bool:
+        """AWS showed ``name`` before a call that began at ``started`` (under the lock)."""
+        seen = self._seen.get(name)
+        return seen is not None and seen <= started
+
     def _finish(self, context: Mapping[str, Any], operation: str, *, gave_up: bool) -> None:
         """The call's waits are over (it was answered, or the lag outlasted the bound)."""
-        keys = context.get("circleci_s3_wizard_waiting")
-        if not keys:
+        waiting = context.get("circleci_s3_wizard_waiting")
+        if not waiting:
             return
         with self._lock:
-            for key in keys:
-                entry = self._waiting.pop(key, None)
-                if entry is not None:
-                    self._waits.append(Wait(entry.operation, entry.kind, key[1],
-                                            round(entry.waited, 2), 1 + entry.retries, gave_up))
-            keys.clear()
+            self._waits.extend(Wait(entry.operation, entry.kind, name, round(entry.waited, 2),
+                                    1 + entry.retries, gave_up)
+                               for name, entry in waiting.items())
+        waiting.clear()
 
 
 #: For a delete, which naming parameter is the thing deleted (``DeleteUser`` deletes its
@@ -267,10 +294,9 @@ _OBJECT = {"UserName": "User", "GroupName": "Group", "RoleName": "Role", "Policy
            "OpenIDConnectProviderArn": "OpenIDConnectProvider", "Bucket": "Bucket"}
 
 
-def _kind(create: str) -> str:
-    return {"CreateUser": "user", "CreateGroup": "group", "CreateRole": "role",
-            "CreatePolicy": "policy", "CreateOpenIDConnectProvider": "OIDC provider",
-            "CreateBucket": "bucket"}[create]
+def _created_by(operation: str) -> tuple[str, ...]:
+    """The parameters naming what ``operation`` creates (its own name is not a reference)."""
+    return CREATES[operation][1] if operation in CREATES else ()
 
 
 def _dig(parsed: Mapping[str, Any], path: tuple[str, ...]) -> str | None:
