@@ -208,3 +208,29 @@ def test_once_aws_showed_what_the_run_made_a_later_not_found_is_the_truth(faulty
     assert faulty_aws.count("iam:GetUser") > 2
     [wait] = ctx.propagation.waits
     assert (wait.name, wait.gave_up) == ("never-shown", True)
+
+
+def test_a_not_found_about_something_inside_a_new_entity_is_answered_at_once(faulty_aws):
+    """The folder marker not yet made in the new bucket, an inline policy the new user does not
+    have: "not found" about what is asked for *in* the new thing is true at once, lag or not."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from circleci_s3_wizard.wizard.answers import build_config
+    from circleci_s3_wizard.wizard.context import RunContext
+
+    faulty_aws.lag(LAG)
+    ctx = RunContext(build_config({"bucket": BUCKET}).config, boto3.Session())
+    iam, s3 = ctx.client("iam"), ctx.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    iam.create_user(UserName=USER)
+    faulty_aws.lag(0.0)  # AWS shows them now; the run has not seen them answer yet
+    faulty_aws.clear_log()
+
+    with pytest.raises(ClientError, match="404"):
+        s3.head_object(Bucket=BUCKET, Key="builds/")
+    with pytest.raises(ClientError, match="NoSuchEntity"):
+        iam.get_user_policy(UserName=USER, PolicyName="not-there")
+
+    assert faulty_aws.count("s3:HeadObject") == 1 and faulty_aws.count("iam:GetUserPolicy") == 1
+    assert ctx.propagation.waits == ()

@@ -267,7 +267,7 @@ class Propagation:
                 young = self.young(value)
                 with self._lock:
                     shown = self._shown_before(value, started)
-                if young is not None and not shown:
+                if young is not None and not shown and _about(value, params, code, message):
                     return young[0], value
         return None
 
@@ -292,6 +292,20 @@ class Propagation:
 #: ``UserName``; ``RemoveUserFromGroup`` deletes neither, and is not a delete).
 _OBJECT = {"UserName": "User", "GroupName": "Group", "RoleName": "Role", "PolicyArn": "Policy",
            "OpenIDConnectProviderArn": "OpenIDConnectProvider", "Bucket": "Bucket"}
+
+
+def _about(name: str, params: Mapping[str, Any], code: str, message: str) -> bool:
+    """Whether a not-found answer is about ``name`` itself, not about something in it.
+
+    A call naming a new user or bucket can be told "not found" about what it asks for *in* it:
+    ``GetUserPolicy`` of an inline policy the user does not have ("The user policy with name P
+    cannot be found"), ``HeadObject`` of a folder marker not made yet. That is the truth, at
+    once. IAM names the missing entity in its message; S3 says ``NoSuchBucket`` for the bucket,
+    and a bodiless 404 is about the bucket only on a call that names no object key.
+    """
+    if "Bucket" in params and params.get("Bucket") == name:
+        return code == "NoSuchBucket" or ("Key" not in params and code in ("404", "NotFound"))
+    return name in message
 
 
 def _created_by(operation: str) -> tuple[str, ...]:
