@@ -6,6 +6,8 @@ stand-in) live in ``tests/fixtures/`` and are loaded here as plugins.
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 pytest_plugins = [
@@ -18,6 +20,21 @@ pytest_plugins = [
     "tests.fixtures.wizard_runs",
     "tests.fixtures.fault_table",
 ]
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """ctrl+c reaches the wizards the tests start, however the suite itself was started.
+
+    A shell script's background job (``pytest &``, ``nohup``) starts with SIGINT ignored, and an
+    ignored signal stays ignored in every child: the wizard processes would then shrug off the
+    SIGINT that the tests send to model an operator's ctrl+c, and time out. (The wizard honours
+    an inherited ignore on purpose, as every Unix tool does.) A handler set here is reset to the
+    default in each child, so each one gets its own KeyboardInterrupt again. Runs in every
+    xdist worker too."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 _AWS_VARS = (
     "AWS_PROFILE",
