@@ -77,26 +77,68 @@ def test_membership_and_attachment_removed_by_hand_are_put_back(make_ctx, aws_se
     assert [u["UserName"] for u in iam.get_group(GroupName="circleci_devops")["Users"]] == [USER]
 
 
+def _killed_create(ctx) -> None:
+    """An apply killed the moment CreateAccessKey answered: the key exists, its secret is in
+    no keyring (the kill is a KeyboardInterrupt raised on AWS's answer, before the wizard sees
+    it)."""
+    def kill(**_):
+        raise KeyboardInterrupt
+
+    ctx.client("iam", attempts=1).meta.events.register("after-call.iam.CreateAccessKey", kill)
+    report = run_apply(ctx)  # the step's interrupt is its result; nothing after it ran
+    assert not report.ok
+
+
+def _key_ids(iam) -> list[str]:
+    return [k["AccessKeyId"] for k in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]]
+
+
 def test_an_orphaned_key_is_shown_deleted_and_fails_verify(make_ctx, aws_session, secret_store):
+    """Only the wizard's own record makes an orphan: create began here, the secret never stored."""
     run_apply(make_ctx(create_bucket=True))
     iam = aws_session.client("iam")
-    orphan = iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]  # secret: lost
+    held = secret_store.load_access_key(USER).access_key_id
+    secret_store.delete_access_key(USER)
+    iam.delete_access_key(UserName=USER, AccessKeyId=held)
+    _killed_create(make_ctx())
+    [orphan] = _key_ids(iam)
+    assert secret_store.load_access_key(USER) is None
 
     check = _check(verify(make_ctx(), wait_seconds=0),
                    "one active access key, held by your keyring")
     assert check.outcome == "fail" and orphan in check.detail
     plan = Engine(make_ctx()).plan()
     key = plan.step("access_key")
-    assert key.action is Action.REPAIR
+    assert key.action is Action.CREATE
     assert orphan in key.detail and "orphaned" in key.detail
     assert [k.holder for k in key.facts.orphans] == [Holder.ORPHAN]
 
     report = run_apply(make_ctx())
     assert orphan in report.result("access_key").detail
-    left = [k["AccessKeyId"] for k in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]]
-    assert left == [secret_store.load_access_key(USER).access_key_id]
+    left = _key_ids(iam)
+    assert left == [secret_store.load_access_key(USER).access_key_id] != [orphan]
     assert _check(verify(make_ctx(), wait_seconds=0),
                   "one active access key, held by your keyring").outcome == "pass"
+    tags = {t["Key"]: t["Value"] for t in iam.get_user(UserName=USER)["User"]["Tags"]}
+    assert f"circleci-s3-wizard:key:{left[0]}" in tags
+    assert not any(orphan in k for k in tags) and "state=began" not in tags.values()
+    assert Engine(make_ctx()).plan().step("access_key").action is Action.EXISTS
+
+
+def test_a_key_made_by_hand_on_the_wizards_user_is_never_touched(make_ctx, aws_session,
+                                                                 secret_store):
+    """No record, never used, in no keyring: the old rule called it an orphan; it is not the
+    wizard's, so it is reported and left alone."""
+    run_apply(make_ctx(create_bucket=True))
+    iam = aws_session.client("iam")
+    made = iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]
+    plan = Engine(make_ctx()).plan()
+    key = plan.step("access_key")
+    assert key.action is Action.EXISTS and not key.facts.orphans
+    assert any(made in w and "not made by the wizard" in w for w in key.warnings)
+    assert not any("rotate" in w for w in key.warnings)  # two keys: rotate would refuse
+    run_apply(make_ctx())
+    assert made in _key_ids(iam)
 
 
 def test_a_key_used_elsewhere_is_never_deleted(make_ctx, aws_session, secret_store):
@@ -112,10 +154,9 @@ def test_a_key_used_elsewhere_is_never_deleted(make_ctx, aws_session, secret_sto
     plan = Engine(make_ctx()).plan()
     key = plan.step("access_key")
     assert key.action is Action.EXISTS
-    assert any(made["AccessKeyId"] in w and "in use elsewhere" in w for w in key.warnings)
+    assert any(made["AccessKeyId"] in w and "last used" in w for w in key.warnings)
     run_apply(make_ctx())
-    ids = {k["AccessKeyId"] for k in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]}
-    assert made["AccessKeyId"] in ids
+    assert made["AccessKeyId"] in _key_ids(iam)
 
 
 def test_two_orphans_at_the_limit_are_cleared_and_a_key_made(make_ctx, aws_session,
@@ -124,14 +165,20 @@ def test_two_orphans_at_the_limit_are_cleared_and_a_key_made(make_ctx, aws_sessi
     run_apply(make_ctx(create_bucket=True))
     iam = aws_session.client("iam")
     secret_store.delete_access_key(USER)
-    iam.delete_access_key(UserName=USER, AccessKeyId=iam.list_access_keys(
-        UserName=USER)["AccessKeyMetadata"][0]["AccessKeyId"])
-    orphans = {iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]
-               for _ in range(2)}
+    iam.delete_access_key(UserName=USER, AccessKeyId=_key_ids(iam)[0])
+    _killed_create(make_ctx())
+    orphans = set(_key_ids(iam))
+    # The second killed run sees the first's orphan and deletes it... unless it is killed
+    # first too: a record written by hand as the first run left it, plus a second key.
+    from circleci_s3_wizard.wizard import key_records
+
+    key_records.begin(make_ctx(), USER, set())
+    orphans.add(iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"])
     plan = Engine(make_ctx()).plan()
     assert plan.step("access_key").action is Action.CREATE
+    assert {k.key_id for k in plan.step("access_key").facts.orphans} == orphans
     run_apply(make_ctx())
-    left = [k["AccessKeyId"] for k in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]]
+    left = _key_ids(iam)
     assert len(left) == 1 and left[0] not in orphans
     assert left == [secret_store.load_access_key(USER).access_key_id]
 

@@ -1,32 +1,36 @@
 """The access key invariant: every key of the wizard's user is held by someone, or is an orphan.
 
 An access key's secret exists only where it was handed: the OS keyring the wizard stored it in,
-and CircleCI when it was delivered. A key that neither holds, and that has never been used, is an
-**orphan**: a run was killed, or AWS's answer was lost, after ``CreateAccessKey`` reached AWS and
-before the secret was stored. Nobody can ever use it; it only counts against IAM's two keys per
-user. ``plan`` shows orphans, ``apply`` deletes them, ``verify`` fails on them.
+and CircleCI when it was delivered. The wizard writes down each key it makes, on the IAM user it
+owns (:mod:`wizard.key_records`): "create began" before ``CreateAccessKey``, and where the
+secret went once it was stored. That record, and nothing else, decides:
 
-A key that was used before but is held by neither is *in use elsewhere* (another machine's
-keyring, a by-hand copy): the wizard never deletes it, it says so. A key whose secret was handed
-to the operator (the keyring refused it) is remembered by id in the state folder: it is held, by
-the operator, until ``rotate`` replaces it. When CircleCI is part of the
-setup but cannot be read right now, a key nobody here holds is *unknown*, never an orphan: the
-wizard does not delete what it cannot prove unused.
+* An **orphan** is a key this install began to make and whose secret was never stored (a run
+  killed, or AWS's answer lost, after ``CreateAccessKey`` reached AWS). Nobody can ever use it.
+  ``plan`` shows orphans, ``apply`` deletes them, ``verify`` fails on them.
+* A key recorded in **another install's keyring** (another machine) is never deleted: the plan
+  says where it lives; ``rotate`` makes one this machine holds, and leaves that one alone.
+* A key with **no record** was not made by the wizard (by hand, or by another tool): it is
+  reported and never touched.
+* A key whose secret was handed to the operator (the keyring refused it) is held, by the
+  operator, until ``rotate`` replaces it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .aws import lookup
+from .key_records import Records
 from .steps import iam_reads
 
 if TYPE_CHECKING:
     from .context import RunContext
+    from .key_records import KeyRecord, PendingRecord
     from .secret_store import AccessKey
 
 IAM_KEYS_PER_USER = 2
@@ -40,7 +44,11 @@ class Holder(StrEnum):
     OPERATOR = "handed to you"  # shown once to the operator: the keyring could not keep it
     IN_USE = "in use elsewhere"  # someone used it; its secret exists somewhere else
     UNKNOWN = "unknown"  # CircleCI could not be read: maybe CircleCI
-    ORPHAN = "orphan"  # nobody: never used, held by neither
+    ELSEWHERE = "held on another machine"  # recorded in another install's keyring
+    CREATING = "being made on another machine"  # another install's create began, not finished
+    LOST = "recorded in your keyring, which no longer has it"
+    FOREIGN = "not made by the wizard"  # no record: never touched
+    ORPHAN = "orphan"  # this install's create began; its secret was never stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +59,14 @@ class KeyFact:
     created: datetime | None = None
     #: e.g. "2026-11-20 by s3 in us-east-1", or None when never used (or not asked).
     last_used: str | None = None
+    #: Where the wizard's record says its secret lives, in words (None: no record).
+    where: str | None = None
 
     def describe(self) -> str:
         state = "active" if self.active else "inactive"
         used = f", last used {self.last_used}" if self.last_used else ""
-        return f"{self.key_id} ({state}, {self.holder.value}{used})"
+        where = f", held in {self.where}" if self.where and self.holder is Holder.ELSEWHERE else ""
+        return f"{self.key_id} ({state}, {self.holder.value}{where}{used})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +76,8 @@ class KeyState:
     keys: tuple[KeyFact, ...]
     #: The keyring's key for the user (its id may be missing from IAM: a stale entry).
     stored: AccessKey | None
+    #: The wizard's records on the user (see :mod:`wizard.key_records`).
+    records: Records = field(default_factory=Records)
 
     @property
     def held(self) -> KeyFact | None:
@@ -82,8 +95,15 @@ class KeyState:
 
     @property
     def whole(self) -> bool:
-        """The invariant: no orphan, and every active key is the keyring's."""
-        return not self.orphans and all(k.holder is Holder.KEYRING for k in self.keys if k.active)
+        """The invariant: no orphan, and every active key is the keyring's or another
+        machine's (recorded there)."""
+        return not self.orphans and all(k.holder in (Holder.KEYRING, Holder.ELSEWHERE)
+                                        for k in self.keys if k.active)
+
+    @property
+    def full(self) -> bool:
+        """IAM's two keys per user are taken by keys apply keeps (so rotate cannot make one)."""
+        return len(self.keys) - len(self.orphans) >= IAM_KEYS_PER_USER
 
 
 def _last_used(ctx: RunContext, user: str, key_id: str) -> str | None:
@@ -124,14 +144,16 @@ def circleci_key_four(ctx: RunContext) -> str | None | bool:
 
 
 def read_keys(ctx: RunContext, stored: AccessKey | None) -> KeyState:
-    """Classify every key of the configured user (see the module docstring)."""
+    """Classify every key of the configured user by the wizard's records (module docstring)."""
+    from . import key_records
     from .graph import each_at_once
+    from .state import handed_over, install_id
 
     user = ctx.config.user
     listed = iam_reads.access_keys(ctx, user)
+    records = key_records.read(ctx, user) if listed else Records()
+    here = install_id()
     stored_id = stored.access_key_id if stored else None
-    from .state import handed_over
-
     handed = handed_over(ctx.secrets.service, user) if ctx.secrets is not None else set()
     strangers = [k for k in listed if k["AccessKeyId"] != stored_id]
     circleci_four: Any = circleci_key_four(ctx) if strangers else None
@@ -141,18 +163,32 @@ def read_keys(ctx: RunContext, stored: AccessKey | None) -> KeyState:
     facts = []
     for key in listed:
         key_id = key["AccessKeyId"]
-        if key_id == stored_id:
-            holder = Holder.KEYRING
-        elif circleci_four and key_id[-4:] == circleci_four:
-            holder = Holder.CIRCLECI
-        elif key_id in handed:
-            holder = Holder.OPERATOR
-        elif used.get(key_id):
-            holder = Holder.IN_USE
-        elif circleci_four is False:
-            holder = Holder.UNKNOWN
-        else:
-            holder = Holder.ORPHAN
+        record = records.keys.get(key_id)
+        holder = _holder(key_id, record, records.made_by(key_id, key.get("CreateDate")), here,
+                         stored_id=stored_id,
+                         circleci_four=circleci_four, handed=handed, used=bool(used.get(key_id)))
         facts.append(KeyFact(key_id, key.get("Status") == "Active", holder,
-                             key.get("CreateDate"), used.get(key_id)))
-    return KeyState(tuple(facts), stored)
+                             key.get("CreateDate"), used.get(key_id),
+                             record.describe_places(here) if record is not None else None))
+    return KeyState(tuple(facts), stored, records)
+
+
+def _holder(key_id: str, record: KeyRecord | None, attempt: PendingRecord | None, here: str, *,
+            stored_id: str | None, circleci_four: Any, handed: set[str], used: bool) -> Holder:
+    """Who holds ``key_id``: the keyring first, then what the record says (never a guess)."""
+    if key_id == stored_id:
+        return Holder.KEYRING
+    if circleci_four and key_id[-4:] == circleci_four:
+        return Holder.CIRCLECI
+    if key_id in handed or (record is not None and record.handed_over):
+        return Holder.OPERATOR
+    if record is not None:
+        install = record.keyring_install()
+        if install is not None and install != here:
+            return Holder.ELSEWHERE
+        if used:
+            return Holder.IN_USE
+        return Holder.UNKNOWN if circleci_four is False and record.circleci() else Holder.LOST
+    if attempt is None:
+        return Holder.FOREIGN
+    return Holder.ORPHAN if attempt.install == here else Holder.CREATING

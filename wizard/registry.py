@@ -112,10 +112,12 @@ STEPS: tuple[StepInfo, ...] = (
         "access_key", "Access key", KEYS,
         "CircleCI authenticates with an access key id and a secret. The secret is shown by AWS "
         "only once; the wizard puts it straight into your OS keyring instead of a downloaded CSV, "
-        "so it never sits in a file on disk. Any key of this user whose secret nobody holds is "
-        "an orphan, and is deleted.",
-        ("iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:CreateAccessKey",
-         "iam:DeleteAccessKey"),
+        "so it never sits in a file on disk. Each key it makes is recorded on the user (tags): "
+        "where its secret went, and which machine's keyring holds it. A key whose making began "
+        "here and whose secret was never stored is an orphan, and is deleted; a key held on "
+        "another machine, or not made by the wizard, is never touched.",
+        ("iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:TagUser", "iam:UntagUser",
+         "iam:CreateAccessKey", "iam:DeleteAccessKey"),
         ("user",), ".steps.access_key_step:AccessKeyStep"),
     StepInfo(
         "oidc_provider", "OIDC provider", OIDC,

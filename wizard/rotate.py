@@ -18,17 +18,20 @@ than lost.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from .aws import NOT_YET_VALID, delete
+from . import key_records
+from .aws import NOT_YET_VALID, delete, is_managed
 from .context import RunContext
 from .errors import WizardError, error_code
-from .keys import IAM_KEYS_PER_USER, KeyState, read_keys
+from .keys import IAM_KEYS_PER_USER, Holder, KeyState, read_keys
 from .model import SecretHandoff
+from .state import install_id
 from .steps import iam_reads
 from .steps.access_key_step import create_key, keyring_problem, reconcile, stored_key
 
@@ -86,12 +89,16 @@ class Rotation:
         problem = keyring_problem(ctx)
         if problem:
             raise WizardError(problem)
-        if iam_reads.user(ctx, user) is None:
+        found = iam_reads.user(ctx, user)
+        if found is None:
             raise WizardError(f"IAM user {user} does not exist; run apply first.")
+        if not is_managed(found) and not ctx.config.adopt:
+            raise WizardError(f"IAM user {user} was not made by the wizard, so its access keys "
+                              "are not the wizard's to rotate; none was touched.")
         old = stored_key(ctx)
         state = read_keys(ctx, old)
         deliver = self._check_circleci()
-        if len(state.keys) - len(state.orphans) >= IAM_KEYS_PER_USER:
+        if state.full:
             raise WizardError(
                 f"{user} already has {IAM_KEYS_PER_USER} access keys, IAM's limit, so a new one "
                 f"cannot be made before an old one goes: "
@@ -100,6 +107,10 @@ class Rotation:
         lines = [f"Rotation of {user}'s access key:"]
         if state.orphans:
             lines.append(f"  delete orphaned key {', '.join(k.key_id for k in state.orphans)}")
+        lines.extend(f"  leave access key {k.key_id} alone ({k.holder.value}"
+                     + (f", held in {k.where})" if k.where and k.holder is Holder.ELSEWHERE
+                        else ")")
+                     for k in state.others if k.key_id != _retiring(state))
         lines.append("  create a new key and store it in your keyring")
         if deliver:
             lines.append(f"  deliver it to CircleCI ({self._where()})")
@@ -151,8 +162,11 @@ class Rotation:
             delete(partial(iam.delete_access_key, UserName=user, AccessKeyId=orphan.key_id),
                    f"deleting orphaned access key {orphan.key_id}", "iam:DeleteAccessKey")
             say(f"Deleted orphaned access key {orphan.key_id} (nobody held its secret).")
+        if pre.state.orphans:
+            key_records.abandon(ctx, user, install_id())
         known = {k.key_id for k in pre.state.keys if k not in pre.state.orphans}
         try:
+            key_records.begin(ctx, user, known)  # before the key exists (wizard.key_records)
             new = create_key(ctx, known)
         except WizardError as exc:
             outcome.error = f"{exc} The old key {old_id or '(none)'} is unchanged."
@@ -172,6 +186,8 @@ class Rotation:
         try:
             ctx.keyring.store_access_key(user, new)
             say("Stored it in your keyring.")
+            stage = "recording it on the user"
+            key_records.stored(ctx, user, new.access_key_id, key_records.destinations(ctx))
             if pre.deliver:
                 stage = "delivering it to CircleCI"
                 outcome.circleci = self._deliver()
@@ -209,6 +225,8 @@ class Rotation:
                                  "Delete it in the IAM console.")
                 return outcome
             outcome.deleted_key_id = old_id
+            with contextlib.suppress(WizardError):  # a stale record is tidied by the next apply
+                key_records.forget_key(ctx, user, old_id)
             from .state import forget_handoff
 
             forget_handoff(ctx.keyring.service, user, old_id)
@@ -265,6 +283,9 @@ class Rotation:
                    f"deleting the new key {new.access_key_id}", "iam:DeleteAccessKey")
             undone.append(f"deleted the new key {new.access_key_id}")
             outcome.new_key_id = None
+            with contextlib.suppress(WizardError):
+                key_records.forget_key(ctx, user, new.access_key_id)
+                key_records.abandon(ctx, user, install_id())
         except WizardError as exc:
             undone.append(f"could NOT delete the new key {new.access_key_id} ({exc})")
         try:

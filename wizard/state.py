@@ -129,3 +129,42 @@ def forget_handoff(scope: str, user: str, key_id: str) -> None:
 
     with contextlib.suppress(OSError):
         _save_handoffs(drop)
+
+
+
+def install_id() -> str:
+    """This machine's (this state folder's) name in the key records on the IAM user.
+
+    A random id made on first use and kept in the state folder: it tells "this keyring holds the
+    key" from "another machine's keyring does" (:mod:`wizard.key_records`). Never a secret, and
+    it says nothing about the machine. The file is created exclusively, so two first runs agree.
+    """
+    import os
+    import secrets
+
+    path = state_dir() / "install-id"
+    if (known := _installs.get(path)) is not None:
+        return known
+    for _ in range(2):
+        try:
+            found = path.read_text(encoding="utf-8").strip()
+            if found.isalnum() and 6 <= len(found) <= 32:
+                _installs[path] = found
+                return found
+        except OSError:
+            pass
+        made = secrets.token_hex(6)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue  # another run made it first (or it was damaged): read it again
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(made)
+        _installs[path] = made
+        return made
+    path.unlink(missing_ok=True)  # damaged: the next run makes a new one
+    raise RuntimeError(f"The wizard's install id in {path} is unreadable; run again.")
+
+
+#: install ids by state folder (tests and the sandbox switch folders within one process).
+_installs: dict[Path, str] = {}

@@ -11,14 +11,16 @@ that fails too is the secret handed to the operator, once (:class:`~wizard.model
 
 from __future__ import annotations
 
+import contextlib
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from .. import key_records
 from ..aws import delete, is_managed, once_unless_throttled, outcome_unknown
 from ..context import RunContext
 from ..errors import WizardError, error_code, explain
 from ..graph import Work, at_once
-from ..keys import IAM_KEYS_PER_USER, Holder, KeyState, read_keys
+from ..keys import IAM_KEYS_PER_USER, Holder, KeyFact, KeyState, read_keys
 from ..model import Action, HandoffNeeded, SecretHandoff, StepPlan, StepResult
 from . import iam_reads
 from .base import Step
@@ -97,7 +99,19 @@ def reconcile(ctx: RunContext, known: set[str]) -> list[str]:
         delete(partial(iam.delete_access_key, UserName=user, AccessKeyId=key_id),
                f"deleting access key {key_id}", "iam:DeleteAccessKey")
     ctx.reads.forget(("access_keys", user))
+    _attempt_over(ctx)
     return strays
+
+
+def _attempt_over(ctx: RunContext) -> None:
+    """This install's "create began" record is done with (its key deleted again, or none made).
+
+    Best effort: a pending record left behind makes no key an orphan but one this install made.
+    """
+    from ..state import install_id
+
+    with contextlib.suppress(WizardError):
+        key_records.abandon(ctx, ctx.config.user, install_id())
 
 
 def store_or_hand_over(ctx: RunContext, key: Any) -> None:
@@ -111,15 +125,57 @@ def store_or_hand_over(ctx: RunContext, key: Any) -> None:
         except Exception:  # noqa: BLE001 - the secret must not be lost: it goes to the operator
             from ..state import remember_handoff
 
-            # Remembered (the id only), so no later run takes it for an orphan and deletes it.
+            # Remembered (the id only, here and on the user), so no later run takes it for an
+            # orphan and deletes it.
             remember_handoff(ctx.keyring.service, user, key.access_key_id)
+            with contextlib.suppress(WizardError):
+                key_records.stored(ctx, user, key.access_key_id, (key_records.OPERATOR,))
             raise HandoffNeeded(SecretHandoff(user, key.access_key_id, key.secret_access_key,
                                               str(store_error))) from None
+        _attempt_over(ctx)
         raise WizardError(f"The keyring failed while storing the secret ({store_error}); access "
                           f"key {key.access_key_id} was deleted again, so nothing is left "
                           "behind.") from None
     finally:
         ctx.reads.forget(("stored_key", ctx.keyring.service, user), ("access_keys", user))
+
+
+def stale_records(state: KeyState) -> list[str]:
+    """What apply tidies in the wizard's records: records of keys IAM no longer has, and this
+    machine's "create began" record when no key came of it (a kill before AWS made one)."""
+    from ..state import install_id
+
+    gone, idle = state.records.stale(k.key_id for k in state.keys)
+    lines = [f"Remove the record of deleted access key {k}." for k in gone]
+    if install_id() in idle:
+        lines.append("Close this machine's unfinished record of making a key (no key came of it).")
+    return lines
+
+
+def left_alone(key: KeyFact, state: KeyState, user: str) -> str:
+    """Why ``key`` (not this keyring's, not an orphan) is left alone, and what the operator can do.
+
+    ``rotate`` is only offered where it can run: it makes a key before it retires one, so it
+    refuses when IAM's two keys per user are taken.
+    """
+    if key.holder is Holder.ELSEWHERE:
+        mine = ("" if state.full else " `circleci-s3-wizard rotate` (or apply) makes one this "
+                "machine holds, and never deletes that one.")
+        return (f"Access key {key.key_id} of {user} is held in {key.where}; the wizard leaves it "
+                f"alone: use it from there.{mine}")
+    if key.holder is Holder.CREATING:
+        return (f"Access key {key.key_id} of {user} is being made by another machine (its record "
+                "says so); the wizard leaves it alone.")
+    if key.holder is Holder.FOREIGN:
+        return (f"Access key {key.describe()} of {user} was not made by the wizard (it has no "
+                "record of it), so the wizard never touches it. Delete it in the IAM console "
+                "once nothing uses it.")
+    retire = (" Retire it with `circleci-s3-wizard rotate` or in the IAM console once nothing "
+              "uses it." if not state.full else
+              " Delete it in the IAM console once nothing uses it (rotate needs a free slot: "
+              f"IAM allows {IAM_KEYS_PER_USER} keys per user).")
+    return (f"Access key {key.describe()} of {user} is not in your keyring; the wizard leaves "
+            f"it alone.{retire}")
 
 
 def beyond_prefix(ctx: RunContext, work: Work) -> None:
@@ -170,16 +226,15 @@ class AccessKeyStep(Step):
         if not exists:
             return self.planned(Action.CREATE, f"Create an access key for {user} and store its "
                                 f"secret in the OS keyring ({backend}).",
-                                calls=("iam:CreateAccessKey",), facts=KeyState((), stored))
+                                calls=("iam:TagUser", "iam:CreateAccessKey"),
+                                facts=KeyState((), stored))
         state = read_keys(ctx, stored)
         orphans = state.orphans
         removal = (f"Delete orphaned access key {', '.join(k.key_id for k in orphans)} (never "
                    "used, and nobody holds its secret). " if orphans else "")
         deletes = ("iam:DeleteAccessKey",) if orphans else ()
         differences = tuple(f"orphaned key {k.key_id}" for k in orphans)
-        warnings = tuple(f"Access key {k.describe()} of {user} is not in your keyring; the wizard "
-                         "leaves it alone. Retire it with `circleci-s3-wizard rotate` or in the "
-                         "IAM console once nothing uses it." for k in state.others)
+        warnings = tuple(left_alone(k, state, user) for k in state.others)
         held = state.held
         handed = [k for k in state.keys if k.holder is Holder.OPERATOR]
         if held is None and handed:
@@ -193,9 +248,18 @@ class AccessKeyStep(Step):
                                 "inactive in IAM (someone deactivated it). Replace it with "
                                 "`circleci-s3-wizard rotate`.", facts=state, warnings=warnings)
         if held is not None:
-            if orphans:
-                return self.planned(Action.REPAIR, removal.strip(), calls=deletes,
-                                    differences=differences, warnings=warnings, facts=state)
+            unrecorded = held.key_id not in state.records.keys
+            stale = stale_records(state)
+            if orphans or unrecorded or stale:
+                record = (f"Record on {user} that access key {held.key_id} is in your keyring "
+                          "(the wizard's record of it is missing). " if unrecorded else "")
+                tags = ("iam:TagUser",) if unrecorded or stale else ()
+                return self.planned(
+                    Action.REPAIR, f"{removal}{record}{' '.join(stale)}".strip(),
+                    calls=(*deletes, *tags, *(("iam:UntagUser",) if stale else ())),
+                    differences=(*differences, *((f"no record of key {held.key_id}",)
+                                                 if unrecorded else ()), *stale),
+                    warnings=warnings, facts=state)
             return self.planned(Action.EXISTS, f"Access key {held.key_id} of {user} is active "
                                 "and its secret is in your keyring.", warnings=warnings,
                                 facts=state)
@@ -205,11 +269,12 @@ class AccessKeyStep(Step):
                                 f"{'; '.join(k.describe() for k in state.others)}. Delete the one "
                                 "not in use in the IAM console, then run the wizard again.",
                                 facts=state)
-        stale = (f" (the keyring's key {stored.access_key_id} no longer exists in IAM; its entry "
-                 "is replaced)" if stored is not None else "")
+        replaced = (f" (the keyring's key {stored.access_key_id} no longer exists in IAM; its "
+                    "entry is replaced)" if stored is not None else "")
         return self.planned(Action.CREATE, f"{removal}Create an access key for {user} and store "
-                            f"its secret in the OS keyring ({backend}){stale}.",
-                            calls=(*deletes, "iam:CreateAccessKey"), differences=differences,
+                            f"its secret in the OS keyring ({backend}){replaced}.",
+                            calls=(*deletes, "iam:TagUser", "iam:CreateAccessKey"),
+                            differences=differences,
                             warnings=warnings, facts=state)
 
     def apply(self, ctx: RunContext, plan: StepPlan, work: Work) -> StepResult:
@@ -221,17 +286,32 @@ class AccessKeyStep(Step):
             delete(partial(iam.delete_access_key, UserName=user, AccessKeyId=orphan.key_id),
                    f"deleting orphaned access key {orphan.key_id}", "iam:DeleteAccessKey")
             work.did(f"Deleted orphaned access key {orphan.key_id} (nobody held its secret).")
+        if state.orphans:
+            _attempt_over(ctx)
         key_id = state.held.key_id if state.held else None
+        if state.held is not None and key_id not in state.records.keys:
+            work.checkpoint()
+            key_records.stored(ctx, user, state.held.key_id, key_records.destinations(ctx))
+            work.did(f"Recorded access key {key_id} on {user} (held in your keyring).")
         if plan.action is Action.CREATE:
             beyond_prefix(ctx, work)
             work.checkpoint()
             known = {k.key_id for k in state.keys if k.holder is not Holder.ORPHAN}
+            # Written before the key exists: a kill from here on leaves a record that says
+            # whose attempt the new key was (see wizard.key_records).
+            key_records.begin(ctx, user, known)
             key = create_key(ctx, known)
             store_or_hand_over(ctx, key)
             key_id = key.access_key_id
             del key
+            key_records.stored(ctx, user, key_id, key_records.destinations(ctx))
             work.did(f"Created access key {key_id}; its secret is in your OS keyring.")
         ctx.reads.forget(("access_keys", user))
+        if state.records.keys or state.records.pending:
+            for line in key_records.tidy(ctx, user, state.records,
+                                         [k.key_id for k in state.keys],
+                                         close=plan.action is not Action.CREATE):
+                work.did(line)
         return self.result(plan.action, " ".join(work.done), access_key_id=key_id)
 
     def outputs(self, ctx: RunContext, plan: StepPlan) -> dict[str, Any]:
@@ -257,4 +337,6 @@ class AccessKeyStep(Step):
                f"deleting access key {key_id}", "iam:DeleteAccessKey")
         ctx.keyring.delete_access_key(user)
         ctx.reads.forget(("access_keys", user), ("stored_key", ctx.keyring.service, user))
+        with contextlib.suppress(WizardError):  # the user is deleted next, with its tags
+            key_records.forget_key(ctx, user, key_id)
         return self.result(Action.DELETE, f"Deleted access key {key_id} and its keyring entry.")
