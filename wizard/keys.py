@@ -48,6 +48,9 @@ class Holder(StrEnum):
     CREATING = "being made on another machine"  # another install's create began, not finished
     LOST = "recorded in your keyring, which no longer has it"
     FOREIGN = "not made by the wizard"  # no record: never touched
+    #: recorded in this keyring, which now holds a newer recorded key: a rotation's unfinished
+    #: retirement (deleted by the next apply or rotate)
+    SUPERSEDED = "replaced in your keyring by a newer key"
     ORPHAN = "orphan"  # this install's create began; its secret was never stored
 
 
@@ -91,19 +94,29 @@ class KeyState:
     @property
     def others(self) -> tuple[KeyFact, ...]:
         """Keys held by someone other than this keyring (never deleted by apply)."""
-        return tuple(k for k in self.keys if k.holder not in (Holder.KEYRING, Holder.ORPHAN))
+        return tuple(k for k in self.keys if k.holder not in (Holder.KEYRING, Holder.ORPHAN,
+                                                             Holder.SUPERSEDED))
 
     @property
     def whole(self) -> bool:
         """The invariant: no orphan, and every active key is the keyring's or another
         machine's (recorded there)."""
-        return not self.orphans and all(k.holder in (Holder.KEYRING, Holder.ELSEWHERE)
+        return not self.leftovers and all(k.holder in (Holder.KEYRING, Holder.ELSEWHERE)
                                         for k in self.keys if k.active)
+
+    @property
+    def superseded(self) -> tuple[KeyFact, ...]:
+        return tuple(k for k in self.keys if k.holder is Holder.SUPERSEDED)
+
+    @property
+    def leftovers(self) -> tuple[KeyFact, ...]:
+        """The wizard's own keys apply and rotate delete: orphans and superseded keys."""
+        return self.orphans + self.superseded
 
     @property
     def full(self) -> bool:
         """IAM's two keys per user are taken by keys apply keeps (so rotate cannot make one)."""
-        return len(self.keys) - len(self.orphans) >= IAM_KEYS_PER_USER
+        return len(self.keys) - len(self.leftovers) >= IAM_KEYS_PER_USER
 
 
 def _last_used(ctx: RunContext, user: str, key_id: str) -> str | None:
@@ -165,7 +178,8 @@ def read_keys(ctx: RunContext, stored: AccessKey | None) -> KeyState:
         key_id = key["AccessKeyId"]
         record = records.keys.get(key_id)
         holder = _holder(key_id, record, records.made_by(key_id, key.get("CreateDate")), here,
-                         stored_id=stored_id,
+                         stored_id=stored_id, newer=stored_id in records.keys and any(
+                             k["AccessKeyId"] == stored_id for k in listed),
                          circleci_four=circleci_four, handed=handed, used=bool(used.get(key_id)))
         facts.append(KeyFact(key_id, key.get("Status") == "Active", holder,
                              key.get("CreateDate"), used.get(key_id),
@@ -174,7 +188,8 @@ def read_keys(ctx: RunContext, stored: AccessKey | None) -> KeyState:
 
 
 def _holder(key_id: str, record: KeyRecord | None, attempt: PendingRecord | None, here: str, *,
-            stored_id: str | None, circleci_four: Any, handed: set[str], used: bool) -> Holder:
+            stored_id: str | None, circleci_four: Any, handed: set[str], used: bool,
+            newer: bool = False) -> Holder:
     """Who holds ``key_id``: the keyring first, then what the record says (never a guess)."""
     if key_id == stored_id:
         return Holder.KEYRING
@@ -186,9 +201,13 @@ def _holder(key_id: str, record: KeyRecord | None, attempt: PendingRecord | None
         install = record.keyring_install()
         if install is not None and install != here:
             return Holder.ELSEWHERE
+        if circleci_four is False and record.circleci():
+            return Holder.UNKNOWN
+        if stored_id is not None and newer:
+            return Holder.SUPERSEDED
         if used:
             return Holder.IN_USE
-        return Holder.UNKNOWN if circleci_four is False and record.circleci() else Holder.LOST
+        return Holder.LOST
     if attempt is None:
         return Holder.FOREIGN
     return Holder.ORPHAN if attempt.install == here else Holder.CREATING

@@ -107,6 +107,10 @@ class Rotation:
         lines = [f"Rotation of {user}'s access key:"]
         if state.orphans:
             lines.append(f"  delete orphaned key {', '.join(k.key_id for k in state.orphans)}")
+        if state.superseded:
+            lines.append("  delete access key "
+                         f"{', '.join(k.key_id for k in state.superseded)} (an earlier rotation "
+                         "replaced it)")
         lines.extend(f"  leave access key {k.key_id} alone ({k.holder.value}"
                      + (f", held in {k.where})" if k.where and k.holder is Holder.ELSEWHERE
                         else ")")
@@ -164,7 +168,12 @@ class Rotation:
             say(f"Deleted orphaned access key {orphan.key_id} (nobody held its secret).")
         if pre.state.orphans:
             key_records.abandon(ctx, user, install_id())
-        known = {k.key_id for k in pre.state.keys if k not in pre.state.orphans}
+        for old in pre.state.superseded:  # a rotation's retirement cut short
+            delete(partial(iam.delete_access_key, UserName=user, AccessKeyId=old.key_id),
+                   f"deleting superseded access key {old.key_id}", "iam:DeleteAccessKey")
+            key_records.forget_key(ctx, user, old.key_id)
+            say(f"Deleted access key {old.key_id}, which an earlier rotation had replaced.")
+        known = {k.key_id for k in pre.state.keys if k not in pre.state.leftovers}
         try:
             key_records.begin(ctx, user, known)  # before the key exists (wizard.key_records)
             new = create_key(ctx, known)

@@ -229,11 +229,16 @@ class AccessKeyStep(Step):
                                 calls=("iam:TagUser", "iam:CreateAccessKey"),
                                 facts=KeyState((), stored))
         state = read_keys(ctx, stored)
-        orphans = state.orphans
-        removal = (f"Delete orphaned access key {', '.join(k.key_id for k in orphans)} (never "
-                   "used, and nobody holds its secret). " if orphans else "")
+        orphans = state.leftovers
+        removal = (f"Delete orphaned access key {', '.join(k.key_id for k in state.orphans)} "
+                   "(its making began here and its secret was never stored). "
+                   if state.orphans else "")
+        removal += (f"Delete access key {', '.join(k.key_id for k in state.superseded)}, which "
+                    "rotate replaced in your keyring (its retirement was cut short). "
+                    if state.superseded else "")
         deletes = ("iam:DeleteAccessKey",) if orphans else ()
-        differences = tuple(f"orphaned key {k.key_id}" for k in orphans)
+        differences = (*(f"orphaned key {k.key_id}" for k in state.orphans),
+                       *(f"superseded key {k.key_id}" for k in state.superseded))
         warnings = tuple(left_alone(k, state, user) for k in state.others)
         held = state.held
         handed = [k for k in state.keys if k.holder is Holder.OPERATOR]
@@ -286,6 +291,12 @@ class AccessKeyStep(Step):
             delete(partial(iam.delete_access_key, UserName=user, AccessKeyId=orphan.key_id),
                    f"deleting orphaned access key {orphan.key_id}", "iam:DeleteAccessKey")
             work.did(f"Deleted orphaned access key {orphan.key_id} (nobody held its secret).")
+        for old in state.superseded:
+            work.checkpoint()
+            delete(partial(iam.delete_access_key, UserName=user, AccessKeyId=old.key_id),
+                   f"deleting superseded access key {old.key_id}", "iam:DeleteAccessKey")
+            key_records.forget_key(ctx, user, old.key_id)
+            work.did(f"Deleted access key {old.key_id}, which rotate had replaced.")
         if state.orphans:
             _attempt_over(ctx)
         key_id = state.held.key_id if state.held else None
@@ -296,7 +307,7 @@ class AccessKeyStep(Step):
         if plan.action is Action.CREATE:
             beyond_prefix(ctx, work)
             work.checkpoint()
-            known = {k.key_id for k in state.keys if k.holder is not Holder.ORPHAN}
+            known = {k.key_id for k in state.keys if k not in state.leftovers}
             # Written before the key exists: a kill from here on leaves a record that says
             # whose attempt the new key was (see wizard.key_records).
             key_records.begin(ctx, user, known)
