@@ -112,10 +112,8 @@ STEPS: tuple[StepInfo, ...] = (
         "access_key", "Access key", KEYS,
         "CircleCI authenticates with an access key id and a secret. The secret is shown by AWS "
         "only once; the wizard puts it straight into your OS keyring instead of a downloaded CSV, "
-        "so it never sits in a file on disk. Each key it makes is recorded on the user (tags): "
-        "where its secret went, and which machine's keyring holds it. A key whose making began "
-        "here and whose secret was never stored is an orphan, and is deleted; a key held on "
-        "another machine, or not made by the wizard, is never touched.",
+        "so it never sits in a file on disk. A tag on the user records where each key's secret "
+        "went; a key held elsewhere, or not made here, is never touched.",
         ("iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:TagUser", "iam:UntagUser",
          "iam:CreateAccessKey", "iam:DeleteAccessKey"),
         ("user",), ".steps.access_key_step:AccessKeyStep"),
