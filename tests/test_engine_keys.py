@@ -66,7 +66,8 @@ def test_apply_builds_the_tutorial_setup_least_privilege(make_ctx, aws_session, 
     assert len(stored.secret_access_key) == 40
     assert report.outputs["access_key_id"] == stored.access_key_id
 
-    # Only the ten writes the tutorial needs, and the key's record (began, stored), each once (they run concurrently: order varies).
+    # Only the ten writes the tutorial needs, and the key's record (began, stored), each once
+    # (they run concurrently: order varies).
     assert sorted(log.mutating) == FRESH_WRITES
 
 

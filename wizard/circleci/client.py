@@ -27,12 +27,10 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from .hosts import CLOUD_API_HOST, canonical, transport_problem
-
 from .errors import (
-    CircleCIInsecureHost,
     SLUG_HELP,
     CircleCIError,
+    CircleCIInsecureHost,
     CircleCINotFound,
     CircleCIRequestError,
     CircleCISlugError,
@@ -44,6 +42,7 @@ from .errors import (
     restrictions_forbidden,
     scrub,
 )
+from .hosts import CLOUD_API_HOST, canonical, transport_problem
 
 if TYPE_CHECKING:
     import httpx
