@@ -244,3 +244,33 @@ def test_a_handed_over_key_is_never_taken_for_an_orphan_and_rotate_retires_it(
     assert left == [secret_store.load_access_key(USER).access_key_id] != [handed]
     assert handed_over(secret_store.service, USER) == set()
     assert Engine(make_ctx()).plan().step("access_key").action is Action.EXISTS
+
+
+def test_rotations_from_fresh_machines_never_fill_the_users_tags(make_ctx, aws_session,
+                                                                 secret_store):
+    """A CI job that rotates from a fresh container is a new install each time. Each leaves an
+    idle pending tag; the next key's attempt removes them, so IAM's 50 tags per user are never
+    reached. Another install's attempt still under way (state=began) is kept."""
+    from circleci_s3_wizard.wizard.rotate import Rotation
+
+    run_apply(make_ctx(create_bucket=True))
+    iam = aws_session.client("iam")
+    prefix = "circleci-s3-wizard:key-pending:"
+    ended = [{"Key": f"{prefix}ci-{n:02}", "Value": "state=idle"} for n in range(40)]
+    under_way = {"Key": f"{prefix}laptop-b", "Value": "state=began when=2026-12-03T10:00Z"}
+    for start in range(0, len(ended), 10):  # as forty earlier CI runs left them
+        iam.tag_user(UserName=USER, Tags=ended[start:start + 10])
+    iam.tag_user(UserName=USER, Tags=[under_way])
+
+    rotation = Rotation(make_ctx(), propagation_seconds=0)
+    outcome = rotation.run(rotation.check())
+
+    assert outcome.ok
+    tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=USER)["Tags"]}
+    pending = {k: v for k, v in tags.items() if k.startswith(prefix)}
+    assert not any(k in pending for k in (t["Key"] for t in ended))
+    assert pending[under_way["Key"]] == under_way["Value"]
+    assert len(pending) == 2  # the attempt under way, and this install's (now idle)
+    assert len(tags) < 50
+    new = secret_store.load_access_key(USER).access_key_id
+    assert f"circleci-s3-wizard:key:{new}" in tags

@@ -138,6 +138,8 @@ class Records:
 
     keys: Mapping[str, KeyRecord] = field(default_factory=dict)
     pending: Mapping[str, PendingRecord] = field(default_factory=dict)
+    #: Tag names of pending tags whose attempt is over (``state=idle``), of any install.
+    idle: tuple[str, ...] = ()
 
     def made_by(self, key_id: str, created: datetime | None = None) -> PendingRecord | None:
         """The pending attempt that made ``key_id`` (a key with no record of its own).
@@ -178,6 +180,7 @@ def parse(tags: Sequence[Mapping[str, Any]] | None) -> Records:
     """The records among a user's tags (other tags are ignored)."""
     keys: dict[str, KeyRecord] = {}
     pending: dict[str, PendingRecord] = {}
+    idle: list[str] = []
     for tag in tags or []:
         name, value = str(tag.get("Key", "")), str(tag.get("Value", ""))
         fields = decode(value)
@@ -191,7 +194,9 @@ def parse(tags: Sequence[Mapping[str, Any]] | None) -> Records:
             known = fields.get("known", "")
             pending[install] = PendingRecord(install, frozenset(k for k in known.split("+") if k),
                                              fields.get("when", ""))
-    return Records(keys, pending)
+        elif name.startswith(PENDING_PREFIX) and fields.get("state") == "idle":
+            idle.append(name)
+    return Records(keys, pending, tuple(idle))
 
 
 def read(ctx: RunContext, user: str) -> Records:
@@ -231,12 +236,20 @@ def _untag(ctx: RunContext, user: str, *names: str) -> None:
 
 
 def begin(ctx: RunContext, user: str, known: Iterable[str]) -> None:
-    """Write this install's pending tag: it is about to call CreateAccessKey."""
+    """Write this install's pending tag: it is about to call CreateAccessKey.
+
+    Other installs' idle pending tags go first. Each install leaves one when its attempt ends,
+    and an install is a state folder: a CI job that rotates from a fresh container is a new
+    install every time. Kept, they would fill IAM's 50 tags per user within weeks, and then
+    TagUser (so every key) would be refused. An idle tag records nothing anyone needs; an
+    attempt still under way (``state=began``) is never removed.
+    """
     from .state import install_id
 
     install = install_id()
-    _tag(ctx, user, {f"{PENDING_PREFIX}{install}":
-                     PendingRecord(install, frozenset(known), _now()).value()})
+    own = f"{PENDING_PREFIX}{install}"
+    _untag(ctx, user, *(name for name in read(ctx, user).idle if name != own))
+    _tag(ctx, user, {own: PendingRecord(install, frozenset(known), _now()).value()})
 
 
 def stored(ctx: RunContext, user: str, key_id: str, holders: Sequence[str]) -> None:
