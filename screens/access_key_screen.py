@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from ..wizard.model import Action, StepResult
 from .key_copy import CopiesKey
+from .messages import Job
 from .step_screen import StepScreen
 from .widgets.secret_copy import COPY_BINDINGS, SecretCopy
 
@@ -51,7 +52,7 @@ class AccessKeyScreen(CopiesKey, StepScreen):
         """A new key was made: its id and masked secret are worth a look before going on."""
         return result.action is Action.CREATE
 
-    def work_failed(self, job: str, key: str | None, sentence: str) -> None:
+    def work_failed(self, job: Job, key: str | None, sentence: str) -> None:
         super().work_failed(job, key, sentence)
         self.show_details()
 

@@ -4,10 +4,12 @@
 hand in moto and fakes. The first frame waits for nothing: the Welcome page asks the app to
 connect once it has been painted (sandbox, session, who-am-i, keyring, CircleCI, in a thread),
 and as soon as that is done the whole plan is fetched in the background, so every step page
-shows what exists at once. Every engine call is a thread worker on the app, and one router,
-:meth:`WizardApp.on_worker_state_changed` (harlequin's pattern), records what came back in the
-:class:`~screens.run_state.RunState` and tells the page on show: a failure becomes a sentence with
-a retry key there, never a traceback and never a frozen page.
+shows what exists at once. Every engine call is a thread worker on the app that returns a typed
+answer (:mod:`screens.messages`, harlequin's pattern). One router,
+:meth:`WizardApp.on_worker_state_changed`, posts a finished worker's answer to the app, whose
+``on_<answer>`` handler records it in the :class:`~screens.run_state.RunState` and hands it to the
+page on show; the same router makes a failed worker's error a sentence with a retry key on that
+page, never a traceback and never a frozen page.
 """
 
 from __future__ import annotations
@@ -32,13 +34,28 @@ from .commands import PageCommands
 from .confirm_screen import ConfirmScreen
 from .engine_jobs import EngineJobs
 from .flow import following, jump
-from .messages import AwsWaiting, RunChanged, WorkDone, WorkFailed
+from .messages import (
+    Answer,
+    AwsWaiting,
+    BucketsListed,
+    ClipboardCleared,
+    Connected,
+    Job,
+    KeyringChecked,
+    KeyViewed,
+    PlanReady,
+    PlansFetched,
+    RunChanged,
+    SecretCopied,
+    SignedIn,
+    StepApplied,
+    TextCopied,
+    Verified,
+    WordsReady,
+    WorkFailed,
+)
 from .page import PageScreen
 from .run_state import RunState
-
-#: The app's background jobs; a worker is named ``job`` or ``job:step-key``.
-JOBS = ("connect", "keyring", "prefetch", "plan", "apply", "buckets", "sign_in", "verify",
-        "key_view", "copy", "copy_text", "clear", "config_file", "next_steps")
 
 
 def stylesheet() -> Path:
@@ -94,8 +111,8 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
         self.copy_notes: dict[str, str] = {}
         #: what was copied (``config.yml``, a key id) -> how, in words.
         self.text_notes: dict[str, str] = {}
-        #: The engine's words computed in workers (config.yml, next steps), by job name.
-        self._said: dict[str, tuple[Any, Any]] = {}
+        #: The engine's words computed in workers (config.yml, next steps), by job.
+        self._said = {}
         self._stack = ExitStack()
         self._in_flight: dict[str, tuple[Any, int]] = {}
         #: Work that failed, by name, with the context and epoch it failed in: not asked again
@@ -175,9 +192,9 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
         self.connection = "connecting"
         self.connection_error = None
         self.tell_page(RunChanged())
-        self._worker(self._connect, "connect", description="connecting to AWS")
+        self._worker(self._connect, Job.CONNECT, description="connecting to AWS")
 
-    def _connect(self) -> tuple[Any, str | None]:
+    def _connect(self) -> Connected:
         from ..wizard.connect import circleci_client, open_run
         from ..wizard.engine import Engine
 
@@ -190,7 +207,7 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
             if ctx.circleci is not None:
                 self._stack.callback(ctx.circleci.close)
         suggestion = None if self.state.answers.get("bucket") else Engine(ctx).suggested_bucket()
-        return opened, suggestion
+        return Connected(opened, suggestion)
 
     def _waiting(self, sentence: str) -> None:
         """A step's call waits for AWS to show something new (told from the step's thread,
@@ -202,7 +219,8 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
         message is handled once)."""
         self.tell_page(AwsWaiting(message.sentence))
 
-    def _connected(self, opened: Any, suggestion: str | None) -> None:
+    def on_connected(self, answer: Connected) -> None:
+        opened, suggestion = answer.opened, answer.suggestion
         self.sandbox = opened.sandbox
         self.circleci_note = opened.circleci_note
         self._session, self._secrets = opened.ctx.session, opened.ctx.secrets
@@ -219,6 +237,7 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
         self.connection = "ready"
         self.check_keyring()
         self.prefetch()
+        self.tell_page(RunChanged())
 
     # -- background work -------------------------------------------------------------------
 
@@ -240,17 +259,21 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
     # -- the router ------------------------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place background work comes back: recorded, then shown by the page."""
+        """The one place background work comes back: a worker's answer goes to its handler
+        below, a worker's error becomes a sentence for the page (:meth:`_failed`)."""
         worker = event.worker
-        job, _, key = worker.name.partition(":")
-        if job not in JOBS:
-            return
+        name, _, key = worker.name.partition(":")
+        try:
+            job = Job(name)
+        except ValueError:
+            return  # not a job of the engine's (the flow of pages)
         marker = None
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             marker = self._in_flight.pop(worker.name, None)
         if event.state is WorkerState.SUCCESS:
             self._failed_at.pop(worker.name, None)
-            self._done(job, key or None, worker.result)
+            assert isinstance(worker.result, Answer), worker.name
+            self._record(worker.result)
         elif event.state is WorkerState.ERROR:
             assert worker.error is not None
             sentence = self._failed(job, key or None, worker.error, worker.description)
@@ -262,57 +285,84 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
         marker, sentence = self._failed_at.get(name, (None, ""))
         return sentence if marker == (self.state.ctx, self.state.epoch) else None
 
-    def _done(self, job: str, key: str | None, value: Any) -> None:
-        state = self.state
-        if job == "connect":
-            self._connected(*value)
-        elif job == "keyring":
-            ctx, problem = value
-            if state.current(ctx):
-                self.keyring_problem, self.keyring_checked = problem, True
-        elif job == "prefetch":
-            ctx, epoch, plan = value
-            for step_plan in plan.steps:
-                state.record_plan(ctx, step_plan, epoch)
-        elif job == "plan":
-            ctx, epoch, plan = value
-            if not state.record_plan(ctx, plan, epoch):
-                return
-        elif job == "apply":
-            ctx, result = value
-            state.record_result(ctx, result)
-            self.prefetch()
-            value = result
-        elif job == "sign_in":
-            client, login = value
-            if state.ctx is not None:
-                state.ctx.circleci = client
-                self._stack.callback(client.close)
-                state.refresh_context()
-                self.circleci_note = None
-                self.prefetch()
-            value = login
-        elif job in ("config_file", "next_steps"):
-            ctx, epoch, said = value
-            if not state.current(ctx):
-                return
-            self._said[job] = ((ctx, epoch), said)
-        elif job == "key_view":
-            key_id, last_four = value
-            if last_four:
-                self.key_views[key_id] = last_four
-        elif job == "copy" and key is not None:
-            value = self._secret_copied(key, *value)
-        elif job == "clear" and key is not None and value:
-            self.copy_notes[key] = "The secret was copied once, and cleared from the clipboard."
-        elif job == "copy_text" and key is not None:
-            self.text_notes[key] = value
-        if job in ("plan", "apply", "sign_in", "buckets", "verify", "copy", "copy_text",
-                   "keyring"):
-            self.tell_page(WorkDone(job, key, value))
+    def _record(self, answer: Answer) -> None:
+        """Hand ``answer`` to its handler below (``on_<answer>``, Textual's name for it) at once.
+
+        Called, not posted: a post would leave a hop in which the work is neither in flight
+        nor recorded, and a page re-rendering then would ask for it again.
+        """
+        getattr(self, answer.handler_name)(answer)
+
+    def show(self, answer: Answer | None = None) -> None:
+        """Hand ``answer`` (now recorded) to the page on show, and have it show the run again."""
+        if answer is not None:
+            self.tell_page(answer)
         self.tell_page(RunChanged())
 
-    def _failed(self, job: str, key: str | None, error: BaseException, doing: str) -> str:
+    # -- the answers, recorded ---------------------------------------------------------------
+
+    def on_keyring_checked(self, answer: KeyringChecked) -> None:
+        if self.state.current(answer.ctx):
+            self.keyring_problem, self.keyring_checked = answer.problem, True
+        self.show()
+
+    def on_plans_fetched(self, answer: PlansFetched) -> None:
+        for step_plan in answer.plan.steps:
+            self.state.record_plan(answer.ctx, step_plan, answer.epoch)
+        self.show()
+
+    def on_plan_ready(self, answer: PlanReady) -> None:
+        if self.state.record_plan(answer.ctx, answer.plan, answer.epoch):
+            self.show(answer)
+
+    def on_step_applied(self, answer: StepApplied) -> None:
+        self.state.record_result(answer.ctx, answer.result)
+        self.prefetch()
+        self.show(answer)
+
+    def on_signed_in(self, answer: SignedIn) -> None:
+        state = self.state
+        if state.ctx is not None:
+            state.ctx.circleci = answer.client
+            self._stack.callback(answer.client.close)
+            state.refresh_context()
+            self.circleci_note = None
+            self.prefetch()
+        self.show(answer)
+
+    def on_words_ready(self, answer: WordsReady) -> None:
+        if self.state.current(answer.ctx):
+            self._said[answer.job] = ((answer.ctx, answer.epoch), answer.said)
+            self.show()
+
+    def on_key_viewed(self, answer: KeyViewed) -> None:
+        if answer.last_four:
+            self.key_views[answer.key_id] = answer.last_four
+        self.show()
+
+    def on_secret_copied(self, answer: SecretCopied) -> None:
+        self.secret_copied(answer)
+        self.show(answer)
+
+    def on_clipboard_cleared(self, answer: ClipboardCleared) -> None:
+        if answer.cleared:
+            self.copy_notes[answer.key_id] = ("The secret was copied once, and cleared from "
+                                              "the clipboard.")
+        self.show()
+
+    def on_text_copied(self, answer: TextCopied) -> None:
+        self.text_notes[answer.what] = answer.note
+        self.show(answer)
+
+    def on_buckets_listed(self, answer: BucketsListed) -> None:
+        self.show(answer)  # only the page shows it
+
+    def on_verified(self, answer: Verified) -> None:
+        self.show(answer)  # only the page shows it
+
+    # -- the failures, routed ----------------------------------------------------------------
+
+    def _failed(self, job: Job, key: str | None, error: BaseException, doing: str) -> str:
         from ..wizard.clipboard import AlreadyCopied, ClipboardUnavailable
         from ..wizard.errors import explain
         from ..wizard.model import HandoffNeeded
@@ -321,13 +371,13 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
             sentence = str(error)
         else:
             sentence = str(explain(error, doing))
-        if job == "connect":
+        if job is Job.CONNECT:
             self.connection, self.connection_error = "failed", sentence
-        elif job == "apply":
+        elif job is Job.APPLY:
             self.state.invalidate()  # what it did before failing is read again
             if isinstance(error, HandoffNeeded):
                 self.state.handoff = error.handoff
-        elif job == "prefetch":
+        elif job is Job.PREFETCH:
             return sentence  # each page asks for its own step, and shows that step's failure
         self.tell_page(WorkFailed(job, key, sentence))
         self.tell_page(RunChanged())

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.widgets import Label, OptionList, RadioSet
 from textual.widgets.option_list import Option
 
+from .messages import BucketsListed, Job
 from .step_screen import StepScreen
 from .widgets.choice import Choice, ChoiceSet
 from .widgets.field import AnswerField
@@ -39,16 +40,11 @@ class BucketScreen(StepScreen):
         self.query_one("#buckets", OptionList).can_focus = False
         self.wizard.list_buckets()
 
-    def work_done(self, job: str, key: str | None, value: object) -> None:
-        if job == "buckets":
-            assert isinstance(value, tuple)
-            _, names = value
-            self._show_buckets(list(names), None)
-        else:
-            super().work_done(job, key, value)
+    def on_buckets_listed(self, answer: BucketsListed) -> None:
+        self._show_buckets(list(answer.names), None)
 
-    def work_failed(self, job: str, key: str | None, sentence: str) -> None:
-        if job == "buckets":
+    def work_failed(self, job: Job, key: str | None, sentence: str) -> None:
+        if job is Job.BUCKETS:
             self._show_buckets([], sentence)
         else:
             super().work_failed(job, key, sentence)

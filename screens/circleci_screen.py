@@ -23,6 +23,7 @@ from ..wizard.answers import label_of
 from ..wizard.config import AuthMode
 from ..wizard.model import Action
 from .key_copy import CopiesKey
+from .messages import Job
 from .sign_in import SignsIn
 from .step_screen import StepScreen
 from .widgets.auth_choice import auth_choice
@@ -122,7 +123,7 @@ class CircleciScreen(CopiesKey, SignsIn, StepScreen):
             box.update(Text("\n".join([f"Next: {note.text}", *(f"  {x}" for x in note.lines)])))
 
     def _show_snippet(self) -> None:
-        said = self.wizard.said("config_file")
+        said = self.wizard.said(Job.CONFIG_FILE)
         if said is None:
             self.wizard.config_file()
         copied = self.wizard.text_notes.get("config.yml")
@@ -130,7 +131,7 @@ class CircleciScreen(CopiesKey, SignsIn, StepScreen):
             f"Your .circleci/config.yml ({copied} ctrl+y copies it again):" if copied else
             "Your .circleci/config.yml (ctrl+y copies it):")
         box = self.query_one("#snippet", Static)
-        failed = self.wizard.failure("config_file")
+        failed = self.wizard.failure(Job.CONFIG_FILE)
         if said is None and failed:
             box.update(Text(f"✗ {failed}\nPress ctrl+r to try again."))
         elif said is None:
@@ -156,7 +157,7 @@ class CircleciScreen(CopiesKey, SignsIn, StepScreen):
         self.save("restrict_context_branch", event.value)
 
     def action_copy_snippet(self) -> None:
-        said = self.wizard.said("config_file")
+        said = self.wizard.said(Job.CONFIG_FILE)
         if said is None:  # still being written: copied as soon as it is
             self._copy_snippet_when_ready = True
             self.wizard.config_file()

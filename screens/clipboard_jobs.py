@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .messages import ClipboardCleared, Job, SecretCopied, TextCopied
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.worker import Worker
@@ -52,11 +54,11 @@ class ClipboardJobs(_TheApp):
         """Copy ``text`` (not a secret); ``text_notes[what]`` then says how."""
         clipboard = self.clipboard_in_use
 
-        def copy() -> str:
+        def copy() -> TextCopied:
             clipboard.copy(text)
-            return f"Copied {what} with {mechanism(clipboard)}."
+            return TextCopied(what, f"Copied {what} with {mechanism(clipboard)}.")
 
-        self._worker(copy, f"copy_text:{what}", description=f"copying {what}")
+        self._worker(copy, f"{Job.COPY_TEXT}:{what}", description=f"copying {what}")
 
     def copy_secret(self, key_id: str) -> None:
         """Copy the secret of access key ``key_id``, once per run, then wipe it after a while."""
@@ -77,20 +79,21 @@ class ClipboardJobs(_TheApp):
 
         guard = state.copy_once(key_id, secret)
 
-        def copy() -> tuple[Any, Any]:
+        def copy() -> SecretCopied:
             guard.copy(clipboard)
-            return guard, clipboard
+            return SecretCopied(key_id, guard, clipboard)
 
-        self._worker(copy, f"copy:{key_id}", description="copying the secret")
+        self._worker(copy, f"{Job.COPY}:{key_id}", description="copying the secret")
 
-    def _secret_copied(self, key_id: str, guard: Any, clipboard: Any) -> str:
+    def secret_copied(self, copied: SecretCopied) -> None:
+        """Say how the secret was copied, and wipe it after :attr:`clear_after` seconds."""
+        key_id, guard, clipboard = copied.key_id, copied.guard, copied.clipboard
         seconds = int(self.clear_after)
         self.copy_notes[key_id] = (f"The secret was copied once with {mechanism(clipboard)}; "
                                    f"it will be cleared from the clipboard in {seconds} s if "
                                    "it is still there.")
         self.set_timer(self.clear_after, lambda: self._clear(key_id, guard, clipboard))
-        return self.copy_notes[key_id]
 
     def _clear(self, key_id: str, guard: Any, clipboard: Any) -> None:
-        self._worker(lambda: guard.clear_if_unchanged(clipboard), f"clear:{key_id}",
-                     description="clearing the clipboard")
+        self._worker(lambda: ClipboardCleared(key_id, guard.clear_if_unchanged(clipboard)),
+                     f"{Job.CLEAR}:{key_id}", description="clearing the clipboard")

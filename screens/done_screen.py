@@ -21,6 +21,7 @@ from textual.widgets import Static
 from ..wizard.registry import info
 from .flow import FINISH
 from .key_copy import CopiesKey
+from .messages import Job
 from .page import PageScreen
 from .widgets.secret_copy import COPY_BINDINGS, SecretCopy
 
@@ -48,7 +49,7 @@ class DoneScreen(CopiesKey, PageScreen):
 
         app = self.wizard
         advice = Text("Next\n", style="bold")
-        said = app.said("next_steps")
+        said = app.said(Job.NEXT_STEPS)
         if said is None:
             app.next_steps()
         retire = retire_note(app)
@@ -57,7 +58,7 @@ class DoneScreen(CopiesKey, PageScreen):
             advice.append(f"✗ {said.problem}\n")
         elif said is not None:
             steps += list(said.value)
-        elif failed := app.failure("next_steps"):
+        elif failed := app.failure(Job.NEXT_STEPS):
             advice.append(f"✗ {failed}\n")
         else:
             advice.append("Working it out…\n", style="dim")

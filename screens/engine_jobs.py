@@ -1,8 +1,9 @@
 """The engine's work, each call in a thread worker on the app: plan, apply, read, sign in, verify.
 
 Mixed into :class:`screens.app.WizardApp`. Every method only starts a worker, named ``job`` or
-``job:step-key``, whose return value carries the :class:`~wizard.context.RunContext` (and the
-epoch) it was made with; the app's router records it, or drops it when the answers changed since.
+``job:step-key``, whose return value is its typed answer (:mod:`screens.messages`), carrying the
+:class:`~wizard.context.RunContext` (and the epoch) it was made with; the app records it, or drops
+it when the answers changed since.
 No method here decides anything: each is one call of the engine's public API. Words the engine
 computes from AWS (the config.yml, the Done page's list) come back the same way and are kept per
 run state (:meth:`EngineJobs.said`).
@@ -11,10 +12,23 @@ run state (:meth:`EngineJobs.said`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..wizard.model import StepPlan
+from .messages import (
+    BucketsListed,
+    Job,
+    KeyringChecked,
+    KeyViewed,
+    PlanReady,
+    PlansFetched,
+    Said,
+    SignedIn,
+    StepApplied,
+    Verified,
+    WordsJob,
+    WordsReady,
+)
 
 if TYPE_CHECKING:
     from textual.worker import Worker
@@ -22,20 +36,12 @@ if TYPE_CHECKING:
     from .run_state import RunState
 
 
-@dataclass(frozen=True, slots=True)
-class Said:
-    """What the engine gave for a view (``value``), or the sentence it refused with."""
-
-    value: Any
-    problem: str | None
-
-
 class EngineJobs:
     """The background calls a page can ask the app for."""
 
     state: RunState
-    #: job name -> ((context, epoch) it was made for, what it said)
-    _said: dict[str, tuple[Any, Said]]
+    #: job -> ((context, epoch) it was made for, what it said)
+    _said: dict[WordsJob, tuple[Any, Said]]
     key_views: dict[str, str]
 
     if TYPE_CHECKING:  # the app's own
@@ -51,18 +57,18 @@ class EngineJobs:
             return
         from ..wizard.engine import Engine
 
-        self._worker(lambda: (ctx, Engine(ctx).keyring_problem()), "keyring",
+        self._worker(lambda: KeyringChecked(ctx, Engine(ctx).keyring_problem()), Job.KEYRING,
                      description="checking the OS keyring", exclusive=True)
 
     def prefetch(self) -> None:
         """Every step's plan at once (one round of reads), for pages to show on arrival."""
         state = self.state
         ctx, epoch = state.ctx, state.epoch
-        if ctx is None or state.config is None or not self._once("prefetch", ctx):
+        if ctx is None or state.config is None or not self._once(Job.PREFETCH, ctx):
             return
         from ..wizard.engine import Engine
 
-        self._worker(lambda: (ctx, epoch, Engine(ctx).plan()), "prefetch",
+        self._worker(lambda: PlansFetched(ctx, epoch, Engine(ctx).plan()), Job.PREFETCH,
                      description="checking what already exists")
 
     def plan_step(self, key: str, *, again: bool = False) -> None:
@@ -71,12 +77,12 @@ class EngineJobs:
         state = self.state
         ctx, epoch = state.ctx, state.epoch
         if ctx is None or state.config is None or \
-                not self._once(f"plan:{key}", ctx, again=again):
+                not self._once(f"{Job.PLAN}:{key}", ctx, again=again):
             return
         from ..wizard.engine import Engine
         from ..wizard.registry import info
 
-        self._worker(lambda: (ctx, epoch, Engine(ctx).plan_step(key)), f"plan:{key}",
+        self._worker(lambda: PlanReady(ctx, epoch, Engine(ctx).plan_step(key)), f"{Job.PLAN}:{key}",
                      description=f"checking what exists for {info(key).title}")
 
     def apply_step(self, plan: StepPlan, *, consent: bool) -> None:
@@ -86,12 +92,12 @@ class EngineJobs:
             return
         from ..wizard.engine import Engine
 
-        def run() -> Any:
+        def run() -> StepApplied:
             engine = Engine(ctx)
             with engine.lock(command="circleci-s3-wizard (terminal UI)", wait=0):
-                return ctx, engine.apply_step(plan, consent=consent)
+                return StepApplied(ctx, engine.apply_step(plan, consent=consent))
 
-        self._worker(run, f"apply:{plan.key}", description=f"running {plan.title}")
+        self._worker(run, f"{Job.APPLY}:{plan.key}", description=f"running {plan.title}")
 
     def list_buckets(self) -> None:
         ctx = self.state.ctx
@@ -99,7 +105,7 @@ class EngineJobs:
             return
         from ..wizard.engine import Engine
 
-        self._worker(lambda: (ctx, Engine(ctx).buckets()), "buckets",
+        self._worker(lambda: BucketsListed(ctx, Engine(ctx).buckets()), Job.BUCKETS,
                      description="listing your buckets", exclusive=True)
 
     def sign_in(self, token: str) -> None:
@@ -109,7 +115,7 @@ class EngineJobs:
             return
         from ..wizard.connect import sign_in_circleci
 
-        self._worker(lambda: sign_in_circleci(token, ctx.secrets), "sign_in",
+        self._worker(lambda: SignedIn(*sign_in_circleci(token, ctx.secrets)), Job.SIGN_IN,
                      description="checking the CircleCI token", exclusive=True)
 
     def verify(self) -> None:
@@ -118,17 +124,18 @@ class EngineJobs:
             return
         from ..wizard.verify import verify
 
-        self._worker(lambda: (ctx, verify(ctx)), "verify", description="verifying the setup",
+        self._worker(lambda: Verified(ctx, verify(ctx)), Job.VERIFY,
+                     description="verifying the setup",
                      exclusive=True)
 
-    def said(self, name: str) -> Said | None:
+    def said(self, name: WordsJob) -> Said | None:
         """What job ``name`` (``config_file``, ``next_steps``) gave for the run as it is now
         (same answers, no step run since), or None: then :meth:`config_file` or
         :meth:`next_steps` asks for it."""
         marker, value = self._said.get(name, (None, None))
         return value if marker == (self.state.ctx, self.state.epoch) else None
 
-    def _say(self, name: str, make: Callable[[Any], Any], description: str) -> None:
+    def _say(self, name: WordsJob, make: Callable[[Any], Any], description: str) -> None:
         """Compute the engine's words ``make(ctx)`` off the UI thread, once per run state.
 
         A ``ValueError`` is the engine refusing the answers (a session longer than the role
@@ -140,11 +147,11 @@ class EngineJobs:
                 not self._once(name, ctx):
             return
 
-        def run() -> tuple[Any, int, Any]:
+        def run() -> WordsReady:
             try:
-                return ctx, epoch, Said(make(ctx), None)
+                return WordsReady(name, ctx, epoch, Said(make(ctx), None))
             except ValueError as refused:
-                return ctx, epoch, Said(None, str(refused))
+                return WordsReady(name, ctx, epoch, Said(None, str(refused)))
 
         self._worker(run, name, description=description)
 
@@ -154,7 +161,7 @@ class EngineJobs:
         from ..wizard.next_steps import config_file
 
         role = self.state.outputs().get("role_arn")
-        self._say("config_file", lambda ctx: config_file(ctx, role),
+        self._say(Job.CONFIG_FILE, lambda ctx: config_file(ctx, role),
                   "writing the config.yml")
 
     def next_steps(self) -> None:
@@ -162,7 +169,7 @@ class EngineJobs:
         from ..wizard.next_steps import next_steps
 
         results = self.state.known_results()
-        self._say("next_steps", lambda ctx: next_steps(ctx, results, secret_from="screen",
+        self._say(Job.NEXT_STEPS, lambda ctx: next_steps(ctx, results, secret_from="screen",
                                                        sign_in_from="screen"),
                   "working out what is left to do")
 
@@ -173,12 +180,12 @@ class EngineJobs:
             return
         from ..wizard.engine import Engine
 
-        def read() -> tuple[str, str | None]:
+        def read() -> KeyViewed:
             if handoff is not None and handoff.access_key_id == key_id:
-                return key_id, handoff.secret_access_key[-4:]
+                return KeyViewed(key_id, handoff.secret_access_key[-4:])
             key = Engine(ctx).stored_key()
             if key is None or key.access_key_id != key_id:
-                return key_id, None
-            return key_id, key.secret_access_key[-4:]
+                return KeyViewed(key_id, None)
+            return KeyViewed(key_id, key.secret_access_key[-4:])
 
-        self._worker(read, f"key_view:{key_id}", description="reading the keyring")
+        self._worker(read, f"{Job.KEY_VIEW}:{key_id}", description="reading the keyring")

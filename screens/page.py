@@ -21,7 +21,7 @@ from textual.widgets import Footer, Input, Static
 from ..wizard.model import StepResult
 from ..wizard.registry import PAGES, PageInfo
 from .flow import BACK, Nav
-from .messages import RunChanged, WorkDone, WorkFailed
+from .messages import Job, RunChanged, SecretCopied, TextCopied, WorkFailed
 from .widgets.field import AnswerField
 from .widgets.plan_panel import result_line
 from .widgets.step_list import StepList
@@ -181,8 +181,13 @@ class PageScreen(Screen[Nav]):
         """Plans, results or the connection changed."""
         self.refresh_page()
 
-    def on_work_done(self, message: WorkDone) -> None:
-        self.work_done(message.job, message.key, message.value)
+    def on_secret_copied(self, answer: SecretCopied) -> None:
+        self.notify(self.wizard.copy_notes[answer.key_id])
+        self.refresh_page()
+
+    def on_text_copied(self, answer: TextCopied) -> None:
+        self.notify(answer.note)
+        self.refresh_page()
 
     def on_work_failed(self, message: WorkFailed) -> None:
         self.work_failed(message.job, message.key, message.sentence)
@@ -195,14 +200,9 @@ class PageScreen(Screen[Nav]):
         for widget in self.query(StepList):
             widget.refresh()
 
-    def work_done(self, job: str, key: str | None, value: object) -> None:
-        """Background work this page asked for finished."""
-        if job in ("copy", "copy_text"):
-            self.notify(str(value))
-            self.refresh_page()
-
-    def work_failed(self, job: str, key: str | None, sentence: str) -> None:
-        """Background work this page asked for failed (``sentence`` says why)."""
+    def work_failed(self, job: Job, key: str | None, sentence: str) -> None:
+        """Background work this page asked for failed (``sentence`` says why): the one way
+        a failure reaches a page; a page that shows it in place overrides this."""
         self.notify(sentence, severity="error", timeout=10)
 
     # -- keys ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from ..wizard.model import Action
+from .messages import Job, SignedIn
 from .widgets.token_box import TokenBox
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 class SignsIn:
     """Mixed into a step page that composes a :class:`TokenBox` (before the page's class, so
-    that its ``work_done``/``work_failed`` see the sign-in's result first)."""
+    that its ``work_failed`` sees a failed sign-in first)."""
 
     wizard: WizardApp
     KEY: ClassVar[str]
@@ -44,23 +45,18 @@ class SignsIn:
         self.wizard.sign_in(token)
         return True
 
-    def work_done(self, job: str, key: str | None, value: object) -> None:
-        self.signed_in(job, value)
-        super().work_done(job, key, value)  # type: ignore[misc]
+    def on_signed_in(self, answer: SignedIn) -> None:
+        who = f" as {answer.login}" if answer.login else ""
+        said = f"Signed in to CircleCI{who}; the token is in your OS keyring."
+        self.query_one(TokenBox).say(said)  # type: ignore[attr-defined]
+        self.notify(said)  # type: ignore[attr-defined]
 
-    def work_failed(self, job: str, key: str | None, sentence: str) -> None:
+    def work_failed(self, job: Job, key: str | None, sentence: str) -> None:
         if not self.sign_in_failed(job, sentence):
             super().work_failed(job, key, sentence)  # type: ignore[misc]
 
-    def signed_in(self, job: str, value: object) -> None:
-        if job == "sign_in":
-            who = f" as {value}" if value else ""
-            said = f"Signed in to CircleCI{who}; the token is in your OS keyring."
-            self.query_one(TokenBox).say(said)  # type: ignore[attr-defined]
-            self.notify(said)  # type: ignore[attr-defined]
-
-    def sign_in_failed(self, job: str, sentence: str) -> bool:
-        if job != "sign_in":
+    def sign_in_failed(self, job: Job, sentence: str) -> bool:
+        if job is not Job.SIGN_IN:
             return False
         self.query_one(TokenBox).say(f"✗ {sentence}")  # type: ignore[attr-defined]
         return True

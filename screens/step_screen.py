@@ -22,7 +22,7 @@ from ..wizard.answers import label_of
 from ..wizard.model import Action, StepPlan, StepResult
 from .confirm_screen import ConfirmScreen
 from .flow import Nav, jump
-from .messages import AwsWaiting
+from .messages import AwsWaiting, Job, PlanReady, StepApplied
 from .page import PageScreen
 from .widgets.field import AnswerField
 from .widgets.plan_panel import PlanPanel
@@ -114,7 +114,7 @@ class StepScreen(PageScreen):
                 self.set_phase("ready")
         elif self.phase == "ran" and self.result is not None:
             panel.ran(self.result)
-        elif plan is None and (failed := self.wizard.failure(f"plan:{self.KEY}")):
+        elif plan is None and (failed := self.wizard.failure(f"{Job.PLAN}:{self.KEY}")):
             panel.failed(failed)  # not asked again until the operator says so
             if self.phase == "planning":
                 self.set_phase("failed")
@@ -177,17 +177,17 @@ class StepScreen(PageScreen):
 
     # -- the engine's answers --------------------------------------------------------------
 
-    def work_done(self, job: str, key: str | None, value: object) -> None:
-        if key != self.KEY:
-            return super().work_done(job, key, value)
-        if job == "plan":
-            if self.phase == "planning":
-                self.set_phase("ready")
-            self.refresh_page()
-            self.run_if_waiting()
-        elif job == "apply":
-            assert isinstance(value, StepResult)
-            self.applied(value)
+    def on_plan_ready(self, answer: PlanReady) -> None:
+        if answer.key != self.KEY:
+            return
+        if self.phase == "planning":
+            self.set_phase("ready")
+        self.refresh_page()
+        self.run_if_waiting()
+
+    def on_step_applied(self, answer: StepApplied) -> None:
+        if answer.key == self.KEY:
+            self.applied(answer.result)
 
     def run_changed(self) -> None:
         super().run_changed()
@@ -201,15 +201,15 @@ class StepScreen(PageScreen):
             self._run_when_planned = False
             self.action_run()
 
-    def work_failed(self, job: str, key: str | None, sentence: str) -> None:
+    def work_failed(self, job: Job, key: str | None, sentence: str) -> None:
         if key != self.KEY:
             return super().work_failed(job, key, sentence)
         self._run_when_planned = False
-        if job == "plan":
+        if job is Job.PLAN:
             self.query_one("#plan", PlanPanel).failed(sentence)
             self.set_phase("failed")
             self.show_outcome(f"✗ {sentence}\nPress ctrl+r to try again.", "error")
-        elif job == "apply":
+        elif job is Job.APPLY:
             self.set_phase("failed")
             self.show_outcome(f"✗ {sentence}\nPress Enter to try again (the wizard checks "
                               "again first), or Escape to go back.", "error")

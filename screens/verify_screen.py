@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.widgets import LoadingIndicator, Static
 
 from .flow import NEXT
+from .messages import Job, Verified
 from .page import PageScreen
 
 WHY = {
@@ -100,17 +101,15 @@ class VerifyScreen(PageScreen):
         self.running = False
         self.query_one("#busy").display = False
 
-    def work_done(self, job: str, key: str | None, value: Any) -> None:
-        if job != "verify":
-            return super().work_done(job, key, value)
-        _, self.report = value
+    def on_verified(self, answer: Verified) -> None:
+        self.report = answer.report
         self._stopped()
         text = render_report(self.report)
         text.append("\n\nPress Enter to continue.")
         self.query_one("#report", Static).update(text)
 
-    def work_failed(self, job: str, key: str | None, sentence: str) -> None:
-        if job != "verify":
+    def work_failed(self, job: Job, key: str | None, sentence: str) -> None:
+        if job is not Job.VERIFY:
             return super().work_failed(job, key, sentence)
         self._stopped()
         self.query_one("#report", Static).update(
