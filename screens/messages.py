@@ -2,14 +2,16 @@
 
 Every engine call runs in a thread worker on the app and returns one of the answers below (a
 :class:`textual.message.Message`, harlequin's pattern). The app's router
-(:meth:`screens.app.WizardApp.on_worker_state_changed`) posts a finished worker's answer to the app,
-whose ``on_<answer>`` handler records it in the :class:`~screens.run_state.RunState` and passes it
-on to the page on show, whose own ``on_<answer>`` handler shows it. A failed worker takes the
+(:meth:`screens.app.WizardApp.on_worker_state_changed`) hands a finished worker's answer to the
+app's ``on_<answer>`` handler at once (called, not posted), which records it in the
+:class:`~screens.run_state.RunState` and posts it to the page on show, whose own ``on_<answer>``
+handler shows it. A failed worker takes the
 other way: the same router turns the error into a sentence and tells the page :class:`WorkFailed`.
 A page only re-renders: it never inspects a worker or an exception.
 
-Answers do not bubble: the app hands each one to the page itself, and a page's answer must not
-come back up to the app that sent it.
+Nothing here bubbles: the app hands each message to the page itself, and a page's message must
+not come back up to the app that sent it (each class says ``bubble=False``; Textual's default for
+a subclass is ``True`` again).
 """
 
 from __future__ import annotations
