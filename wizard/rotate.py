@@ -176,7 +176,7 @@ class Rotation:
         known = {k.key_id for k in pre.state.keys if k not in pre.state.leftovers}
         try:
             key_records.begin(ctx, user, known)  # before the key exists (wizard.key_records)
-            new = create_key(ctx, known)
+            new = create_key(ctx, known, say)
         except WizardError as exc:
             outcome.error = f"{exc} The old key {old_id or '(none)'} is unchanged."
             return outcome

@@ -4,14 +4,16 @@ The keyring is proven usable in the *plan*, before anything is created, so the u
 Secret Service, or an insecure backend) costs nothing. ``CreateAccessKey`` is the one call that
 must never be repeated blindly: AWS makes a new key each time, and a key whose answer was lost
 has a secret nobody will ever see. So it goes through a client that does not retry; when its
-answer is lost the user's keys are listed again and the stray key is deleted (see
-:mod:`wizard.keys`). If storing fails after the key exists, the key is deleted again; only if
-that fails too is the secret handed to the operator, once (:class:`~wizard.model.SecretHandoff`).
+answer is lost the user's keys are listed again, the stray key is deleted (see
+:mod:`wizard.keys`), and the key is created once more, the one repeat that is then safe. If
+storing fails after the key exists, the key is deleted again; only if that fails too is the
+secret handed to the operator, once (:class:`~wizard.model.SecretHandoff`).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -57,35 +59,59 @@ def stored_key(ctx: RunContext) -> AccessKey | None:
                           lambda: ctx.keyring.load_access_key(user))
 
 
-def create_key(ctx: RunContext, known: set[str]) -> Any:
-    """A new access key for the configured user, made exactly once.
+def create_key(ctx: RunContext, known: set[str], told: Callable[[str], None]) -> AccessKey:
+    """A new access key for the configured user, never made blindly twice.
 
-    ``known`` are the user's key ids before the call. When AWS's answer is lost, every key not
-    in ``known`` is one this call made and nobody can ever learn the secret of: it is deleted,
-    and the failure says so.
+    ``known`` are the user's key ids before the call; the caller has written this install's
+    "create began" record. When AWS's answer is lost, every key not in ``known`` is one this
+    call made and nobody can ever learn the secret of: it is deleted (:func:`reconcile`), and
+    then, the user being back to ``known``, the key is created once more, under a new record.
+    That second create is the only repeat: if its answer is lost too, its stray is deleted and
+    the run stops, asking for another. ``told`` hears, in one line, that the first answer was
+    lost and what became of its key.
     """
+    user = ctx.config.user
+    try:
+        return _create_once(ctx)
+    except Exception as exc:
+        if not outcome_unknown(exc):
+            raise explain(exc, f"creating an access key for {user}",
+                          "iam:CreateAccessKey") from exc
+        lost = error_code(exc) or type(exc).__name__
+    removed = reconcile(ctx, known)
+    key_records.begin(ctx, user, known)  # the second attempt's own "create began"
+    try:
+        key = _create_once(ctx)
+    except Exception as exc:
+        if not outcome_unknown(exc):
+            raise explain(exc, f"creating an access key for {user} again",
+                          "iam:CreateAccessKey") from exc
+        removed += reconcile(ctx, known)
+        many = len(removed) > 1
+        gone = (f" It made access key{'s' * many} {' and '.join(removed)}, whose "
+                f"secret{'s' * many} nobody has; the wizard deleted {'them' if many else 'it'} "
+                "again." if removed else " No new key was found, so nothing is left behind.")
+        raise WizardError(
+            f"AWS's answer to creating an access key for {user} was lost twice "
+            f"({lost}, then {error_code(exc) or type(exc).__name__}).{gone}",
+            hint="Run the command again.") from exc
+    made = (f"the key it made ({', '.join(removed)}) was deleted" if removed else
+            "it had made no key")
+    told(f"AWS's answer to CreateAccessKey was lost ({lost}); {made} and a new one created.")
+    return key
+
+
+def _create_once(ctx: RunContext) -> AccessKey:
+    """One ``CreateAccessKey`` through a client that does not retry (throttling aside: AWS did
+    not act); the read of the user's keys is forgotten, as they changed."""
     from ..secret_store import AccessKey
 
     user = ctx.config.user
     once = ctx.client("iam", attempts=1)
-    try:
-        created = once_unless_throttled(
-            lambda: once.create_access_key(UserName=user))["AccessKey"]
-    except Exception as exc:
-        if outcome_unknown(exc):
-            removed = reconcile(ctx, known)
-            gone = (f" It made access key {', '.join(removed)}, whose secret nobody has; "
-                    "the wizard deleted it again." if removed else
-                    " No new key was found, so nothing is left behind.")
-            raise WizardError(
-                f"AWS's answer to creating an access key for {user} was lost "
-                f"({error_code(exc) or type(exc).__name__}).{gone}",
-                hint="Run the command again.") from exc
-        raise explain(exc, f"creating an access key for {user}",
-                      "iam:CreateAccessKey") from exc
+    created = once_unless_throttled(lambda: once.create_access_key(UserName=user))["AccessKey"]
+    ctx.reads.forget(("access_keys", user))
     key = AccessKey(created["AccessKeyId"], created["SecretAccessKey"])
     del created
-    ctx.reads.forget(("access_keys", user))
     return key
 
 
@@ -311,7 +337,7 @@ class AccessKeyStep(Step):
             # Written before the key exists: a kill from here on leaves a record that says
             # whose attempt the new key was (see wizard.key_records).
             key_records.begin(ctx, user, known)
-            key = create_key(ctx, known)
+            key = create_key(ctx, known, work.did)
             store_or_hand_over(ctx, key)
             key_id = key.access_key_id
             del key
