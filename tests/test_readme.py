@@ -24,6 +24,15 @@ def test_ci_runs_the_readmes_test_command():
     assert command in ci_lines
 
 
+def test_ci_runs_the_type_checker_and_the_contracts_before_the_tests():
+    """The checks gate the tests (#17): each on a line of its own, under `set -e`, before pytest."""
+    lines = [line.split("#")[0].strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert "set -euo pipefail" in lines
+    tests = lines.index("uv run pytest")
+    for check in ("uv run mypy", "uv run lint-imports", "uv run ruff check ."):
+        assert check in lines[:tests], f"{check} does not run before the tests"
+
+
 SANDBOX_COMMAND = "uv run --no-dev --extra sandbox circleci-s3-wizard --sandbox"
 
 
