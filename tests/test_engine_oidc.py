@@ -171,3 +171,33 @@ def test_an_existing_roles_maximum_is_read_and_reaches_the_snippet(oidc_ctx, aws
     longer = Engine(oidc_ctx(session_duration=10800)).plan().step("oidc_role")
     assert longer.action is Action.BLOCKED
     assert "10800" in longer.detail and "MaxSessionDuration of 7200" in longer.detail
+
+
+def test_a_trust_policy_longer_than_iams_quota_is_refused_before_any_write(make_ctx,
+                                                                          aws_session):
+    """Twelve projects on one role on a branch: about 2.3k characters of trust, past IAM's
+    default 2048; IAM would refuse the role only after the provider and policy were made."""
+    org = "6f6a1d2e-0000-4000-8000-000000000000"
+    projects = [f"circleci/{org}/{n:08x}-0000-4000-8000-000000000000" for n in range(12)]
+    ctx = make_ctx(auth=AuthMode.OIDC, circleci_projects=projects, circleci_branch="main",
+                   create_bucket=True)
+    role = Engine(ctx).plan().step("oidc_role")
+    assert role.action is Action.BLOCKED
+    assert "more than the 2048 IAM allows for a role trust policy" in role.detail
+    assert "Role trust policy length" in role.detail
+    with pytest.raises(PlanRefused):
+        run_apply(make_ctx(auth=AuthMode.OIDC, circleci_projects=projects,
+                           circleci_branch="main", create_bucket=True))
+    iam = aws_session.client("iam")
+    assert iam.list_roles()["Roles"] == []
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+    assert iam.list_policies(Scope="Local")["Policies"] == []
+    assert aws_session.client("s3").list_buckets()["Buckets"] == []
+
+
+def test_eight_projects_on_a_branch_fit_the_quota(make_ctx):
+    org = "6f6a1d2e-0000-4000-8000-000000000000"
+    projects = [f"circleci/{org}/{n:08x}-0000-4000-8000-000000000000" for n in range(8)]
+    ctx = make_ctx(auth=AuthMode.OIDC, circleci_projects=projects, circleci_branch="main",
+                   create_bucket=True)
+    assert Engine(ctx).plan().step("oidc_role").action is Action.CREATE

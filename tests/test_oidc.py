@@ -345,7 +345,7 @@ def test_a_matching_deny_wins_and_an_unknown_operator_raises():
         evaluate_trust(policy, token())
 
 
-def test_the_trust_policy_size_is_checked_against_the_quota():
+def test_the_trust_policy_size_sentence_names_the_length_and_the_quota():
     eight = [f"{n:08x}-0000-4000-8000-000000000000" for n in range(8)]
     assert trust_policy_size_problem(trust(*eight, branch="main")) is None
     twelve = [f"{n:08x}-0000-4000-8000-000000000000" for n in range(12)]

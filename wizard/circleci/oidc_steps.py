@@ -60,6 +60,7 @@ from .oidc import (
     project_trust_policy,
     provider_host,
     trust_diff,
+    trust_policy_size_problem,
 )
 from .reads import project
 
@@ -342,6 +343,11 @@ class OidcRoleStep(Step):
             wanted = wanted_trust(ctx, ids)
         except (WizardError, ValueError) as exc:
             return self.planned(Action.BLOCKED, str(exc))
+        too_long = trust_policy_size_problem(wanted)
+        if too_long is not None:
+            # IAM would refuse CreateRole/UpdateAssumeRolePolicy with LimitExceeded after the
+            # provider and the policy were written: refused here, before any write.
+            return self.planned(Action.BLOCKED, too_long)
         c = ctx.config
         names = ids.names()
         scope = ", ".join(f"project {names.get(p, p)}" for p in ids.project_ids) + (
