@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..wizard.answers import BadAnswers, answers_of, build_config
 from ..wizard.config import SetupConfig
 from ..wizard.model import Action, SecretHandoff, StepPlan, StepResult
-from ..wizard.registry import StepInfo, info, missing_before, pages_for, steps_for
+from ..wizard.registry import StepInfo, info, missing_before, steps_for
 from ..wizard.validation import Problem
 
 if TYPE_CHECKING:
@@ -117,9 +117,6 @@ class RunState:
 
     def steps(self) -> tuple[StepInfo, ...]:
         return steps_for(self.flow_config)
-
-    def page_keys(self) -> tuple[str, ...]:
-        return tuple(p.key for p in pages_for(self.flow_config))
 
     def step_number(self, key: str) -> tuple[int, int] | None:
         """(n, of) for a step's page, None for the pages around the steps."""

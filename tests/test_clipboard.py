@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from circleci_s3_wizard.wizard.clipboard import (
-    CLEAR_AFTER_SECONDS,
     AlreadyCopied,
     ClipboardUnavailable,
     CopyOnce,
@@ -162,33 +160,6 @@ def test_clear_if_unchanged_never_raises():
     once = CopyOnce(lambda: SECRET)
     once._digest = b"x" * 32  # as if copied through a clipboard that has since gone away
     assert once.clear_if_unchanged(_Broken()) is False
-
-
-def test_schedule_clear_runs_on_a_daemon_timer(display):
-    clipboard = SystemClipboard()
-    once = CopyOnce(lambda: SECRET)
-    once.copy(clipboard)
-    timer = once.schedule_clear(clipboard, seconds=0.05)
-    assert isinstance(timer, threading.Timer) and timer.daemon
-    timer.join(timeout=10)
-    assert _xclip_out() == ""
-
-
-def test_schedule_clear_defaults_to_thirty_seconds():
-    made = []
-
-    class Recorder:
-        def __init__(self, seconds, callback):
-            made.append(seconds)
-            self.started = False
-
-        def start(self):
-            self.started = True
-
-    once = CopyOnce(lambda: SECRET)
-    timer = once.schedule_clear(_Broken(), timer_factory=Recorder)
-    assert made == [CLEAR_AFTER_SECONDS] == [30]
-    assert timer.started
 
 
 def test_these_engine_modules_import_neither_textual_nor_keyring():

@@ -1,4 +1,4 @@
-"""Context restrictions and leftover static keys, through the client, against the stand-in.
+"""Context restrictions, through the client, against the stand-in.
 
 Every request and answer is checked against CircleCI's API v2 document by the stand-in (the one
 allowed exception, a 403 for non-admins on restriction writes, is checked for its shape), so these
@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from circleci_s3_wizard.wizard.circleci.client import (
+    EXPRESSION_RESTRICTION,
+    PROJECT_RESTRICTION,
     ContextRestriction,
-    MaskedEnvVar,
-    StaticKeyVariables,
     branch_expression,
 )
 from circleci_s3_wizard.wizard.circleci.errors import CircleCIPermissionError, CircleCIRequestError
@@ -33,8 +33,10 @@ def context_id(circleci_standin, project):
 def test_a_project_and_a_branch_restriction_are_added_listed_and_deleted(
         circleci_standin, project, context_id):
     with circleci_standin.client() as client:
-        by_project = client.restrict_context_to_project(context_id, project["id"])
-        by_branch = client.restrict_context_to_branch(context_id, "main")
+        by_project = client.add_context_restriction(context_id, PROJECT_RESTRICTION,
+                                                    project["id"])
+        by_branch = client.add_context_restriction(context_id, EXPRESSION_RESTRICTION,
+                                              branch_expression("main"))
         listed = client.list_context_restrictions(context_id)
         assert client.delete_context_restriction(context_id, by_branch.id) is True
         assert client.delete_context_restriction(context_id, by_branch.id) is False
@@ -53,10 +55,12 @@ def test_a_project_and_a_branch_restriction_are_added_listed_and_deleted(
 def test_adding_a_restriction_again_returns_the_existing_one(
         circleci_standin, project, context_id):
     with circleci_standin.client() as client:
-        first = client.restrict_context_to_project(context_id, project["id"])
-        again = client.restrict_context_to_project(context_id, project["id"])
-        branch = client.restrict_context_to_branch(context_id, "main")
-        branch_again = client.restrict_context_to_branch(context_id, "refs/heads/main")
+        first = client.add_context_restriction(context_id, PROJECT_RESTRICTION, project["id"])
+        again = client.add_context_restriction(context_id, PROJECT_RESTRICTION, project["id"])
+        branch = client.add_context_restriction(context_id, EXPRESSION_RESTRICTION,
+                                              branch_expression("main"))
+        branch_again = client.add_context_restriction(context_id, EXPRESSION_RESTRICTION,
+                                              branch_expression("refs/heads/main"))
     assert again == first and branch_again == branch
     assert len(circleci_standin.restrictions_of(context_id)) == 2
     posts = [q for q in circleci_standin.requests if q[0] == "POST"]
@@ -68,7 +72,7 @@ def test_a_non_admin_is_told_that_only_organisation_admins_restrict_contexts(
     circleci_standin.org_admin = False
     with circleci_standin.client() as client:
         with pytest.raises(CircleCIPermissionError) as caught:
-            client.restrict_context_to_project(context_id, project["id"])
+            client.add_context_restriction(context_id, PROJECT_RESTRICTION, project["id"])
         assert client.list_context_restrictions(context_id) == []  # reading is allowed
         with pytest.raises(CircleCIPermissionError) as deleting:
             client.delete_context_restriction(context_id, "1c23d2cb-07b1-4a28-8af3-e369732050ed")
@@ -84,7 +88,7 @@ def test_a_project_of_another_organisation_is_refused_with_a_sentence(
         circleci_standin, project, context_id):
     stranger = circleci_standin.add_project("gh/other/thing")
     with circleci_standin.client() as client, pytest.raises(CircleCIRequestError) as caught:
-        client.restrict_context_to_project(context_id, stranger["id"])
+        client.add_context_restriction(context_id, PROJECT_RESTRICTION, stranger["id"])
     message = str(caught.value)
     assert f"refused to restrict context {context_id} to project {stranger['id']}" in message
     assert "Project does not exist" in message
@@ -113,48 +117,10 @@ def test_branch_expressions_escape_what_circleci_escapes():
 
 def test_an_escaped_branch_round_trips_through_the_api(circleci_standin, project, context_id):
     with circleci_standin.client() as client:
-        made = client.restrict_context_to_branch(context_id, 'team"x')
+        made = client.add_context_restriction(context_id, EXPRESSION_RESTRICTION,
+                                              branch_expression('team"x'))
     assert circleci_standin.restrictions_of(context_id)[0]["value"] == \
         'pipeline.git.branch == "team\\"x"' == made.value
-
-
-# -- leftover static keys ------------------------------------------------------------------------
-
-
-def test_static_key_variables_are_found_in_the_project_and_the_context(
-        circleci_standin, project, context_id):
-    circleci_standin.contexts[context_id]["vars"].clear()
-    with circleci_standin.client() as client:
-        client.set_project_envvar(SLUG, "AWS_ACCESS_KEY_ID", "TESTKEYID-NOT-REAL-0001")
-        client.set_project_envvar(SLUG, "AWS_SECRET_ACCESS_KEY", "not-a-secret/WXYZ")
-        client.set_project_envvar(SLUG, "AWS_REGION", "eu-west-1")
-        for name in ("AWS_REGION", "AWS_SECRET_ACCESS_KEY", "OTHER"):
-            client.set_context_envvar(context_id, name, "value")
-        found = client.find_static_aws_keys(SLUG, context_id)
-        one = client.get_project_envvar(SLUG, "AWS_ACCESS_KEY_ID")
-        none = client.get_project_envvar(SLUG, "AWS_SESSION_TOKEN")
-    assert found == StaticKeyVariables(
-        SLUG,
-        (MaskedEnvVar("AWS_ACCESS_KEY_ID", "xxxx0001"),
-         MaskedEnvVar("AWS_SECRET_ACCESS_KEY", "xxxxWXYZ")),
-        context_id,
-        ("AWS_SECRET_ACCESS_KEY",),
-    )
-    assert found.found
-    sentence = found.describe()
-    assert f"project {SLUG} has AWS_ACCESS_KEY_ID (xxxx0001)" in sentence
-    assert f"context {context_id} has AWS_SECRET_ACCESS_KEY" in sentence
-    assert "not-a-secret" not in sentence and "TESTKEYID" not in sentence
-    assert one == MaskedEnvVar("AWS_ACCESS_KEY_ID", "xxxx0001") and none is None
-
-
-def test_a_clean_project_and_context_have_no_static_keys(circleci_standin, project, context_id):
-    with circleci_standin.client() as client:
-        client.set_project_envvar(SLUG, "AWS_ROLE_ARN", "arn:aws:iam::1:role/x")
-        found = client.find_static_aws_keys(SLUG, context_id)
-        only_project = client.find_static_aws_keys(SLUG)
-    assert not found.found and found.describe() == "No static AWS key variables were found."
-    assert only_project.context_id is None and only_project.context == ()
 
 
 def test_the_standin_allows_the_undocumented_403_only_where_stated(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from circleci_s3_wizard.wizard.circleci.client import PROJECT_RESTRICTION
 from circleci_s3_wizard.wizard.circleci.context_restrictions import RECORD_PREFIX, record_name
 from circleci_s3_wizard.wizard.circleci.reads import CONTEXT_MARKER
 from circleci_s3_wizard.wizard.config import AuthMode
@@ -135,8 +136,8 @@ def test_a_non_admin_is_stopped_before_any_value_is_written(ci_ctx, circleci_sta
     # Once an admin has added the restriction by hand, the same operator can finish the setup.
     circleci_standin.org_admin = True
     with circleci_standin.client() as admin:
-        admin.restrict_context_to_project(context["id"],
-                                          circleci_standin.projects[APP]["id"])
+        admin.add_context_restriction(context["id"], PROJECT_RESTRICTION,
+                                      circleci_standin.projects[APP]["id"])
     circleci_standin.org_admin = False
     finished = run_apply(ci_ctx(**answers))
     assert finished.ok, finished.failure
@@ -148,8 +149,8 @@ def test_destroy_removes_only_the_restrictions_the_wizard_added(ci_ctx, circleci
     cid = circleci_standin.add_context(org[APP]["organization_id"], "deploy")
     circleci_standin.org_admin = True
     with circleci_standin.client() as operator:
-        theirs = [operator.restrict_context_to_project(cid, org[APP]["id"]),
-                  operator.restrict_context_to_project(cid, org[OTHER]["id"])]
+        theirs = [operator.add_context_restriction(cid, PROJECT_RESTRICTION, org[APP]["id"]),
+                  operator.add_context_restriction(cid, PROJECT_RESTRICTION, org[OTHER]["id"])]
     answers = dict(auth=AuthMode.OIDC, circleci_context="deploy", circleci_branch="main",
                    restrict_context_branch=True, create_bucket=True)
     step = Engine(ci_ctx(**answers)).plan().step("circleci")

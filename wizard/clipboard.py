@@ -4,7 +4,7 @@ The access key's secret is shown once; the operator copies it into CircleCI's se
 :class:`CopyOnce` lets that happen exactly one time and remembers only a hash of what it
 copied, so it can empty the clipboard after :data:`CLEAR_AFTER_SECONDS` without wiping
 something the operator copied later. The timer belongs to the caller: the Textual screens use
-``set_timer``; the CLI uses :meth:`CopyOnce.schedule_clear` (a ``threading.Timer``).
+``set_timer`` (the headless CLI never copies a secret; it hands it to CircleCI or the keyring).
 
 :class:`SystemClipboard` is the desktop clipboard. pyperclip picks the mechanism (xclip, xsel,
 wl-clipboard, pbcopy, Windows...), but each instance asks afresh instead of using pyperclip's
@@ -349,25 +349,6 @@ class CopyOnce:
             self._clipboard = None
             _drop_pending(self)
         return cleared
-
-    def schedule_clear(
-        self,
-        clipboard: Clipboard,
-        seconds: float = CLEAR_AFTER_SECONDS,
-        timer_factory: Callable[[float, Callable[[], Any]], Any] = threading.Timer,
-    ) -> Any:
-        """Start a timer that calls :meth:`clear_if_unchanged` after ``seconds``; return it.
-
-        The timer is a daemon thread where the factory allows it, so it never holds the program
-        open; the CLI should ``join()`` it if it wants the wipe to happen before it exits (or
-        rely on :func:`clear_pending`, which runs at exit).
-        """
-        timer = timer_factory(seconds, lambda: self.clear_if_unchanged(clipboard))
-        if hasattr(timer, "daemon"):
-            timer.daemon = True
-        timer.start()
-        return timer
-
 
 def pending_copies() -> tuple[CopyOnce, ...]:
     """The secrets copied in this process whose clipboard may still hold them, oldest first."""

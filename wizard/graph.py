@@ -53,10 +53,6 @@ class Graph:
         for event in self._events.values():
             event.set()  # wake every waiter: each one checks why it woke
 
-    @property
-    def stopped(self) -> str | None:
-        return self._stop
-
     def need(self, *keys: str) -> None:
         """Wait for the milestones ``keys`` (those taking part in this apply)."""
         for key in keys:

@@ -87,10 +87,6 @@ class KeyRecord:
     def value(self) -> str:
         return encode({"state": "stored", "at": "+".join(self.holders), "when": self.when})
 
-    def without(self, *holders: str) -> KeyRecord:
-        return KeyRecord(self.key_id, tuple(h for h in self.holders if h not in holders),
-                         self.when)
-
     def describe_places(self, here: str) -> str:
         """Where its secret lives, in words, from the point of view of install ``here``."""
         words = []
@@ -262,11 +258,6 @@ def stored(ctx: RunContext, user: str, key_id: str, holders: Sequence[str]) -> N
 
     _tag(ctx, user, {f"{KEY_PREFIX}{key_id}": KeyRecord(key_id, tuple(holders), _now()).value(),
                      f"{PENDING_PREFIX}{install_id()}": IDLE})
-
-
-def rewrite(ctx: RunContext, user: str, record: KeyRecord) -> None:
-    """Replace a key's record (e.g. one place no longer holds it)."""
-    _tag(ctx, user, {f"{KEY_PREFIX}{record.key_id}": record.value()})
 
 
 def forget_key(ctx: RunContext, user: str, *key_ids: str) -> None:

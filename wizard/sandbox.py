@@ -29,8 +29,7 @@ SANDBOX_SERVICE = "circleci-s3-wizard-sandbox"
 PER_PROCESS = "per-process"
 #: A sandbox served by a running ``circleci-s3-wizard sandbox``.
 SHARED = "shared"
-#: moto's fixed fake account.
-SANDBOX_ACCOUNT = "123456789012"
+#: What the sandbox signs its own calls with (moto accepts any key).
 FAKE_KEY = "sandbox-not-a-real-key"
 
 BANNER = {

@@ -34,33 +34,6 @@ class Problem:
         return f"{self.field}: {self.rule}"
 
 
-class ValidationFailed(ValueError):
-    """Raised by :func:`checked` when at least one answer breaks a rule.
-
-    ``problems`` holds every problem found, warnings included (each carries its severity), so a
-    caller can show the warnings alongside the errors; ``str()`` lists the errors only.
-    """
-
-    def __init__(self, problems: Iterable[Problem]):
-        self.problems: tuple[Problem, ...] = tuple(problems)
-        super().__init__(str(self))
-
-    @property
-    def errors(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity == "error")
-
-    @property
-    def warnings(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity == "warning")
-
-    def __str__(self) -> str:
-        errors = self.errors
-        noun = "problem" if len(errors) == 1 else "problems"
-        lines = [f"The setup has {len(errors)} {noun} to fix before anything is created:"]
-        lines += [f"  {p}" for p in errors]
-        return "\n".join(lines)
-
-
 def _quoted(chars: Iterable[str]) -> str:
     """``'A', '_'`` for a message: each distinct character once, in the order first seen."""
     return ", ".join(repr(c) for c in dict.fromkeys(chars))

@@ -8,7 +8,6 @@ each option is marked ``(•)`` or ``( )``, and the page says the chosen option 
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import RadioButton, RadioSet
 
@@ -27,11 +26,6 @@ class Choice(RadioButton):
         super().watch_value()
         self.BUTTON_INNER = "•" if self.value else " "
         self.refresh()
-
-    @property
-    def plain_label(self) -> str:
-        return Text.from_markup(str(self.label)).plain
-
 
 class ChoiceSet(RadioSet):
     """Options where moving is choosing: up/down select the option moved to."""

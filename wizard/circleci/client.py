@@ -96,7 +96,6 @@ STATIC_KEY_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
 PROJECT_RESTRICTION = "project"
 EXPRESSION_RESTRICTION = "expression"
-GROUP_RESTRICTION = "group"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,32 +118,6 @@ class ContextRestriction:
         if self.type == EXPRESSION_RESTRICTION:
             return f"the expression {self.value}"
         return f"{self.type} {self.name or self.value}"
-
-
-@dataclass(frozen=True, slots=True)
-class StaticKeyVariables:
-    """Static AWS key variables found in a project and a context (names; project values masked)."""
-
-    project_slug: str | None = None
-    project: tuple[MaskedEnvVar, ...] = ()
-    context_id: str | None = None
-    context: tuple[str, ...] = ()
-
-    @property
-    def found(self) -> bool:
-        return bool(self.project or self.context)
-
-    def describe(self) -> str:
-        """One sentence naming where each variable is (never a value)."""
-        places = []
-        if self.project:
-            names = ", ".join(f"{v.name} ({v.masked})" for v in self.project)
-            places.append(f"project {self.project_slug} has {names}")
-        if self.context:
-            places.append(f"context {self.context_id} has {', '.join(self.context)}")
-        if not places:
-            return "No static AWS key variables were found."
-        return "Static AWS keys are still stored: " + "; ".join(places) + "."
 
 
 def branch_expression(branch: str) -> str:
@@ -401,19 +374,6 @@ class CircleCIClient:
         ).json()
         return [MaskedEnvVar(item["name"], item["value"]) for item in body.get("items", [])]
 
-    def get_project_envvar(self, slug: str, name: str) -> MaskedEnvVar | None:
-        """One project variable by name (masked), or None when the project has no such one."""
-        key = slug.strip().strip("/")
-        try:
-            body = self._request(
-                "GET",
-                self._project_path(slug, "envvar", name),
-                what=f"variable {name} of project {key}",
-            ).json()
-        except CircleCINotFound:
-            return None
-        return MaskedEnvVar(body["name"], body["value"])
-
     def set_project_envvar(self, slug: str, name: str, value: str) -> MaskedEnvVar:
         """Create or overwrite a project variable; returns CircleCI's masked echo."""
         key = slug.strip().strip("/")
@@ -574,15 +534,6 @@ class CircleCIClient:
         return ContextRestriction(body["id"], body["restriction_type"],
                                   body["restriction_value"], body.get("name") or "")
 
-    def restrict_context_to_project(self, context_id: str, project_id: str) -> ContextRestriction:
-        """Only workflows of ``project_id`` may use the context (add one per project)."""
-        return self.add_context_restriction(context_id, PROJECT_RESTRICTION, project_id)
-
-    def restrict_context_to_branch(self, context_id: str, branch: str) -> ContextRestriction:
-        """Only pipelines on ``branch`` may use the context; fails closed (see the module)."""
-        return self.add_context_restriction(context_id, EXPRESSION_RESTRICTION,
-                                            branch_expression(branch))
-
     def delete_context_restriction(self, context_id: str, restriction_id: str) -> bool:
         """Remove one restriction; False when it was not there. Organisation admins only.
 
@@ -599,24 +550,3 @@ class CircleCIClient:
             return False
         return True
 
-    # -- static AWS keys -----------------------------------------------------------------
-
-    def find_static_aws_keys(
-        self, slug: str | None = None, context_id: str | None = None
-    ) -> StaticKeyVariables:
-        """The ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY`` variables left in the project and
-        the context: names only (project values come back masked, context values never).
-
-        A move from keys to OIDC must remove them: the aws-cli orb uses static keys when it finds
-        them, so OIDC would silently not be used.
-        """
-        project: tuple[MaskedEnvVar, ...] = ()
-        if slug:
-            project = tuple(v for v in self.list_project_envvars(slug)
-                            if v.name in STATIC_KEY_VARS)
-        context: tuple[str, ...] = ()
-        if context_id:
-            context = tuple(n for n in self.list_context_envvars(context_id)
-                            if n in STATIC_KEY_VARS)
-        return StaticKeyVariables(slug.strip().strip("/") if slug else None, project,
-                                  context_id, context)

@@ -287,29 +287,6 @@ def project_trust_policy(
     return _document(provider_arn, condition)
 
 
-def trust_policy(
-    provider_arn: str,
-    org_id: str,
-    project_id: str,
-    branch: str | None = None,
-    issuer_host: str = CLOUD_ISSUER_HOST,
-) -> dict[str, Any]:
-    """The earlier, ``sub``-only trust for one project: ``aud`` and ``sub`` (and the branch).
-
-    Kept for callers that have not moved to :func:`project_trust_policy`, which also requires
-    the project-id key STS now validates and accepts several projects.
-    """
-    host = provider_host(org_id, issuer_host)
-    condition: dict[str, dict[str, str]] = {
-        "StringEquals": {f"{host}:aud": org_id},
-        "StringLike": {f"{host}:sub": subject_pattern(org_id, project_id, None)},
-    }
-    if branch is not None:
-        condition["StringLike"][f"{host}:sub"] = subject_pattern(
-            org_id, project_id, check_branch(branch)
-        )
-        condition["StringNotLike"] = {f"{host}:sub": _SUB_GUARD}
-    return _document(provider_arn, condition)
 
 
 #: IAM's default quota for a role trust policy, in characters without whitespace (adjustable
