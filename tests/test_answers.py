@@ -7,6 +7,8 @@ input naming the variable; the region comes from where boto3 would take it.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -109,10 +111,27 @@ def test_the_tui_may_start_without_a_bucket_but_the_cli_may_not() -> None:
 def test_answers_round_trip_and_every_field_has_an_option_and_a_label() -> None:
     config = build_config({"bucket": "devops-builds", "prefix": "x"}, environ=ENV).config
     assert build_config(answers_of(config), environ=ENV).config == config
-    for name, field in FIELDS.items():
-        assert field.option.startswith("--") and field.label
-        assert option_of(name) == field.option
     assert set(FIELDS) == set(answers_of(config))
+
+
+def test_every_answer_is_an_option_the_cli_parses_into_it_and_the_readme_names() -> None:
+    """Checked against two things FIELDS does not decide: argparse (each option of ``apply``
+    lands in the answer of that name) and the README's Command line section (the contract)."""
+    import argparse
+    from pathlib import Path
+
+    from circleci_s3_wizard.wizard.cli import build_parser
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    apply = commands.choices["apply"]
+    dest_of = {s: a.dest for a in apply._actions for s in a.option_strings}
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    contract = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    for name, field in FIELDS.items():
+        assert field.label, name
+        assert dest_of.get(option_of(name)) == name, f"{option_of(name)} does not set {name}"
+        assert re.search(rf"{re.escape(field.option)}\b", contract), f"README lacks {field.option}"
 
 
 def test_unknown_answers_are_a_programming_error() -> None:
