@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures.faults",
     "tests.fixtures.wizard_runs",
     "tests.fixtures.fault_table",
+    "tests.fixtures.iam_simulator",
 ]
 
 
