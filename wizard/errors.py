@@ -74,6 +74,9 @@ _HINTS: dict[str, str] = {
     "Throttling": "AWS is throttling requests; wait a moment and retry.",
     "ThrottlingException": "AWS is throttling requests; wait a moment and retry.",
     "RequestLimitExceeded": "AWS is throttling requests; wait a moment and retry.",
+    "SlowDown": "S3 is throttling requests (Slow Down); wait a moment and retry.",
+    # S3 answers a HEAD it throttles with a bare 503 (a HEAD has no body to say SlowDown in).
+    "503": "S3 is throttling requests or briefly unavailable (503); wait a moment and retry.",
 }
 
 
