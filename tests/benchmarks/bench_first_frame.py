@@ -4,7 +4,7 @@ Each run starts one program in a fresh 100x32 tmux pane (a private tmux server) 
 outside the program, the time from launch until its first text is on screen: ``tmux
 capture-pane`` polled every few milliseconds. Nothing in the wizard helps (no hook, no marker
 file), so what is measured is what an operator sees. Which heavy modules the first frame needs is
-checked by a test instead (``tests/test_tui_registry.py``: the Welcome page loads no boto3,
+checked by a test instead (``tests/tui/test_tui_registry.py``: the Welcome page loads no boto3,
 botocore, moto or keyring).
 
 The launch time is written by the pane's shell just before it ``exec``s the program, so tmux's

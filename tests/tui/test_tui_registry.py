@@ -22,9 +22,9 @@ from circleci_s3_wizard.screens.page import PageScreen
 from circleci_s3_wizard.screens.pages import page_screen
 from circleci_s3_wizard.wizard.config import AuthMode, SetupConfig
 from circleci_s3_wizard.wizard.registry import PAGES, STEPS, pages_for
-from tests.tui_support import MemoryClipboard, MemoryStore, connected, wait_for
+from tests.tui.support import MemoryClipboard, MemoryStore, connected, wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCREENS = sorted((ROOT / "screens").rglob("*.py"))
 SCREEN_MODULES = ["circleci_s3_wizard." + ".".join(p.relative_to(ROOT).with_suffix("").parts)
                   for p in SCREENS

@@ -115,7 +115,7 @@ async def test_the_tui_says_what_it_waits_for_and_the_step_goes_through(faulty_a
     import boto3
 
     from circleci_s3_wizard.screens.app import make_app
-    from tests.tui_support import (
+    from tests.tui.support import (
         MemoryClipboard,
         MemoryStore,
         flat,

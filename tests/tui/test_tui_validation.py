@@ -18,8 +18,7 @@ from circleci_s3_wizard.wizard.validation import (
     validate_iam_name,
     validate_prefix,
 )
-from tests import tui_support
-from tests.tui_support import (
+from tests.tui.support import (
     MemoryClipboard,
     MemoryStore,
     flat,
@@ -28,9 +27,6 @@ from tests.tui_support import (
     wait_for,
     wait_page,
 )
-
-private_state = tui_support.private_state
-tui_aws = tui_support.tui_aws
 
 BUCKET = "circleci-builds-123456789012"
 
@@ -173,7 +169,7 @@ async def test_the_session_duration_is_asked_on_the_role_page_and_checked_by_the
     """Not a number: the config builder's sentence under the input. A number above what the
     role the wizard makes allows: the role's plan refuses it, naming both numbers."""
     from circleci_s3_wizard.wizard.answers import label_of
-    from tests.tui_support import made_by_the_engine
+    from tests.tui.support import made_by_the_engine
 
     slug = "circleci/6f0e2b1c-5555-4c8a-9d2e-0123456789ab/0a1b2c3d-6666-4e5f-8a9b-abcdefabcdef"
     answers = {"auth": "oidc", "circleci_projects": (slug,)}

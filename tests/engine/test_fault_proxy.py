@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError, ConnectionClosedError
 from tests.fixtures.aws_operations import s3_operation
 from tests.fixtures.faults import INSPECTOR_KEY_ID, FaultProxy
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ONE_TRY = Config(retries={"total_max_attempts": 1})
 
 

@@ -15,8 +15,7 @@ import pytest
 from circleci_s3_wizard.screens.app import WizardApp, make_app
 from circleci_s3_wizard.screens.confirm_screen import ConfirmScreen
 from circleci_s3_wizard.screens.help_screen import HelpScreen
-from tests import tui_support
-from tests.tui_support import (
+from tests.tui.support import (
     Faults,
     KeyCounter,
     MemoryClipboard,
@@ -29,11 +28,6 @@ from tests.tui_support import (
     wait_for,
     wait_page,
 )
-
-#: The fixtures of tui_support: the wizard's state folder is the test's own (autouse), and a
-#: boto3 session shared by the TUI tests.
-private_state = tui_support.private_state
-tui_aws = tui_support.tui_aws
 
 ACCOUNT = "123456789012"
 BUCKET = f"circleci-builds-{ACCOUNT}"  # the name the wizard suggests for moto's account
@@ -408,7 +402,7 @@ async def test_quitting_mid_setup_asks_first(tui_aws: Any) -> None:
 
 async def test_the_footer_keeps_quit_and_the_primary_key_at_80_and_60_columns(
         tui_aws: Any) -> None:
-    from tests.tui_support import visible_rows
+    from tests.tui.support import visible_rows
 
     for size in ((80, 24), (60, 20)):
         app = new_app(tui_aws)

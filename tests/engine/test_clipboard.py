@@ -22,7 +22,13 @@ from circleci_s3_wizard.wizard.clipboard import (
     pending_copies,
     pending_on_clipboard,
 )
-from tests.clipboard_support import alive, copy_as_operator, eventually, holds, xclip_servers
+from tests.fixtures.clipboard_support import (
+    alive,
+    copy_as_operator,
+    eventually,
+    holds,
+    xclip_servers,
+)
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
 

@@ -16,8 +16,7 @@ import pytest
 
 from circleci_s3_wizard.screens.app import WizardApp, make_app
 from circleci_s3_wizard.screens.confirm_screen import ConfirmScreen
-from tests import tui_support
-from tests.tui_support import (
+from tests.tui.support import (
     KeyCounter,
     MemoryClipboard,
     MemoryStore,
@@ -29,9 +28,6 @@ from tests.tui_support import (
     wait_for,
     wait_page,
 )
-
-private_state = tui_support.private_state
-tui_aws = tui_support.tui_aws
 
 ACCOUNT = "123456789012"
 BUCKET = f"circleci-builds-{ACCOUNT}"

@@ -128,7 +128,7 @@ def test_a_provider_lacking_the_audience_makes_the_whole_apply_ask_first(
         run_apply(oidc_ctx(create_bucket=True))
     assert "circleci_s3_builds" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
     # moto has no AddClientIDToOpenIDConnectProvider: the consented call itself is proven with
-    # botocore's Stubber in tests/test_oidc.py.
+    # botocore's Stubber in tests/engine/test_oidc.py.
 
 
 # -- the session duration -------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """A real wizard process, in a real terminal (tmux), ended every way but a quit: the secret it
 copied is gone from the X clipboard afterwards, and so is the xclip process that served it.
 
-The process is ``tests/clipboard_exit_driver.py`` (the app from ``make_app`` on a sandbox,
+The process is ``tests/e2e/clipboard_exit_driver.py`` (the app from ``make_app`` on a sandbox,
 which copies the access key's secret once). Walking the installed console script to the same
 page with keystrokes and pressing ctrl+c proved nothing more (the terminal's SIGINT reaches
 xclip too, which then dies by itself) and took a minute and a half on a busy machine, so the
@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.clipboard_support import alive, eventually, holds, xclip_servers
+from tests.e2e.test_tui_tmux import Terminal, flat, pane_env
+from tests.fixtures.clipboard_support import alive, eventually, holds, xclip_servers
 from tests.fixtures.keyring_service import SecretService
-from tests.test_tui_tmux import Terminal, flat, pane_env
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 USER = "circleci_service"
 
 
@@ -85,7 +85,7 @@ def start(terminal: Terminal, argv: list[str]) -> None:
 def start_driver(terminal: Terminal, tmp_path: Path, *options: str) -> int:
     """Start the driver in the pane; its process id."""
     pidfile = tmp_path / "circleci_s3_wizard.wizard.pid"
-    start(terminal, [sys.executable, "-m", "tests.clipboard_exit_driver", str(pidfile),
+    start(terminal, [sys.executable, "-m", "tests.e2e.clipboard_exit_driver", str(pidfile),
                      *options])
     assert eventually(lambda: pidfile.exists() and pidfile.read_text().strip() != "", 60)
     return int(pidfile.read_text())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from circleci_s3_wizard.wizard.cli import build_parser
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
 

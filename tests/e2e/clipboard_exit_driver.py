@@ -1,6 +1,6 @@
 """A real wizard process for the clipboard exit tests, left holding a freshly copied secret.
 
-    python -m tests.clipboard_exit_driver PIDFILE [--stuck-output]
+    python -m tests.e2e.clipboard_exit_driver PIDFILE [--stuck-output]
 
 It starts a sandbox (moto's server, in this process), has the engine make everything up to the
 IAM user, then runs the app from ``screens.app.make_app`` in the terminal it was started in (a
@@ -33,7 +33,7 @@ def _bug() -> None:
 
 
 async def _drive(pilot: Any) -> None:
-    from tests.tui_support import wait_for, wait_page
+    from tests.tui.support import wait_for, wait_page
 
     app = pilot.app
     await wait_for(pilot, lambda: app.connection == "ready", timeout=60, what="the connection")
@@ -59,7 +59,7 @@ def main(pidfile: str, *options: str) -> int:
     from circleci_s3_wizard.screens.app import make_app
     from circleci_s3_wizard.wizard.sandbox import SANDBOX_SERVICE, Sandbox
     from circleci_s3_wizard.wizard.secret_store import SecretStore
-    from tests.tui_support import UP_TO_THE_USER, made_by_the_engine
+    from tests.tui.support import UP_TO_THE_USER, made_by_the_engine
 
     if "--stuck-output" in options:
         _stick_the_output()

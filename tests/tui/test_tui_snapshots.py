@@ -3,13 +3,13 @@
 One app per size, against moto: Welcome, the bucket and the policy before they run, the access
 key just made, the CircleCI page with no token (the by-hand box), and Done; at 100x30 also the
 help, the quit question and the sandbox's Welcome. Each screenshot is compared with the SVG
-accepted in ``tests/__snapshots__/`` (pytest-textual-snapshot's SVG extension for syrupy).
+accepted in ``tests/tui/__snapshots__/`` (pytest-textual-snapshot's SVG extension for syrupy).
 
 Stable without anything test-only in the app: moto's random ids are seeded through its own API,
-and :func:`tests.tui_support.mask` hides, in the screenshot only, what must not look real in a
+and :func:`tests.tui.support.mask` hides, in the screenshot only, what must not look real in a
 file (an access key id, a secret's last four characters, a local port).
 
-After an intended change of the UI: ``uv run pytest tests/test_tui_snapshots.py
+After an intended change of the UI: ``uv run pytest tests/tui/test_tui_snapshots.py
 --snapshot-update``, and look at the SVGs before committing them.
 """
 
@@ -23,8 +23,7 @@ from pytest_textual_snapshot import SVGImageExtension
 from circleci_s3_wizard.screens.app import make_app
 from circleci_s3_wizard.screens.confirm_screen import ConfirmScreen
 from circleci_s3_wizard.screens.help_screen import HelpScreen
-from tests import tui_support
-from tests.tui_support import (
+from tests.tui.support import (
     MemoryClipboard,
     MemoryStore,
     connected,
@@ -35,9 +34,6 @@ from tests.tui_support import (
     wait_for,
     wait_page,
 )
-
-private_state = tui_support.private_state
-tui_aws = tui_support.tui_aws
 
 SIZES = [(100, 30), (80, 24), (60, 20)]
 TITLE = "circleci-s3-wizard"

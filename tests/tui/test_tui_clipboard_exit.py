@@ -21,8 +21,7 @@ from circleci_s3_wizard.screens.app import make_app
 from circleci_s3_wizard.screens.clipboard_exit import QUIT_NOTE
 from circleci_s3_wizard.screens.confirm_screen import ConfirmScreen
 from circleci_s3_wizard.wizard.clipboard import clear_pending, pending_copies
-from tests import tui_support
-from tests.clipboard_support import (
+from tests.fixtures.clipboard_support import (
     alive,
     clipboard_text,
     copy_as_operator,
@@ -30,7 +29,7 @@ from tests.clipboard_support import (
     holds,
     xclip_servers,
 )
-from tests.tui_support import (
+from tests.tui.support import (
     UP_TO_THE_USER,
     MemoryStore,
     flat,
@@ -39,8 +38,6 @@ from tests.tui_support import (
     screen_text,
     wait_for,
 )
-
-private_state = tui_support.private_state
 
 BUCKET = "circleci-builds-123456789012"
 USER = "circleci_service"

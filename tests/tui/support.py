@@ -16,39 +16,15 @@ import io
 import re
 import urllib.request
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-import pytest
 from textual.pilot import Pilot
 
+from circleci_s3_wizard.screens.messages import Job
 from circleci_s3_wizard.wizard.secret_store import AccessKey
 
-
-@pytest.fixture(autouse=True)
-def private_state(tmp_path_factory: pytest.TempPathFactory,
-                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """The wizard's state folder (run locks, the shared sandbox's note) for this test only.
-
-    Imported by each TUI test module, so a developer's running ``circleci-s3-wizard sandbox`` or
-    a lock left by a real run is never seen, and the tests' locks never leak out.
-    """
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
-
-
-_SHARED_SESSION: Any = None
-
-
-@pytest.fixture
-def tui_aws(aws_endpoint: str) -> Any:
-    """A boto3 session on the clean moto account, shared by the TUI tests: botocore loads each
-    service's model once per session, which is most of a fresh app's connecting time. Tests that
-    register fault hooks use their own session (``aws_session``) instead."""
-    global _SHARED_SESSION
-    if _SHARED_SESSION is None:
-        import boto3
-
-        _SHARED_SESSION = boto3.Session(region_name="us-east-1")
-    return _SHARED_SESSION
+if TYPE_CHECKING:
+    from circleci_s3_wizard.screens.app import WizardApp
 
 
 class Faults:
@@ -82,8 +58,9 @@ class Faults:
 
     def _before_send(self, request: Any, event_name: str = "", **_: Any) -> Any:
         from botocore.awsrequest import AWSResponse
+        from botocore.compat import HTTPHeaders
 
-        _, service, name = event_name.split(".", 2)
+        _event, service, name = event_name.split(".", 2)
         operation = f"{service}:{name}"
         self.calls[operation] += 1
         rule = self._rules.get(operation)
@@ -94,11 +71,13 @@ class Faults:
         code, status = rule[1], rule[2]
         message = f"Refused by the test for {operation}"
         if service == "s3":
-            body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+            body: str = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
         else:
             body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>"
                     f"{message}</Message></Error><RequestId>test</RequestId></ErrorResponse>")
-        return AWSResponse(request.url, status, {"Content-Type": "text/xml"},
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "text/xml"
+        return AWSResponse(request.url, status, headers,
                            _Body(body.encode()))
 
 
@@ -255,7 +234,13 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-async def wait_for(pilot: Pilot, condition: Any, timeout: float = 15.0, what: str = "") -> None:
+def the_app(pilot: Pilot[Any]) -> WizardApp:
+    """The wizard driven by ``pilot`` (Pilot knows only an App)."""
+    return cast("WizardApp", pilot.app)
+
+
+async def wait_for(pilot: Pilot[Any], condition: Any, timeout: float = 15.0,
+                   what: str = "") -> None:
     """Let the app run until ``condition()`` is true (workers finish in their own time)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -266,10 +251,10 @@ async def wait_for(pilot: Pilot, condition: Any, timeout: float = 15.0, what: st
         await pilot.pause(0.02)
 
 
-async def wait_page(pilot: Pilot, key: str, timeout: float = 15.0) -> None:
+async def wait_page(pilot: Pilot[Any], key: str, timeout: float = 15.0) -> None:
     """Wait until the driver shows page ``key`` and its plan (if a step page) is in, or, on
     Done, its list of next steps."""
-    app = pilot.app
+    app = the_app(pilot)
     await wait_for(pilot, lambda: getattr(app.screen, "KEY", None) == key, timeout,
                    f"page {key}")
     screen = app.screen
@@ -277,12 +262,12 @@ async def wait_page(pilot: Pilot, key: str, timeout: float = 15.0) -> None:
         await wait_for(pilot, lambda: screen.phase != "planning", timeout,
                        f"the plan on {key}")
     if key == "done":  # its list of next steps is made in a worker
-        await wait_for(pilot, lambda: app.said("next_steps") is not None
-                       or app.failure("next_steps") is not None, timeout, "the next steps")
+        await wait_for(pilot, lambda: app.said(Job.NEXT_STEPS) is not None
+                       or app.failure(Job.NEXT_STEPS) is not None, timeout, "the next steps")
 
 
-async def connected(pilot: Pilot) -> None:
-    app = pilot.app
+async def connected(pilot: Pilot[Any]) -> None:
+    app = the_app(pilot)
     await wait_for(pilot, lambda: app.connection in ("ready", "failed"), what="the connection")
     assert app.connection == "ready", app.connection_error
 
@@ -290,7 +275,7 @@ async def connected(pilot: Pilot) -> None:
 class KeyCounter:
     """Presses keys through Pilot and counts them, as the newcomer's keystroke budget does."""
 
-    def __init__(self, pilot: Pilot) -> None:
+    def __init__(self, pilot: Pilot[Any]) -> None:
         self.pilot = pilot
         self.count = 0
 
@@ -299,18 +284,18 @@ class KeyCounter:
         await self.pilot.press(*keys)
 
 
-async def goto(pilot: Pilot, key: str) -> None:
+async def goto(pilot: Pilot[Any], key: str) -> None:
     """Jump to a page, as the command palette does."""
     await connected(pilot)
-    pilot.app.jump_to(key)
+    the_app(pilot).jump_to(key)
     await wait_page(pilot, key)
 
 
-async def settle(pilot: Pilot) -> None:
+async def settle(pilot: Pilot[Any]) -> None:
     """Let every background job finish (not the page driver), and stop cursors blinking."""
     from textual.widgets import Input
 
-    app = pilot.app
+    app = the_app(pilot)
     await wait_for(pilot, lambda: all(w.is_finished for w in app.workers if w.group != "flow"),
                    what="background work")
     for screen in app.screen_stack:

@@ -221,7 +221,7 @@ def test_a_handed_over_key_is_never_taken_for_an_orphan_and_rotate_retires_it(
     make the operator's copy useless. It is remembered (by id) until rotate replaces it."""
     from circleci_s3_wizard.wizard.rotate import Rotation
     from circleci_s3_wizard.wizard.state import handed_over
-    from tests.test_engine_keys import _BrokenStore
+    from tests.engine.test_engine_keys import _BrokenStore
 
     ctx = make_ctx(create_bucket=True)
     ctx.secrets = _BrokenStore(secret_store)

@@ -126,7 +126,7 @@ def test_every_answer_is_an_option_the_cli_parses_into_it_and_the_readme_names()
     (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     apply = commands.choices["apply"]
     dest_of = {s: a.dest for a in apply._actions for s in a.option_strings}
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     contract = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
     for name, field in FIELDS.items():
         assert field.label, name

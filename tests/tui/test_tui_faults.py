@@ -2,7 +2,7 @@
 never a traceback, never a frozen page; and the retry then works.
 
 Faults come from botocore's own ``before-send`` hook on the session the app is given
-(:class:`tests.tui_support.Faults`): the chosen operation gets AWS's error answer, everything else
+(:class:`tests.tui.support.Faults`): the chosen operation gets AWS's error answer, everything else
 reaches moto. Each test checks what AWS holds afterwards.
 """
 
@@ -13,8 +13,7 @@ from typing import Any
 from circleci_s3_wizard.screens.app import make_app
 from circleci_s3_wizard.screens.help_screen import HelpScreen
 from circleci_s3_wizard.wizard.secret_store import KeyringUnavailable
-from tests import tui_support
-from tests.tui_support import (
+from tests.tui.support import (
     Faults,
     MemoryClipboard,
     MemoryStore,
@@ -25,8 +24,6 @@ from tests.tui_support import (
     wait_for,
     wait_page,
 )
-
-private_state = tui_support.private_state
 
 BUCKET = "circleci-builds-123456789012"
 

@@ -16,7 +16,7 @@ from circleci_s3_wizard.wizard.config import AuthMode
 from circleci_s3_wizard.wizard.verify import verify
 from tests.fixtures.engine import CallLog, actions, run_apply, run_destroy
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "operator-permissions.json"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "operator-permissions.json"
 
 #: boto3 operations whose IAM action has another name.
 ACTION_OF = {

@@ -15,7 +15,7 @@ Then the whole state is read back without the wizard's code (:mod:`tests.fixture
 
 CreateAccessKey is never retried blindly: a lost answer (a 500, or the connection dropped) is
 reconciled first (the stray key is deleted), and only then is the key created once more, so the
-run still finishes whole (twice lost is :mod:`tests.test_lost_create_access_key`). One exception
+run still finishes whole (twice lost is :mod:`tests.e2e.test_lost_create_access_key`). One exception
 is stated with its cases: a rotation whose old key AWS will not delete leaves that key inactive
 and named, for the next run to delete.
 Setups a case starts from (rotate, destroy, update) are made in this process by the engine.

@@ -1,0 +1,1 @@
+"""End-to-end tests: the installed command as a process (CLI, tmux, the wheel), under faults."""
