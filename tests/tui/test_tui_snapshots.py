@@ -1,8 +1,10 @@
-"""Snapshots of the key pages at 100x30, 80x24 and 60x20, walked as a newcomer walks them.
+"""Snapshots of every page at 100x30, and the key pages at 80x24 and 60x20, walked as a newcomer.
 
 One app per size, against moto: Welcome, the bucket and the policy before they run, the access
-key just made, the CircleCI page with no token (the by-hand box), and Done; at 100x30 also the
-help, the quit question and the sandbox's Welcome. Each screenshot is compared with the SVG
+key just made, the CircleCI page with no token (the by-hand box), and Done; at 100x30 also every
+other step page before it runs (folder, group, attach, user; an OIDC walk for the provider, the
+role and retiring static keys), Verify's report, the help, the quit question and the sandbox's
+Welcome. Each screenshot is compared with the SVG
 accepted in ``tests/tui/__snapshots__/`` (pytest-textual-snapshot's SVG extension for syrupy).
 
 Stable without anything test-only in the app: moto's random ids are seeded through its own API,
@@ -71,7 +73,7 @@ async def test_the_key_pages(tui_aws: Any, aws_endpoint: str, svg: Any,
         await pilot.press("enter")
         for key in ("bucket", "folder", "group", "policy", "attach", "user", "access_key"):
             await wait_page(pilot, key)
-            if key in ("bucket", "policy"):
+            if key in ("bucket", "policy") or (size == SIZES[0] and key != "access_key"):
                 page = await shot(pilot)
                 assert "Will create" in text_of(page) and "Run step" in text_of(page)
                 assert page == svg(name=key)
@@ -91,6 +93,10 @@ async def test_the_key_pages(tui_aws: Any, aws_endpoint: str, svg: Any,
         await pilot.press("enter")
         await wait_page(pilot, "verify")
         await wait_for(pilot, lambda: app.screen.report is not None, what="the report")
+        if size == SIZES[0]:
+            proof = await shot(pilot)
+            assert "Verify" in text_of(proof)
+            assert proof == svg(name="verify")
         await pilot.press("enter")
         await wait_page(pilot, "done")
         done = await shot(pilot)
@@ -110,8 +116,37 @@ async def test_the_key_pages(tui_aws: Any, aws_endpoint: str, svg: Any,
             assert question == svg(name="quit")
 
 
+#: An OIDC setup given by ids (no CircleCI token needed, so nothing random reaches the page).
+OIDC_PROJECT = ("circleci/6f6a1d2e-0000-4000-8000-000000000000/"
+                "0b7ef8a9-4b2c-4f38-9a3c-1d2e3f405162")
+
+
+async def test_the_oidc_pages(tui_aws: Any, aws_endpoint: str, svg: Any) -> None:
+    """The pages only OIDC shows, at 100x30: the provider, the role, and retiring static keys
+    (with no token, it says it cannot look)."""
+    seed_moto(aws_endpoint)
+    app = make_app({"auth": "oidc", "circleci_projects": (OIDC_PROJECT,)}, session=tui_aws,
+                   secret_store=MemoryStore(), clipboard=MemoryClipboard())
+    async with app.run_test(size=SIZES[0]) as pilot:
+        await connected(pilot)
+        await pilot.press("enter")
+        for key in ("bucket", "folder", "policy", "oidc_provider", "oidc_role", "circleci",
+                    "retire_keys"):
+            await wait_page(pilot, key)
+            if key in ("oidc_provider", "oidc_role", "retire_keys"):
+                page = await shot(pilot)
+                assert page == svg(name=key)
+                if key == "oidc_role":
+                    assert "Will create" in text_of(page)
+            await pilot.press("enter")
+        await wait_page(pilot, "verify")
+
+
 async def test_the_sandbox_welcome_says_how_long_it_lasts(
-        svg: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        aws_endpoint: str, svg: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``aws_endpoint`` only for its reset: the embedded sandbox's moto shares this process's
+    moto backends with the suite's server, so without it the sidebar showed whatever the tests
+    before it on this worker had made (a snapshot that depended on the order)."""
     from circleci_s3_wizard.wizard.sandbox import Sandbox
 
     for name in Sandbox().environment():  # the sandbox points this process at itself
@@ -127,7 +162,7 @@ async def test_the_sandbox_welcome_says_how_long_it_lasts(
 
 
 async def test_at_80x24_the_sandbox_welcome_shows_its_prompt_under_the_keyring_check(
-        secret_store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        aws_endpoint: str, secret_store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The smallest usual terminal, the sandbox's banner, the real keyring's answer: the
     identity and "Press Enter to start." are still on screen, not below the fold."""
     from circleci_s3_wizard.wizard.sandbox import Sandbox
