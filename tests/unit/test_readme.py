@@ -84,3 +84,12 @@ def test_uv_run_does_not_recompile_the_environment_each_time() -> None:
 
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "compile-bytecode" not in pyproject.get("tool", {}).get("uv", {})
+
+
+def test_every_test_module_lives_in_the_folder_of_its_layer():
+    """unit/, engine/, tui/, e2e/ (tests/conftest.py says what each holds); none at the top."""
+    tests = ROOT / "tests"
+    stray = sorted(p.name for p in tests.glob("test_*.py"))
+    assert stray == [], f"put these in tests/unit, engine, tui or e2e: {stray}"
+    folders = {p.parent.name for p in tests.rglob("test_*.py")} - {"benchmarks"}
+    assert folders == {"unit", "engine", "tui", "e2e"}
