@@ -11,7 +11,8 @@ from circleci_s3_wizard.wizard.verify import invariant_checks, simulation_cases,
 from tests.fixtures.engine import run_apply
 
 # The simulator's verdicts for the written policy, and a widened policy failing, are proven in
-# tests/engine/test_verify_simulator.py, answered by an evaluator that reads the policies back from moto.
+# tests/engine/test_verify_simulator.py, answered by an evaluator that reads the policies back
+# from moto.
 
 
 def test_upload_only_expects_reads_denied(make_ctx):

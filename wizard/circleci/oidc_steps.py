@@ -349,27 +349,23 @@ class OidcRoleStep(Step):
             # provider and the policy were written: refused here, before any write.
             return self.planned(Action.BLOCKED, too_long)
         c = ctx.config
-        names = ids.names()
-        scope = ", ".join(f"project {names.get(p, p)}" for p in ids.project_ids) + (
-            f" on branch {c.circleci_branch}" if c.circleci_branch else "")
         role = read_role(ctx)
-        adopting = role is not None and not is_managed(role)
         removals: tuple[Any, ...] = ()
         if role is not None:
             from .. import grants
 
             removals = tuple(grants.removals(ctx, "role", c.role_name))
-        if adopting:
-            held = "; ".join(r.held for r in removals) or "nothing beyond the wizard's policy"
+        adopting = role is not None and not is_managed(role)
+        if adopting and not c.adopt:
             assert role is not None  # adopting means it exists
+            held = "; ".join(r.held for r in removals) or "nothing beyond the wizard's policy"
             who = trusted_principals(policy_document(role.get("AssumeRolePolicyDocument")))
-            if not c.adopt:
-                return self.planned(
-                    Action.CONFLICT,
-                    f"Role {c.role_name} exists and was not made by the wizard; nothing is "
-                    f"changed. It grants: {held}. Who may assume it now: {who}. Choose another "
-                    "--role-name, or pass --adopt to take it over (the plan then shows what "
-                    "adoption removes).")
+            return self.planned(
+                Action.CONFLICT,
+                f"Role {c.role_name} exists and was not made by the wizard; nothing is "
+                f"changed. It grants: {held}. Who may assume it now: {who}. Choose another "
+                "--role-name, or pass --adopt to take it over (the plan then shows what "
+                "adoption removes).")
         limit = session_limit(role)
         try:
             check_session_duration(c.session_duration, limit)
@@ -379,57 +375,61 @@ class OidcRoleStep(Step):
                     if role is None else "")
             return self.planned(Action.BLOCKED,
                                 f"--session-duration {c.session_duration}: {exc}{made}")
+        names = ids.names()
+        scope = ", ".join(f"project {names.get(p, p)}" for p in ids.project_ids) + (
+            f" on branch {c.circleci_branch}" if c.circleci_branch else "")
         session = (f" Jobs' sessions last {c.session_duration} seconds (the role allows up to "
                    f"{limit}).")
-        extra = RoleChanges(removals, adopting)
-        lines = tuple(r.sentence for r in removals)
-        calls = tuple(dict.fromkeys(r.call for r in removals))
-        if adopting:
-            assert role is not None
-            current = policy_document(role.get("AssumeRolePolicyDocument"))
-            from ..steps.iam_reads import policy_arn
-
-            attached = policy_arn(ctx) in role_policies(ctx)
-            return self.planned(
-                Action.UPDATE,
-                f"Adopt role {c.role_name} (made outside the wizard): tag it as the wizard's, "
-                f"make it trust only {scope}, and take away what else it grants. Who may "
-                f"assume it now ({trusted_principals(current)}) loses that.{session}",
-                calls=("iam:TagRole", "iam:UpdateAssumeRolePolicy", *calls)
-                + (() if attached else ("iam:AttachRolePolicy",)),
-                differences=("not made by the wizard: adopted",
-                             *trust_diff(current, wanted).lines(names), *lines),
-                facts=(ids, role, extra))
         if role is None:
             return self.planned(
                 Action.CREATE,
                 f"Create role {c.role_name} that only {scope} of CircleCI organisation "
                 f"{ids.org_id} may assume, with policy {c.policy_name} attached.{session}",
                 calls=("iam:CreateRole", "iam:AttachRolePolicy"), facts=(ids, None))
+        return self._existing(ctx, ids, wanted, role, removals, adopting, scope, session)
+
+    def _existing(self, ctx: RunContext, ids: ProjectIds, wanted: dict[str, Any],
+                  role: RoleTypeDef, removals: tuple[Any, ...], adopting: bool, scope: str,
+                  session: str) -> StepPlan:
+        """The plan for a role that exists: adopt it, or bring its trust, its grants and its
+        policy attachment to what the setup wants (each difference named)."""
         from ..steps.iam_reads import policy_arn
 
-        attached = policy_arn(ctx) in role_policies(ctx)
+        c = ctx.config
+        names = ids.names()
+        extra = RoleChanges(removals, adopting)
+        lines = tuple(r.sentence for r in removals)
+        calls = tuple(dict.fromkeys(r.call for r in removals))
+        attach = () if policy_arn(ctx) in role_policies(ctx) else ("iam:AttachRolePolicy",)
         current = policy_document(role.get("AssumeRolePolicyDocument"))
+        if adopting:
+            return self.planned(
+                Action.UPDATE,
+                f"Adopt role {c.role_name} (made outside the wizard): tag it as the wizard's, "
+                f"make it trust only {scope}, and take away what else it grants. Who may "
+                f"assume it now ({trusted_principals(current)}) loses that.{session}",
+                calls=("iam:TagRole", "iam:UpdateAssumeRolePolicy", *calls, *attach),
+                differences=("not made by the wizard: adopted",
+                             *trust_diff(current, wanted).lines(names), *lines),
+                facts=(ids, role, extra))
         if not same_policy(current, wanted):
-            diff = trust_diff(current, wanted).lines(names)
             return self.planned(
                 Action.UPDATE,
                 f"Role {c.role_name} exists with a different trust policy; updating makes it "
                 f"trust only {scope}.",
-                calls=("iam:UpdateAssumeRolePolicy",) + (() if attached else
-                                                         ("iam:AttachRolePolicy",)) + calls,
-                differences=tuple(diff) + lines, facts=(ids, role, extra))
+                calls=("iam:UpdateAssumeRolePolicy", *attach, *calls),
+                differences=(*trust_diff(current, wanted).lines(names), *lines),
+                facts=(ids, role, extra))
         if removals:
             return self.planned(
                 Action.UPDATE,
                 f"Role {c.role_name} (made by the wizard) grants more than the wizard's "
                 "policy; apply takes the rest away.",
-                calls=calls + (() if attached else ("iam:AttachRolePolicy",)),
-                differences=lines, facts=(ids, role, extra))
-        if not attached:
+                calls=(*calls, *attach), differences=lines, facts=(ids, role, extra))
+        if attach:
             return self.planned(
                 Action.REPAIR, f"Role {c.role_name} exists; attach policy {c.policy_name} to it.",
-                calls=("iam:AttachRolePolicy",),
+                calls=attach,
                 differences=(f"policy {c.policy_name} is not attached",), facts=(ids, role))
         return self.planned(
             Action.EXISTS,
