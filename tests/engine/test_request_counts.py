@@ -75,3 +75,17 @@ def test_a_fresh_apply_writes_exactly_the_tutorial_and_a_second_writes_nothing(c
     proxy.clear_log()
     again = run_apply(ctx())
     assert again.ok and proxy.mutating() == []
+
+
+def test_the_buckets_result_says_its_writes_in_one_order_whichever_answers_first(counted_aws):
+    """Block Public Access and the tag are written at once; a slow answer to the first used to
+    put it second in the sentence, so the page (and a snapshot of it) changed with the load."""
+    proxy, ctx = counted_aws
+    proxy.fail("s3:PutPublicAccessBlock", "late", delay=1.0)
+    report = run_apply(ctx())
+    assert report.ok
+    (bucket,) = [r for r in report.results if r.key == "bucket"]
+    assert "Turned Block Public Access fully on. Tagged it managed-by=circleci-s3-wizard." \
+        in bucket.detail
+    order = [c.operation for c in sorted(proxy.calls(), key=lambda c: c.ended or 0)]
+    assert order.index("s3:PutBucketTagging") < order.index("s3:PutPublicAccessBlock")

@@ -187,12 +187,16 @@ class BucketStep(Step):
             fix_block = any("Block" in d for d in plan.differences)
             fix_tags = any("tag" in d for d in plan.differences)
 
+        # The two writes run at once; what they did is said in this order, whichever AWS
+        # answered first (the page and the CLI show the same sentence on every run).
+        finished: dict[int, str] = {}
+
         def block() -> None:
             work.checkpoint()
             with aws_call(f"blocking public access on {bucket}", "s3:PutBucketPublicAccessBlock"):
                 s3.put_public_access_block(Bucket=bucket,
                                            PublicAccessBlockConfiguration=BLOCK_ALL)
-            work.did("Turned Block Public Access fully on.")
+            finished[0] = "Turned Block Public Access fully on."
 
         def tag() -> None:
             work.checkpoint()
@@ -201,9 +205,13 @@ class BucketStep(Step):
             wanted: list[TagTypeDef] = [t for t in tags if t["Key"] != ours[0]["Key"]] + ours
             with aws_call(f"tagging bucket {bucket}", "s3:PutBucketTagging"):
                 s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": wanted})
-            work.did("Tagged it managed-by=circleci-s3-wizard.")
+            finished[1] = "Tagged it managed-by=circleci-s3-wizard."
 
-        each_at_once([*([block] if fix_block else []), *([tag] if fix_tags else [])])
+        try:
+            each_at_once([*([block] if fix_block else []), *([tag] if fix_tags else [])])
+        finally:  # a write that failed says nothing; one that went through is said either way
+            for _, sentence in sorted(finished.items()):
+                work.did(sentence)
         ctx.reads.forget(("bucket", bucket))
         if plan.action is not Action.CREATE:
             work.done.insert(0, f"Bucket {bucket}:")
