@@ -12,6 +12,14 @@ Two lifetimes, said plainly wherever it matters:
 Keys made in the sandbox are fake. They live under their own keyring service
 (:data:`SANDBOX_SERVICE`), so they can never replace a real key of the same user name. moto is
 imported only here, only when a sandbox is started.
+
+The sandbox enforces IAM, so that ``verify``'s live probes prove refusals rather than hope for
+them: on start it makes the operator an identity of its own (the IAM user :data:`OPERATOR`,
+allowed everything, whose access key is the sandbox's fixed fake one, so every ``--sandbox``
+process and the exported variables keep working), then turns on moto's enforcement. From then on a
+request signed with any other key (the CI user's) is judged on the Action and Resource of that
+identity's policies; moto evaluates no conditions (``s3:prefix``) and no permission boundaries,
+which ``verify`` says where it matters.
 """
 
 from __future__ import annotations
@@ -31,6 +39,11 @@ PER_PROCESS = "per-process"
 SHARED = "shared"
 #: What the sandbox signs its own calls with (moto accepts any key).
 FAKE_KEY = "sandbox-not-a-real-key"
+#: The sandbox's operator: an IAM user it makes, allowed everything, signing with :data:`FAKE_KEY`.
+OPERATOR = "sandbox-operator"
+OPERATOR_PATH = "/sandbox/"
+_ADMIN = {"Version": "2012-10-17",
+          "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 BANNER = {
     PER_PROCESS: "SANDBOX: everything runs against a local imitation of AWS (moto) on "
@@ -90,10 +103,52 @@ class Sandbox:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
+        self._enforce_iam()
         return self
+
+    def _enforce_iam(self) -> None:
+        """Make the operator, give it the fixed fake key, then turn moto's IAM checks on.
+
+        The operator is made in moto's backend (this process holds it) rather than over HTTP:
+        moto's API cannot choose a key, and no client here may read the caller's AWS profile.
+        """
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+        from moto.iam.models import iam_backends
+        from moto.utilities.utils import get_partition
+
+        _let_anyone_ask_who_they_are()
+        backend = iam_backends[DEFAULT_ACCOUNT_ID][get_partition(self.region)]
+        # moto keeps one state per process: a second sandbox in it finds the operator made
+        if OPERATOR not in backend.users:
+            backend.create_user(self.region, OPERATOR, path=OPERATOR_PATH)
+        backend.put_user_policy(OPERATOR, "sandbox-administrator", json.dumps(_ADMIN))
+        if FAKE_KEY not in backend.access_keys:
+            key = backend.create_access_key(OPERATOR)
+            # the key keeps its user and record, under the id and secret every sandbox client
+            # already signs with
+            backend.access_keys.pop(key.access_key_id)
+            key.access_key_id = key.secret_access_key = FAKE_KEY
+            backend.access_keys[FAKE_KEY] = key
+        self._auth_after("0")
+
+    def _auth_after(self, count: str) -> None:
+        """moto's switch: IAM is checked after ``count`` more requests (``inf``: never).
+
+        It is one setting for every moto server in the process, so stopping turns it back off.
+        """
+        import urllib.request
+
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset-auth",
+                                         data=count.encode(), method="POST",
+                                         headers={"Content-Type": "text/plain"})
+        urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - loopback
 
     def stop(self) -> None:
         if self._server is not None:
+            try:
+                self._auth_after("inf")
+            except OSError:
+                logging.getLogger(__name__).debug("sandbox auth switch not reset")
             self._server.stop()
             self._server = None
 
@@ -114,7 +169,7 @@ class Sandbox:
         forgotten: list[str] = []
         try:
             users = [u["UserName"] for page in iam.get_paginator("list_users").paginate()
-                     for u in page["Users"]]
+                     for u in page["Users"] if u["UserName"] != OPERATOR]
             for user in users:
                 if iam.list_access_keys(UserName=user)["AccessKeyMetadata"] \
                         and secrets.delete_access_key(user):
@@ -173,6 +228,28 @@ class Sandbox:
                 path.unlink()
         except (OSError, ValueError):
             pass
+
+
+def _let_anyone_ask_who_they_are() -> None:
+    """sts:GetCallerIdentity needs no permission in AWS ("no permissions are required to perform
+    this operation"); moto's enforcement judges it like any other call, which would refuse a new
+    key's first call (rotate proves a key with it). Its signature is still checked."""
+    from moto.core.exceptions import AccessDeniedError
+    from moto.sts.responses import TokenResponse
+
+    judge = TokenResponse._authenticate_and_authorize_normal_action
+    if getattr(judge, "_sandbox", False):
+        return
+
+    def judged_like_aws(self: Any, resource: str = "*") -> None:
+        try:
+            judge(self, resource)
+        except AccessDeniedError:
+            if self._get_action() != "GetCallerIdentity":
+                raise
+
+    judged_like_aws._sandbox = True  # type: ignore[attr-defined]
+    TokenResponse._authenticate_and_authorize_normal_action = judged_like_aws  # type: ignore[method-assign]
 
 
 def find_shared() -> Sandbox | None:

@@ -10,8 +10,11 @@ Two kinds of evidence:
   object under the prefix, then try to write outside it and to list the whole bucket, which must
   be refused. A fresh key takes a few seconds to work everywhere, so the probes wait for it.
 
-The sandbox (moto) implements neither the simulator nor IAM enforcement, so there the denials are
-reported as *unproven*, never as passed.
+The sandbox (moto) has no simulator, but it enforces IAM on each request's Action and Resource
+(wizard/sandbox.py turns that on), so there the live probes' refusals are proven too; a refusal
+that rests on a condition (listing outside the prefix rests on ``s3:prefix``) is *unproven*,
+saying why, and so is every refusal on a local AWS that checks nothing (found by a key it never
+issued being accepted), never passed.
 """
 
 from __future__ import annotations
@@ -97,6 +100,34 @@ def is_local_endpoint(ctx: RunContext) -> bool:
     """True when AWS is the sandbox or another local stand-in (no IAM enforcement to rely on)."""
     host = urlparse(ctx.client("s3").meta.endpoint_url).hostname or ""
     return host in {"127.0.0.1", "localhost", "::1"} or host.startswith("127.")
+
+
+#: What a local AWS answers a key it never issued, when it checks requests at all.
+_UNKNOWN_KEY_CODES = frozenset({"InvalidAccessKeyId", "InvalidClientTokenId",
+                                "SignatureDoesNotMatch", "AccessDenied", "AuthFailure"})
+
+
+def enforces_iam(ctx: RunContext) -> bool:
+    """Whether AWS here judges requests: real AWS always; a local one only if it refuses a call
+    signed with a key nobody was given (moto with its checks off accepts any key)."""
+    if not is_local_endpoint(ctx):
+        return True
+    import boto3
+
+    from .aws import client_config
+
+    stranger = boto3.Session(aws_access_key_id="AKIACIRCLECIS3WIZARD0",
+                             aws_secret_access_key="circleci-s3-wizard-key-nobody-was-given",
+                             region_name=ctx.region)
+    s3 = stranger.client("s3", endpoint_url=ctx.client("s3").meta.endpoint_url,
+                         config=client_config(attempts=1))
+    try:
+        s3.list_buckets()
+    except Exception as exc:
+        if error_code(exc) in _UNKNOWN_KEY_CODES:
+            return True
+        raise
+    return False
 
 
 def principal_arn(ctx: RunContext) -> str:
@@ -246,7 +277,13 @@ def _attempt(call: Any, *, wait_seconds: float) -> tuple[bool, str]:
             raise
 
 
-def _live_probes(ctx: RunContext, key: Any, local: bool, wait_seconds: float) -> list[VerifyCheck]:
+#: Why a local AWS that enforces IAM may still allow what real AWS refuses.
+_MOTO_SKIPS_CONDITIONS = ("moto, the sandbox's AWS, does not evaluate policy conditions, so it "
+                          "allowed this; real AWS refuses it under this policy (the {} condition)")
+
+
+def _live_probes(ctx: RunContext, key: Any, local: bool, enforced: bool,
+                 wait_seconds: float) -> list[VerifyCheck]:
     c = ctx.config
     s3 = _probe_session(ctx, key).client("s3", region_name=ctx.region)
     token = uuid.uuid4().hex[:12]
@@ -257,14 +294,18 @@ def _live_probes(ctx: RunContext, key: Any, local: bool, wait_seconds: float) ->
     can_delete = "s3:DeleteObject" in OBJECT_ACTIONS[c.access]
     checks: list[VerifyCheck] = []
 
-    def record(name: str, expect: Expectation, allowed: bool, code: str) -> None:
+    def record(name: str, expect: Expectation, allowed: bool, code: str,
+               condition: str | None = None) -> None:
         got = "allowed" if allowed else "denied"
         if got == expect:
             outcome: Outcome = "pass"
             detail = f"{got} as expected" + (f" ({code})" if code else "")
-        elif expect == "denied" and local:
-            outcome, detail = "unproven", "the sandbox does not enforce IAM, so it allowed this; "
-            detail += "real AWS refuses it under this policy"
+        elif expect == "denied" and local and not enforced:
+            outcome = "unproven"
+            detail = ("this local AWS does not enforce IAM, so it allowed this; real AWS "
+                      "refuses it under this policy")
+        elif expect == "denied" and local and condition:
+            outcome, detail = "unproven", _MOTO_SKIPS_CONDITIONS.format(condition)
         else:
             outcome, detail = "fail", f"expected {expect} but it was {got}" + (
                 f" ({code})" if code else "")
@@ -292,7 +333,8 @@ def _live_probes(ctx: RunContext, key: Any, local: bool, wait_seconds: float) ->
     if wrote:  # never leave the probe behind, whoever can delete it
         ctx.client("s3").delete_object(Bucket=c.bucket, Key=outside)
     listed_all, code = _attempt(lambda: s3.list_objects_v2(Bucket=c.bucket), wait_seconds=0)
-    record("list the whole bucket", "denied", listed_all, code)
+    # Only the s3:prefix condition keeps the key from listing the whole bucket.
+    record("list the whole bucket", "denied", listed_all, code, condition="s3:prefix")
     return checks
 
 
@@ -300,6 +342,7 @@ def verify(ctx: RunContext, *, wait_seconds: float = 20.0) -> VerifyReport:
     """Run every check the setup allows and say what was proven."""
     report = VerifyReport()
     local = is_local_endpoint(ctx)
+    enforced = enforces_iam(ctx)
     arn = principal_arn(ctx)
     cases = simulation_cases(ctx)
     report.checks += invariant_checks(ctx)
@@ -325,12 +368,18 @@ def verify(ctx: RunContext, *, wait_seconds: float = 20.0) -> VerifyReport:
         if key is None:
             report.notes.append("No access key in the keyring, so no live probe was made.")
         else:
-            report.checks += _live_probes(ctx, key, local, wait_seconds)
+            report.checks += _live_probes(ctx, key, local, enforced, wait_seconds)
     else:
         report.notes.append("OIDC: a live probe needs a CircleCI job's token; run the pipeline "
                             "once and watch the upload step.")
-    if local:
-        report.notes.append("Sandbox: moto does not enforce IAM, so the refusals cannot be "
-                            "proven here; against real AWS they are checked for real.")
+    if local and enforced:
+        report.notes.append("Sandbox: moto enforces IAM on each request's action and resource, "
+                            "so the new key's refusals were tried for real; it evaluates no "
+                            "conditions or permission boundaries, so a refusal that rests on "
+                            "one stays unproven here.")
+    elif local:
+        report.notes.append("Local AWS: it does not enforce IAM (it accepted a key it never "
+                            "issued), so the refusals cannot be proven here; against real AWS "
+                            "they are checked for real.")
     return report
 

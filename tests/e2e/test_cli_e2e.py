@@ -487,6 +487,35 @@ def test_a_served_sandbox_keeps_its_keys_apart_until_it_stops(wizard, aws):
     assert _state(aws) == {"buckets": [], "users": [], "groups": [], "policies": []}
 
 
+def test_verify_on_a_served_sandbox_proves_the_refusals_moto_can_judge(wizard, aws):
+    """The served sandbox enforces IAM for the key the wizard made: the upload outside the prefix
+    is refused for real (proven); only the listing, refused by a condition moto does not
+    evaluate, stays unproven and says why."""
+    import signal
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    served = subprocess.Popen([*wizard_command(), "sandbox"], env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert served.stdout is not None
+        assert served.stdout.readline().startswith("export AWS_ENDPOINT_URL=")
+        common = ("--sandbox", "--bucket", "served-builds")
+        applied = wizard("apply", *common, "--yes", "--create-bucket", env=env)
+        assert applied.code == 0, applied.out + applied.err
+        run = wizard("verify", *common, "--json", env=env)
+    finally:
+        served.send_signal(signal.SIGINT)
+        served.communicate(timeout=30)
+    assert run.code == 0, run.out + run.err
+    report = run.json()
+    live = {c["name"]: c for c in report["checks"] if c["name"].endswith("(with the new key)")}
+    assert live["upload outside the prefix (with the new key)"]["outcome"] == "pass"
+    whole = live["list the whole bucket (with the new key)"]
+    assert whole["outcome"] == "unproven" and "s3:prefix" in whole["detail"]
+    assert {c["outcome"] for n, c in live.items() if c["expectation"] == "allowed"} == {"pass"}
+    assert any("moto enforces IAM" in n for n in report["notes"])
+
+
 def test_apply_delivers_to_circleci_and_rotate_replaces_the_key_everywhere(
         wizard, aws, circleci_standin, monkeypatch):
     circleci_standin.add_project("gh/acme/app")
