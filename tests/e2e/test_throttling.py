@@ -225,3 +225,48 @@ def test_s3_throttling_a_head_says_so(wizard_cli, faulty_aws):
     assert run.code == 1, run.text
     _says_throttled(run)
     assert "[503]" in run.sentence()
+
+
+async def test_a_tui_walk_under_iam_throttling_goes_through_each_step_once(faulty_aws) -> None:
+    """The TUI, in this process (botocore's real backoff), from the group page to the key:
+    every page's checks and writes meet IAM's account-wide rate, and each step is done once,
+    the key held by the store."""
+    import boto3
+
+    from circleci_s3_wizard.screens.app import make_app
+    from tests.tui_support import (
+        MemoryClipboard,
+        MemoryStore,
+        flat,
+        goto,
+        screen_text,
+        wait_for,
+        wait_page,
+    )
+
+    store = MemoryStore()
+    model = _throttle_account(faulty_aws)
+    app = make_app({"bucket": "fault-builds", "create_bucket": True}, session=boto3.Session(),
+                   secret_store=store, clipboard=MemoryClipboard())
+    done = {"group": ("policy", "Created IAM group circleci_devops"),
+            "policy": ("attach", "Created policy s3_full_access_devops_builds"),
+            "attach": ("user", "Attached policy"),
+            "user": ("access_key", "Created IAM user circleci_service")}
+    async with app.run_test(size=(100, 30)) as pilot:
+        await goto(pilot, "group")
+        for page, (after, said) in done.items():
+            await pilot.press("enter")
+            await wait_page(pilot, after, timeout=60)
+            assert f"✓ Done: {said}" in flat(screen_text(app)), (page, screen_text(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.phase == "ran", timeout=60, what="the key")
+        assert "Traceback" not in screen_text(app)
+
+    assert model.throttled, "the rate was too loose to throttle anything"
+    assert _made_twice(faulty_aws) == {}
+    iam = faulty_aws.inspector_session().client("iam")
+    groups = iam.list_groups_for_user(UserName="circleci_service")["Groups"]
+    assert [g["GroupName"] for g in groups] == ["circleci_devops"]
+    keys = iam.list_access_keys(UserName="circleci_service")["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [
+        store.load_access_key("circleci_service").access_key_id]
