@@ -234,7 +234,7 @@ async def test_a_tui_walk_under_iam_throttling_goes_through_each_step_once(fault
     import boto3
 
     from circleci_s3_wizard.screens.app import make_app
-    from tests.tui_support import (
+    from tests.tui.support import (
         MemoryClipboard,
         MemoryStore,
         flat,
