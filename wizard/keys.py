@@ -68,8 +68,9 @@ class KeyFact:
     def describe(self) -> str:
         state = "active" if self.active else "inactive"
         used = f", last used {self.last_used}" if self.last_used else ""
-        where = f", held in {self.where}" if self.where and self.holder is Holder.ELSEWHERE else ""
-        return f"{self.key_id} ({state}, {self.holder.value}{where}{used})"
+        holder = (f"held in {self.where}" if self.where and self.holder is Holder.ELSEWHERE
+                  else self.holder.value)
+        return f"{self.key_id} ({state}, {holder}{used})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,32 @@ class KeyState:
         machine's (recorded there)."""
         return not self.leftovers and all(k.holder in (Holder.KEYRING, Holder.ELSEWHERE)
                                         for k in self.keys if k.active)
+
+    @property
+    def elsewhere(self) -> tuple[KeyFact, ...]:
+        """Active keys another machine holds, or is making: the setup has its key there.
+
+        ``apply`` makes no second key beside them (one would fill IAM's two slots and leave
+        ``rotate`` no room); ``rotate`` makes one this machine holds, with consent, and leaves
+        them alone. ``destroy`` never deletes them either.
+        """
+        return tuple(k for k in self.keys
+                     if k.active and k.holder in (Holder.ELSEWHERE, Holder.CREATING))
+
+    @property
+    def untouchable(self) -> tuple[KeyFact, ...]:
+        """Keys no command of this machine may delete: another machine's (held or being
+        made) and keys the wizard did not make."""
+        return tuple(k for k in self.keys
+                     if k.holder in (Holder.ELSEWHERE, Holder.CREATING, Holder.FOREIGN))
+
+    @property
+    def each_held(self) -> bool:
+        """What verify proves: no leftovers, at least one active key, and every active key is
+        this keyring's or recorded in another machine's keyring (each machine its own key)."""
+        active = [k for k in self.keys if k.active]
+        return self.whole and bool(active) and all(
+            k.holder in (Holder.KEYRING, Holder.ELSEWHERE) for k in active)
 
     @property
     def superseded(self) -> tuple[KeyFact, ...]:

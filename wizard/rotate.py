@@ -29,7 +29,7 @@ from . import key_records
 from .aws import NOT_YET_VALID, delete, is_managed
 from .context import RunContext
 from .errors import WizardError, error_code
-from .keys import IAM_KEYS_PER_USER, Holder, KeyState, read_keys
+from .keys import IAM_KEYS_PER_USER, Holder, KeyFact, KeyState, read_keys
 from .model import SecretHandoff
 from .state import install_id
 from .steps import iam_reads
@@ -60,6 +60,18 @@ def _retiring(state: KeyState) -> str | None:
     if state.held is not None:
         return state.held.key_id
     return next((k.key_id for k in state.keys if k.holder is Holder.OPERATOR), None)
+
+
+def _kept(state: KeyState) -> tuple[KeyFact, ...]:
+    """The keys a rotation leaves as they are: everyone's but the one it retires."""
+    return tuple(k for k in state.others if k.key_id != _retiring(state))
+
+
+def _left_alone(key: KeyFact) -> str:
+    """``key``, left alone by a rotation, and why, in words (after "leave" or "Left")."""
+    if key.where and key.holder is Holder.ELSEWHERE:
+        return f"access key {key.key_id} alone (held in {key.where}: it stays usable there)"
+    return f"access key {key.key_id} alone ({key.holder.value})"
 
 
 @dataclass
@@ -111,10 +123,7 @@ class Rotation:
             lines.append("  delete access key "
                          f"{', '.join(k.key_id for k in state.superseded)} (an earlier rotation "
                          "replaced it)")
-        lines.extend(f"  leave access key {k.key_id} alone ({k.holder.value}"
-                     + (f", held in {k.where})" if k.where and k.holder is Holder.ELSEWHERE
-                        else ")")
-                     for k in state.others if k.key_id != _retiring(state))
+        lines.extend(f"  leave {_left_alone(k)}" for k in _kept(state))
         lines.append("  create a new key and store it in your keyring")
         if deliver:
             lines.append(f"  deliver it to CircleCI ({self._where()})")
@@ -244,6 +253,8 @@ class Rotation:
                 f"Deactivated and deleted the old key {old_id}.")
         else:
             say("There was no old key in your keyring to retire.")
+        for kept in _kept(pre.state):
+            say(f"Left {_left_alone(kept)}.")
         outcome.ok = True
         return outcome
 

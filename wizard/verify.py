@@ -186,13 +186,17 @@ def invariant_checks(ctx: RunContext) -> list[VerifyCheck]:
 
         state = read_keys(ctx, stored_key(ctx))
         active = [k for k in state.keys if k.active]
-        if state.whole and len(active) == 1:
-            checks.append(VerifyCheck("one active access key, held by your keyring", "holds",
-                                      "pass", f"{active[0].key_id}"))
+        name = ("one active access key, held by your keyring" if not state.elsewhere else
+                "each active access key held by the keyring its record names")
+        if state.each_held and len(active) == 1 and not state.elsewhere:
+            checks.append(VerifyCheck(name, "holds", "pass", f"{active[0].key_id}"))
+        elif state.each_held:  # other machines hold keys of their own, as recorded
+            checks.append(VerifyCheck(name, "holds", "pass",
+                                      "; ".join(k.describe() for k in active)))
         else:
             found = "; ".join(k.describe() for k in state.keys) or "none"
             checks.append(VerifyCheck(
-                "one active access key, held by your keyring", "holds", "fail",
+                name, "holds", "fail",
                 f"found: {found}. Run apply (it deletes orphaned keys and makes one if needed)."))
     return checks
 

@@ -185,8 +185,8 @@ def left_alone(key: KeyFact, state: KeyState, user: str) -> str:
     refuses when IAM's two keys per user are taken.
     """
     if key.holder is Holder.ELSEWHERE:
-        mine = ("" if state.full else " `circleci-s3-wizard rotate` (or apply) makes one this "
-                "machine holds, and never deletes that one.")
+        mine = ("" if state.full else " `circleci-s3-wizard rotate --yes` makes one this "
+                "machine's keyring holds, and never deletes that one.")
         return (f"Access key {key.key_id} of {user} is held in {key.where}; the wizard leaves it "
                 f"alone: use it from there.{mine}")
     if key.holder is Holder.CREATING:
@@ -294,6 +294,20 @@ class AccessKeyStep(Step):
             return self.planned(Action.EXISTS, f"Access key {held.key_id} of {user} is active "
                                 "and its secret is in your keyring.", warnings=warnings,
                                 facts=state)
+        if state.elsewhere:  # the setup's key is on another machine: no second one here
+            there = "; ".join(k.describe() for k in state.elsewhere)
+            detail = (f"{user}'s access key is on another machine: {there}. No key is made "
+                      "here (use it from there, or `circleci-s3-wizard rotate --yes` makes one "
+                      "this machine's keyring holds and leaves that one alone).")
+            stale = stale_records(state)
+            warnings = tuple(w for k, w in zip(state.others, warnings, strict=True)
+                             if k not in state.elsewhere)
+            if orphans or stale:
+                return self.planned(Action.REPAIR, f"{removal}{' '.join(stale)} {detail}".strip(),
+                                    calls=(*deletes, *(("iam:UntagUser",) if stale else ())),
+                                    differences=(*differences, *stale), warnings=warnings,
+                                    facts=state)
+            return self.planned(Action.EXISTS, detail, warnings=warnings, facts=state)
         if len(state.keys) - len(orphans) >= IAM_KEYS_PER_USER:
             return self.planned(Action.CONFLICT, f"{user} already has {IAM_KEYS_PER_USER} access "
                                 "keys, IAM's limit, and none of them is in your keyring: "

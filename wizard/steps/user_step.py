@@ -23,11 +23,35 @@ if TYPE_CHECKING:
     from mypy_boto3_iam.type_defs import UserTypeDef
 
     from ..grants import Removal
+    from ..keys import KeyFact
 
 
 def _grants_of(removals: list[Removal]) -> str:
     """What a user holds besides the setup's group, from the removals adopting it would make."""
     return "; ".join(r.held for r in removals) or "nothing"
+
+
+@dataclass(frozen=True, slots=True)
+class _Removal:
+    """What destroy removes with the wizard's user: the user, and the keys it may delete."""
+
+    user: UserTypeDef
+    keys: frozenset[str]
+
+
+def _keys_for_destroy(ctx: RunContext) -> tuple[frozenset[str], tuple[KeyFact, ...]]:
+    """The user's keys destroy may delete, and those it keeps (:attr:`KeyState.untouchable`:
+    another machine's, or not made by the wizard), by the wizard's records."""
+    from ..keys import read_keys
+    from .access_key_step import keyring_problem, stored_key
+
+    try:
+        stored = stored_key(ctx) if keyring_problem(ctx) is None else None
+    except Exception:  # noqa: BLE001 - an unreadable entry holds no key of the user
+        stored = None
+    state = read_keys(ctx, stored)
+    kept = state.untouchable
+    return frozenset(k.key_id for k in state.keys if k not in kept), kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,10 +192,20 @@ class UserStep(Step):
         if user is None:
             return self.planned(Action.ABSENT, f"IAM user {c.user} does not exist.")
         if is_managed(user):
+            deletable, kept = _keys_for_destroy(ctx)
+            if kept:
+                return self.planned(
+                    Action.KEEP, f"IAM user {c.user} is kept, in group {c.group}: "
+                    f"{'; '.join(k.describe() for k in kept)} "
+                    f"{'is' if len(kept) == 1 else 'are'} not this machine's to delete (destroy "
+                    "never deletes another machine's key, or one the wizard did not make). The "
+                    "policy is still removed, so no key of the user keeps access to the bucket. "
+                    "Run destroy on that machine, or delete the key in the IAM console, then "
+                    "destroy again.")
             return self.planned(Action.DELETE, f"Delete IAM user {c.user} (its access keys and "
                                 "group memberships first).",
                                 calls=("iam:DeleteAccessKey", "iam:RemoveUserFromGroup",
-                                       "iam:DeleteUser"), facts=user)
+                                       "iam:DeleteUser"), facts=_Removal(user, deletable))
         group = iam_reads.group(ctx, c.group)
         if is_managed(group) and c.group in iam_reads.user_groups(ctx, c.user):
             return self.planned(Action.DELETE, f"Remove {c.user} (not made by the wizard, kept) "
@@ -184,13 +218,17 @@ class UserStep(Step):
         if plan.action is not Action.DELETE:
             return self.result(plan.action, plan.detail)
         c, iam = ctx.config, ctx.client("iam")
-        if not is_managed(plan.facts):
+        if not isinstance(plan.facts, _Removal):
             delete(lambda: iam.remove_user_from_group(UserName=c.user, GroupName=c.group),
                    f"removing {c.user} from {c.group}", "iam:RemoveUserFromGroup")
             return self.result(Action.DELETE, f"Removed {c.user} from group {c.group}; the user "
                                "was kept.")
         ctx.reads.forget(("access_keys", c.user), ("user_groups", c.user))
+        # Only the keys the plan found to be this machine's to delete: a key that appeared
+        # since (another machine's) makes DeleteUser refuse, with a sentence, rather than go.
         for key in iam_reads.access_keys(ctx, c.user):
+            if key["AccessKeyId"] not in plan.facts.keys:
+                continue
             delete(partial(iam.delete_access_key, UserName=c.user,
                            AccessKeyId=key["AccessKeyId"]),
                    f"deleting an access key of {c.user}", "iam:DeleteAccessKey")
