@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.wizard_runs",
     "tests.fixtures.fault_table",
     "tests.fixtures.iam_simulator",
+    "tests.fixtures.machines",
 ]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.machines import Machine, machines, second_secret_service  # noqa: F401
+from tests.fixtures.machines import Machine
 from tests.fixtures.wizard_runs import Run
 
 pytestmark = pytest.mark.slow
@@ -186,6 +186,9 @@ def test_destroy_on_one_machine_leaves_the_other_machines_key(
     _holds_its_own(b, setup, key_b[0])
     assert f"held in the keyring of install {b.install_id()}" in destroyed.out
     assert "Run destroy on that machine" in destroyed.out
+    # The user is kept for B's key, but the policy goes, as the plan says: no access is left.
+    policies = setup.iam.list_policies(Scope="Local")["Policies"]
+    assert setup.policy not in [p["PolicyName"] for p in policies]
 
     # B's destroy then removes its own key and the user.
     _ok(b.run("destroy", "--yes", *setup.options))
