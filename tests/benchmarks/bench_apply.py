@@ -11,10 +11,13 @@ All three run in the same run against one local moto server behind the fault pro
 - the tutorial's ten creating calls as a shell script, one ``aws`` process per step.
 
 Each tool runs as a user gets it: the wizard from a wheel built here, the peers from PyPI, each
-installed in its own fresh venv with compiled bytecode (``_fresh_install.py``). Every request
-can be delayed (``--latency``) to turn loopback into a realistic round trip to IAM.
+installed in its own fresh venv with compiled bytecode (``_fresh_install.py``). The proxy keeps
+connections alive as AWS does; every request can be delayed (``--latency``) to turn loopback into
+a realistic round trip to IAM, and every new connection can cost its TCP + TLS handshake on top
+(``--latency 0.08:2``: two more round trips before its first answer). By default three
+conditions: loopback, +80 ms per request, and +80 ms per request with handshakes.
 
-    uv run --group bench python tests/benchmarks/bench_apply.py [--runs 3] [--latency 0.08 ...]
+    uv run --group bench python tests/benchmarks/bench_apply.py [--runs 3] [--latency 0.08[:2] ...]
 
 It prints the targets as pass/fail and asserts nothing. Not a pytest test (no ``test_`` names).
 """
@@ -46,11 +49,39 @@ from circleci_s3_wizard.wizard.policy import build_policy, policy_json  # noqa: 
 from circleci_s3_wizard.wizard.secret_store import SERVICE  # noqa: E402
 from tests.fixtures.faults import FaultProxy  # noqa: E402
 
-LOOPBACK, ROUND_TRIP = 0.0, 0.08
-#: Minimum speed-up of the wizard over each peer (peer's median / wizard's median), by latency.
+
+@dataclass(frozen=True)
+class Condition:
+    """What the network costs: seconds before every answer, and round trips (of that latency)
+    a new connection costs before its first answer (TCP + TLS: 2)."""
+
+    latency: float
+    handshake_rtts: float = 0.0
+
+    @classmethod
+    def parse(cls, text: str) -> Condition:
+        """``0.08`` or ``0.08:2`` (seconds per request, round trips per new connection)."""
+        latency, _, rtts = text.partition(":")
+        try:
+            return cls(float(latency), float(rtts or 0))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected SECONDS[:RTTS], not {text!r}") from None
+
+    def __str__(self) -> str:
+        if self.latency == 0:
+            return "loopback"
+        where = f"+{self.latency * 1000:.0f} ms per request"
+        if self.handshake_rtts:
+            where += f", +{self.handshake_rtts:g} round trips per new connection"
+        return where
+
+
+LOOPBACK, ROUND_TRIP, HANDSHAKES = Condition(0.0), Condition(0.08), Condition(0.08, 2)
+#: Minimum speed-up of the wizard over each peer (peer's median / wizard's median), by condition.
 TARGETS = {
     LOOPBACK: {"aws-cli": 6.0, "s3-credentials": 0.8},
     ROUND_TRIP: {"aws-cli": 4.0, "s3-credentials": 1.5},
+    HANDSHAKES: {"aws-cli": 4.0, "s3-credentials": 1.5},
 }
 MAX_MUTATING = 10  #: the wizard's first apply; its second apply should make none
 
@@ -86,7 +117,10 @@ class Sample:
     mutating: int
     in_flight: int  #: the most requests in flight at once
     rounds: int  #: sequential round trips on the critical path
+    connections: int  #: TCP connections the tool opened (each paid a handshake, if any)
     operations: Counter[str] = field(default_factory=Counter)
+    #: connections by the service(s) whose requests they carried (``iam``, ``s3``, ``sts``)
+    connections_by_service: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -115,8 +149,12 @@ class Bench:
     def sample(self, seconds: float) -> Sample:
         p = self.proxy
         calls = p.calls()
+        services: dict[int | None, set[str]] = {}
+        for call in calls:
+            services.setdefault(call.connection, set()).add(call.service)
         return Sample(seconds, len(calls), len(p.mutating()), p.max_in_flight(), p.rounds(),
-                      Counter(c.operation for c in calls))
+                      len(p.connections()), Counter(c.operation for c in calls),
+                      Counter("+".join(sorted(s)) for s in services.values()))
 
     def has_one_key(self, bucket: str, user: str) -> None:
         """The outcome, read through the inspector: the bucket, and one key for the user."""
@@ -169,7 +207,7 @@ class Bench:
         self.has_one_key(bucket, DEFAULT_USER)
         return sample
 
-    def measure(self, latency: float, runs: int) -> dict[str, Row]:
+    def measure(self, condition: Condition, runs: int) -> dict[str, Row]:
         rows = {key: Row(label) for key, label in (
             ("wizard", "circleci-s3-wizard apply"), ("wizard-again", "  the same apply again"),
             ("s3-credentials", "s3-credentials create"),
@@ -185,7 +223,8 @@ class Bench:
 
         order = [("wizard", wizard), ("s3c", peer("s3-credentials", self.s3_credentials)),
                  ("cli", peer("aws-cli", self.aws_cli))]
-        with FaultProxy(latency=latency) as self.proxy:
+        with FaultProxy(latency=condition.latency, handshake_rtts=condition.handshake_rtts,
+                        keep_alive=True) as self.proxy:
             for key, run in order:  # one unmeasured round each: warm disk caches alike
                 self.proxy.reset()
                 run(f"bench-warm-{key}")
@@ -199,24 +238,25 @@ class Bench:
         return rows
 
 
-def report(results: dict[float, dict[str, Row]], runs: int) -> None:
+def report(results: dict[Condition, dict[str, Row]], runs: int) -> None:
     verdicts: list[str] = []
-    for latency, rows in results.items():
-        where = "loopback" if latency == 0 else f"+{latency * 1000:.0f} ms per request"
+    for condition, rows in results.items():
+        where = str(condition)
         print(f"\n## apply against moto, {where}, {runs} run(s) of each\n")
         print(f"| {'tool':34} | {'median':>8} | {'min':>8} | requests | mutating "
-              f"| max in flight | rounds |")
-        print(f"|{'-' * 36}|{'-' * 9}:|{'-' * 9}:|{'-' * 9}:|{'-' * 9}:|{'-' * 14}:|{'-' * 7}:|")
+              f"| connections | max in flight | rounds |")
+        print(f"|{'-' * 36}|{'-' * 9}:|{'-' * 9}:|{'-' * 9}:|{'-' * 9}:|{'-' * 12}:"
+              f"|{'-' * 14}:|{'-' * 7}:|")
         for row in rows.values():
             last, fastest = row.samples[-1], min(s.seconds for s in row.samples)
             print(f"| {row.label:34} | {row.median:6.3f} s | {fastest:6.3f} s "
-                  f"| {last.requests:8} | {last.mutating:8} | {last.in_flight:13} "
-                  f"| {last.rounds:6} |")
+                  f"| {last.requests:8} | {last.mutating:8} | {last.connections:11} "
+                  f"| {last.in_flight:13} | {last.rounds:6} |")
         wizard = rows["wizard"].median
         print()
         for key in ("aws-cli", "s3-credentials"):
             ratio = rows[key].median / wizard
-            target = TARGETS.get(latency, {}).get(key)
+            target = TARGETS.get(condition, {}).get(key)
             line = f"wizard vs {rows[key].label.split(' (')[0]}: {ratio:.2f}x"
             if target is not None:
                 verdict = "pass" if ratio >= target else "FAIL"
@@ -232,6 +272,11 @@ def report(results: dict[float, dict[str, Row]], runs: int) -> None:
             line = f"{text}: {'pass' if ok else 'FAIL'}"
             print(line)
             verdicts.append(f"{where}: {line}")
+        print("\nconnections by the services they carried (last run):")
+        for row in rows.values():
+            shares = ", ".join(f"{n} {name}" for name, n in
+                               sorted(row.samples[-1].connections_by_service.items()))
+            print(f"  {row.label.strip()}: {shares}")
 
     rows = next(iter(results.values()))
     print("\n## requests made by circleci-s3-wizard apply (first apply, then the second)\n")
@@ -247,10 +292,13 @@ def report(results: dict[float, dict[str, Row]], runs: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="runs of each (median reported)")
-    parser.add_argument("--latency", type=float, action="append", metavar="SECONDS",
-                        help="added before every answer; repeatable (default: 0 and 0.08)")
+    parser.add_argument("--latency", type=Condition.parse, action="append",
+                        metavar="SECONDS[:RTTS]",
+                        help="added before every answer, and RTTS round trips of it before a "
+                             "new connection's first answer; repeatable (default: 0, 0.08 and "
+                             "0.08:2)")
     args = parser.parse_args(argv)
-    latencies = args.latency or [LOOPBACK, ROUND_TRIP]
+    conditions = args.latency or [LOOPBACK, ROUND_TRIP, HANDSHAKES]
 
     with tempfile.TemporaryDirectory(prefix="bench-apply-") as tmp, private_keyring() as keyring:
         work = Path(tmp)
@@ -265,10 +313,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         bench = Bench(bins, keyring, work)
         results = {}
-        for latency in latencies:
-            print(f"measuring with {latency * 1000:.0f} ms per request...", file=sys.stderr,
-                  flush=True)
-            results[latency] = bench.measure(latency, args.runs)
+        for condition in conditions:
+            print(f"measuring: {condition}...", file=sys.stderr, flush=True)
+            results[condition] = bench.measure(condition, args.runs)
     report(results, args.runs)
     return 0
 
