@@ -206,3 +206,27 @@ def client_config(*, attempts: int = 5) -> Any:
 
     return Config(retries={"mode": "standard", "total_max_attempts": attempts},
                   connect_timeout=10, read_timeout=60, max_pool_connections=20)
+
+
+def share_connections(client: Any, pool_of: Any) -> bool:
+    """Send ``client``'s requests over ``pool_of``'s kept-alive connections; False (nothing
+    changed) unless both speak to the same endpoint.
+
+    botocore gives every client a connection pool of its own, so the IAM client that never
+    retries (the access key's create) opened a new connection for its one request, in the
+    middle of the writes: against a real endpoint a TCP and a TLS handshake, two round trips on
+    the critical path (tests/benchmarks/bench_apply.py, "+80 ms per request, +2 round trips per
+    new connection"). The two clients differ only in retries (:func:`client_config`), which
+    botocore decides above the pool, so one pool serves both. botocore has no public way to
+    share a pool: the endpoint's ``http_session`` is handed over, and should botocore move it,
+    each client keeps its own pool again (a handshake slower, never wrong).
+    """
+    mine, theirs = getattr(client, "_endpoint", None), getattr(pool_of, "_endpoint", None)
+    if mine is None or theirs is None or mine is theirs:
+        return False
+    own, shared = getattr(mine, "http_session", None), getattr(theirs, "http_session", None)
+    if own is None or shared is None or getattr(mine, "host", None) != theirs.host:
+        return False
+    mine.http_session = shared
+    own.close()  # new, so it never opened a connection
+    return True

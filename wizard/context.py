@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from .aws import client_config, iam_arn
+from .aws import client_config, iam_arn, share_connections
 from .config import DEFAULT_REGION, IAM_PATH, SetupConfig
 from .propagation import Propagation
 from .reads import Reads
@@ -112,7 +112,9 @@ class RunContext:
     def client(self, service: Service, *, attempts: int = 5) -> Any:
         """The run's boto3 client for ``service`` in its region (made once, under a lock).
 
-        ``attempts=1`` gives a client that never retries, for creates AWS must not repeat.
+        ``attempts=1`` gives a client that never retries, for creates AWS must not repeat; it
+        sends over the same kept-alive connections as the service's other client (a new
+        connection to AWS costs two round trips: :func:`~wizard.aws.share_connections`).
         """
         key = (service, attempts)
         client = self._clients.get(key)
@@ -123,6 +125,10 @@ class RunContext:
                     client = self.session.client(service, region_name=self.region,
                                                  config=client_config(attempts=attempts))
                     self.propagation.watch(client)
+                    sibling = next((c for (s, _), c in self._clients.items() if s == service),
+                                   None)
+                    if sibling is not None:
+                        share_connections(client, sibling)
                     self._clients[key] = client
         return client
 
