@@ -470,6 +470,18 @@ def validate_config(config: SetupConfig) -> list[Problem]:
                 f"project, e.g. {_SLUG_EXAMPLE}",
             )
         )
+    if (config.auth == AuthMode.KEYS and not config.circleci_context
+            and len(config.circleci_projects) > 1):
+        # The key's variables go on one project; the records would name projects that never
+        # got it, and a second project would be left without its key.
+        problems.append(
+            Problem(
+                "circleci_projects",
+                "is given more than once, which --auth keys does not take: the key's variables "
+                "go on one project. Give --circleci-context to share them with several (the "
+                "context is restricted to those projects), or use --auth oidc",
+            )
+        )
     if config.circleci_context is not None:
         problems += _validate_plain_name(
             config.circleci_context, field="circleci_context", what="CircleCI context"

@@ -195,3 +195,25 @@ def test_destroy_on_one_machine_leaves_the_other_machines_key(
     assert b.held_key(setup.user) is None
     with pytest.raises(setup.iam.exceptions.NoSuchEntityException):
         setup.iam.get_user(UserName=setup.user)
+
+
+def test_destroy_removes_a_malformed_keyring_entry_as_its_message_promises(
+        machines: tuple[Machine, Machine], setup: Setup) -> None:
+    a, b = machines
+    _ok(a.run("apply", "--auth", "keys", "--yes", "--create-bucket", *setup.options))
+    entry = f"aws-access-key:{setup.user}"
+    a.put_entry(entry, "not json at all")
+    b.put_entry(entry, '{"junk": true}')
+
+    plan = a.run("plan", *setup.options)
+    assert "is not an access key written by this wizard" in plan.text
+    assert "circleci-s3-wizard destroy" in plan.text
+
+    destroyed = _ok(a.run("destroy", "--yes", *setup.options))
+    assert "Deleted the malformed keyring entry" in destroyed.out, destroyed.out
+    assert entry not in a.entries()
+    # A's own key (recorded in A's keyring, whose entry was the junk) went with the user.
+    with pytest.raises(setup.iam.exceptions.NoSuchEntityException):
+        setup.iam.get_user(UserName=setup.user)
+    # B's keyring is B's: its entry is untouched by A's destroy.
+    assert b.entries()[entry] == {"junk": True}

@@ -43,6 +43,8 @@ BAD_INPUT: list[tuple[list[str], str]] = [
     (["--bucket", "my-builds", "--circleci-project", "gitlab/org/repo"],
      "--circleci-project: must start with gh/"),
     (["--bucket", "my-builds", "--region", "nowhere"], "--region: must be an AWS region code"),
+    (["--bucket", "my-builds", "--circleci-project", "gh/acme/app", "--circleci-project",
+      "gh/acme/site"], "--circleci-project: is given more than once, which --auth keys"),
     ([], "--bucket: is required"),
 ]
 

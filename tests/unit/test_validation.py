@@ -507,8 +507,23 @@ valid_configs = st.builds(
 @given(valid_configs)
 def test_validate_config_accepts_every_valid_config(config: SetupConfig) -> None:
     oidc_without_project = config.auth is AuthMode.OIDC and not config.circleci_projects
+    keys_to_many = (config.auth is AuthMode.KEYS and not config.circleci_context
+                    and len(config.circleci_projects) > 1)
     assert [p.field for p in errors_of(validate_config(config))] == (
-        ["circleci_projects"] if oidc_without_project else [])
+        ["circleci_projects"] if oidc_without_project or keys_to_many else [])
+
+
+def test_keys_mode_takes_one_project_unless_a_context_shares_the_key() -> None:
+    """Two projects with --auth keys: refused, naming the field (the key's variables would
+    reach the first only, while its record named both); with a context, or OIDC, accepted."""
+    two = ("gh/acme/app", "gh/acme/site")
+    refused = errors_of(validate_config(SetupConfig(bucket="my-builds", circleci_projects=two)))
+    assert [p.field for p in refused] == ["circleci_projects"]
+    assert "--auth keys" in refused[0].rule and "--circleci-context" in refused[0].rule
+    for config in (SetupConfig(bucket="my-builds", circleci_projects=two,
+                               circleci_context="deploy"),
+                   SetupConfig(bucket="my-builds", circleci_projects=two, auth=AuthMode.OIDC)):
+        assert errors_of(validate_config(config)) == []
 
 
 @PROPERTY

@@ -370,10 +370,16 @@ class AccessKeyStep(Step):
         return {"access_key_id": state.held.key_id} if state and state.held else {}
 
     def plan_destroy(self, ctx: RunContext) -> StepPlan:
+        from ..secret_store import MalformedEntry
+
         user = ctx.config.user
         try:
             stored = stored_key(ctx) if keyring_problem(ctx) is None else None
-        except Exception:  # noqa: BLE001 - an unreadable entry is left for the operator
+        except MalformedEntry:  # the entry's own message promises destroy removes it
+            return self.planned(Action.DELETE, f"Delete the keyring entry for {user}: it is not "
+                                "an access key the wizard wrote (no key of it is touched).",
+                                facts=None)
+        except Exception:  # noqa: BLE001 - a keyring that fails on read is left for the operator
             stored = None
         if stored is None:
             return self.planned(Action.ABSENT, f"No access key of {user} is in your keyring.")
@@ -383,6 +389,11 @@ class AccessKeyStep(Step):
     def destroy(self, ctx: RunContext, plan: StepPlan) -> StepResult:
         if plan.action is not Action.DELETE:
             return self.result(plan.action, plan.detail)
+        if plan.facts is None:  # a malformed entry: only the entry goes
+            ctx.keyring.delete_access_key(ctx.config.user)
+            ctx.reads.forget(("stored_key", ctx.keyring.service, ctx.config.user))
+            return self.result(Action.DELETE, f"Deleted the malformed keyring entry for "
+                               f"{ctx.config.user}.")
         user, key_id = ctx.config.user, plan.facts.access_key_id
         delete(lambda: ctx.client("iam").delete_access_key(UserName=user, AccessKeyId=key_id),
                f"deleting access key {key_id}", "iam:DeleteAccessKey")
