@@ -105,6 +105,9 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
         self.current_page = "welcome"
         #: Pages the operator went on from (the step list ticks Welcome and Verify with it).
         self.passed: set[str] = set()
+        #: Running every step in one go (Welcome's "Run all"): each step page runs itself on
+        #: arrival, and the run-through ends wherever a page needs the operator.
+        self.run_through = False
         #: key id -> (last four characters of its secret), read from the keyring in a worker.
         self.key_views: dict[str, str] = {}
         #: key id -> what happened to its secret on the clipboard, in words.
@@ -138,8 +141,12 @@ class WizardApp(EngineJobs, ClipboardJobs, App[int]):
             nav = await self.push_screen_wait(page_screen(key)(ran))
             if nav.kind in ("next", "finish"):
                 self.passed.add(key)
+            else:  # back, or a jump: the operator has taken the wheel
+                self.run_through = False
             ran = nav.ran
             key = following(key, nav, self.state.flow_config)
+            if key is None or self.state.step_number(key) is None:
+                self.run_through = False  # Verify and Done are read, never run through
         self.leave(0)
 
     @property

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..wizard.answers import BadAnswers, answers_of, build_config
 from ..wizard.config import SetupConfig
 from ..wizard.model import Action, SecretHandoff, StepPlan, StepResult
+from ..wizard.overview import Overview
 from ..wizard.registry import StepInfo, info, missing_before, steps_for
 from ..wizard.validation import Problem
 
@@ -143,6 +144,16 @@ class RunState:
         """Was the plan of ``key`` made after the last step run?"""
         known = self._plans.get(key)
         return known is not None and known[0] == self.epoch
+
+    def overview(self) -> Overview | None:
+        """Every step's plan summed up, once each is in and current (None until then, and
+        while an answer is wrong)."""
+        if self.errors:
+            return None
+        plans = [self.plan(s.key) for s in self.steps()]
+        if not all(self.fresh(s.key) for s in self.steps()):
+            return None
+        return Overview(tuple(p for p in plans if p is not None))
 
     def record_result(self, ctx: RunContext, result: StepResult) -> None:
         """A step ran: keep what it did, and call every plan made before it out of date."""

@@ -5,8 +5,10 @@ create" is there at once), and asks the engine again only if a step ran since. E
 step through the app (``Engine.apply_step`` under the run lock) and, when there is nothing to
 review afterwards, goes straight on: the next page says what this one did. A plan that would
 change something that exists (UPDATE) asks first; a step whose earlier steps are not done says
-which to do first, and Enter goes there. Subclasses add inputs and panels; none of them decides
-anything: every verdict is the engine's.
+which to do first, and Enter goes there. In a run-through (Welcome's "Run all") the page presses
+its own Enter on arrival, and the run-through ends wherever that Enter would not simply go on:
+an error, a refusal, a question declined, a failure. Subclasses add inputs and panels; none of
+them decides anything: every verdict is the engine's.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from textual.binding import Binding
 from textual.widgets import LoadingIndicator, Static
 
 from ..wizard.answers import label_of
-from ..wizard.model import Action, StepPlan, StepResult
+from ..wizard.model import StepPlan, StepResult
 from .confirm_screen import ConfirmScreen
 from .flow import Nav, jump
 from .messages import AwsWaiting, Job, PlanReady, StepApplied
@@ -80,6 +82,12 @@ class StepScreen(PageScreen):
         fields = list(self.query(AnswerField))
         if fields:
             fields[0].input.focus(scroll_visible=False)
+        if self.wizard.run_through:
+            self.call_after_refresh(self.action_run)
+
+    def hand_back(self) -> None:
+        """This page needs the operator: a run-through stops here."""
+        self.wizard.run_through = False
 
     # -- answers ---------------------------------------------------------------------------
 
@@ -205,6 +213,7 @@ class StepScreen(PageScreen):
         if key != self.KEY:
             return super().work_failed(job, key, sentence)
         self._run_when_planned = False
+        self.hand_back()
         if job is Job.PLAN:
             self.query_one("#plan", PlanPanel).failed(sentence)
             self.set_phase("failed")
@@ -250,6 +259,7 @@ class StepScreen(PageScreen):
             self.show_outcome(f"✗ {label_of(first.field)} {first.rule}\nNothing was run: fix "
                               "the answer first.", "error")
             self.app.bell()
+            self.hand_back()
             return
         missing = state.missing_before(self.KEY)
         if missing:
@@ -265,8 +275,9 @@ class StepScreen(PageScreen):
             self.show_outcome(f"✗ {plan.detail}\nNothing was run. Change the answers above, "
                               "or put it right and press ctrl+r to check again.", "error")
             self.app.bell()
+            self.hand_back()
             return
-        if plan.action is Action.UPDATE:
+        if plan.action.asks_first:
             self.ask_consent(plan)
             return
         self.start(plan, consent=False)
@@ -276,6 +287,7 @@ class StepScreen(PageScreen):
             if yes:
                 self.start(plan, consent=True)
             else:
+                self.hand_back()
                 self.show_outcome("Nothing was changed. Choose other names above, or press "
                                   "Enter to be asked again.", "warning")
 

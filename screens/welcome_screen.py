@@ -3,6 +3,11 @@
 The sign-in choice comes first, so it is in view on an 80x24 terminal. In keys mode the OS
 keyring is checked here, before any step runs: a keyring that cannot hold the secret is shown
 with how to fix it (or choose OIDC, which keeps no secret), and the wizard does not start on it.
+
+Once every step is planned, the page shows the whole plan in a few lines (the engine's
+:class:`~wizard.overview.Overview`): Enter then goes step by step, ctrl+a shows that plan in a
+dialog and, on y, runs every step in one go; a setup that is already complete goes straight to
+Verify with one Enter.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from textual.widgets import LoadingIndicator, RadioSet, Static
 
 from ..wizard.answers import label_of
 from ..wizard.config import AuthMode
-from .flow import NEXT
+from ..wizard.overview import Overview
+from .confirm_screen import ConfirmScreen
+from .flow import NEXT, jump
 from .page import PageScreen
 from .widgets.auth_choice import CHOICES, auth_choice
 from .widgets.field import AnswerField
@@ -44,7 +51,9 @@ class WelcomeScreen(PageScreen):
     )
     BINDINGS = [
         Binding("enter", "primary", "Start", priority=True, id="primary",
-                tooltip="Start with the first step"),
+                tooltip="Start with the first step (a complete setup: go to Verify)"),
+        Binding("ctrl+a", "run_all", "Run all", priority=True, id="run-all",
+                tooltip="Run every step shown below in one go, stopping wherever one needs you"),
         Binding("ctrl+r", "reconnect", "Check again", id="reconnect",
                 tooltip="Connect to AWS and check the keyring again"),
     ]
@@ -62,6 +71,7 @@ class WelcomeScreen(PageScreen):
         yield Static("", id="keyring", classes="panel")
         yield Static("", id="whoami", classes="panel")
         yield LoadingIndicator(id="connecting")
+        yield Static("", id="overview", classes="panel")
         yield Static(INTRO, classes="why")
         yield Static(MODES, classes="note")
 
@@ -88,7 +98,28 @@ class WelcomeScreen(PageScreen):
             banner.update(Text(app.sandbox.banner("wizard")))
         self._show_keyring(auth)
         self._show_whoami()
+        self._show_overview()
         self.refresh_bindings()
+
+    def _overview(self) -> Overview | None:
+        """The whole plan, once connected and every step is planned."""
+        return self.state.overview() if self.wizard.connected else None
+
+    def _show_overview(self) -> None:
+        box = self.query_one("#overview", Static)
+        overview = self._overview()
+        box.display = overview is not None
+        if overview is not None:
+            box.update(Text("\n".join([overview.headline(), *overview.lines()])))
+            box.set_class(overview.complete, "-ready")
+
+    def _prompt(self) -> str:
+        overview = self._overview()
+        if overview is None:
+            return "Press Enter to start."
+        if overview.complete:
+            return "Press Enter to verify it: there is nothing to run."
+        return "Press Enter to go step by step, or ctrl+a to run all steps."
 
     def _show_keyring(self, auth: AuthMode) -> None:
         app = self.wizard
@@ -124,7 +155,7 @@ class WelcomeScreen(PageScreen):
             whoami.update(
                 f"[b]You are[/b]  {escape(identity.arn)}\n"
                 f"Account {identity.account} · {ctx.region} · {escape(profile)}\n"
-                "[b]Press Enter to start.[/b]")
+                f"[b]{self._prompt()}[/b]")
             whoami.set_classes("panel -ready")
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
@@ -142,8 +173,34 @@ class WelcomeScreen(PageScreen):
             self.action_primary()
 
     def action_primary(self) -> None:
-        app = self.wizard
         self._start_when_ready = False
+        if self.ready_to_start():
+            overview = self._overview()
+            self.dismiss(jump("verify") if overview and overview.complete else NEXT)
+
+    def action_run_all(self) -> None:
+        overview = self._overview()
+        if overview is None:
+            self.notify("The whole plan is still being read; a moment.")
+        elif overview.complete:
+            self.action_primary()
+        elif self.ready_to_start():
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.wizard.run_through = True
+                    self.dismiss(NEXT)
+
+            # The plan in full, where it cannot be scrolled out of view, before anything runs.
+            self.app.push_screen(ConfirmScreen(
+                "Run every step?",
+                "\n".join([overview.headline(), *overview.lines(),
+                           "Each page says what it did; the run stops where a step needs you."]),
+                yes="Run all", no="Not now"), answered)
+
+    def ready_to_start(self) -> bool:
+        """Can the steps begin (connected, answers right, the keyring able to keep a secret)?
+        If not, say why (or wait for what is a moment away) and say no."""
+        app = self.wizard
         if app.connection == "failed":
             app.connect()
         elif not app.connected:
@@ -160,7 +217,8 @@ class WelcomeScreen(PageScreen):
                         "choose OIDC.", severity="error", timeout=8)
             self.app.bell()
         else:
-            self.dismiss(NEXT)
+            return True
+        return False
 
     def action_reconnect(self) -> None:
         app = self.wizard
@@ -174,4 +232,7 @@ class WelcomeScreen(PageScreen):
         self.refresh_page()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "run_all":
+            overview = self._overview()
+            return overview is not None and not overview.complete
         return action != "back"  # the first page has nothing before it

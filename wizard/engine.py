@@ -233,7 +233,7 @@ class Engine:
         """
         if plan.action.stops:
             raise WizardError(plan.detail)
-        if plan.action is Action.UPDATE and not consent:
+        if plan.action.asks_first and not consent:
             raise NeedsConsent(Plan("setup", self.ctx.config, self.ctx.identity,
                                     self.ctx.region, (plan,)))
         if not plan.action.changes:

@@ -25,12 +25,6 @@ from .errors import EXIT_FAILED, EXIT_OK, BadInput, WizardError
 from .model import Action, Plan, Report, SecretHandoff, StepResult
 from .policy import build_policy, policy_json, summarise
 
-_MARK = {
-    Action.CREATE: "+", Action.REPAIR: "~", Action.UPDATE: "~", Action.EXISTS: "=",
-    Action.CONFLICT: "!", Action.SKIP: "-", Action.DELETE: "x", Action.KEEP: "=",
-    Action.ABSENT: "-", Action.BLOCKED: "!", Action.FAILED: "!", Action.STOPPED: "-",
-}
-
 
 def _err(text: str = "") -> None:
     print(text, file=sys.stderr)
@@ -71,7 +65,7 @@ def print_plan(ctx: RunContext, plan: Plan, out: TextIO) -> None:
     print(file=out)
     width = max(len(s.title) for s in plan.steps)
     for s in plan.steps:
-        print(f"  {_MARK[s.action]} {s.action.value:<8} {s.title:<{width}}  {s.detail}", file=out)
+        print(f"  {s.action.mark} {s.action.value:<8} {s.title:<{width}}  {s.detail}", file=out)
         for difference in s.differences:
             print(f"      {difference}", file=out)
         for warning in s.warnings:
@@ -100,12 +94,12 @@ def _confirm(question: str) -> bool:
 def _progress(json_mode: bool) -> Any:
     def report(result: StepResult) -> None:
         if not json_mode:
-            _err(f"  {_MARK[result.action]} {result.title}")
+            _err(f"  {result.action.mark} {result.title}")
     return report
 
 
 def _line(result: StepResult) -> str:
-    return f"  {_MARK[result.action]} {result.action.value:<8} {result.detail}"
+    return f"  {result.action.mark} {result.action.value:<8} {result.detail}"
 
 
 def report_json(ctx: RunContext, report: Report, kind: str) -> dict[str, Any]:

@@ -43,6 +43,23 @@ class Action(StrEnum):
         """Does this keep a plan from being applied at all?"""
         return self in (Action.CONFLICT, Action.BLOCKED)
 
+    @property
+    def asks_first(self) -> bool:
+        """Is this applied only with the operator's consent (it changes what they may rely on)?"""
+        return self is Action.UPDATE
+
+    @property
+    def mark(self) -> str:
+        """One character for plans and progress lines, readable without colour."""
+        return _MARKS[self]
+
+
+_MARKS = {
+    Action.CREATE: "+", Action.REPAIR: "~", Action.UPDATE: "~", Action.EXISTS: "=",
+    Action.CONFLICT: "!", Action.SKIP: "-", Action.DELETE: "x", Action.KEEP: "=",
+    Action.ABSENT: "-", Action.BLOCKED: "!", Action.FAILED: "!", Action.STOPPED: "-",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class StepPlan:
@@ -112,7 +129,7 @@ class Plan:
     @property
     def updates(self) -> tuple[StepPlan, ...]:
         """Changes to things the operator may rely on: applied only with consent."""
-        return tuple(s for s in self.steps if s.action is Action.UPDATE)
+        return tuple(s for s in self.steps if s.action.asks_first)
 
     @property
     def ok(self) -> bool:

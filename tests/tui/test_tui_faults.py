@@ -134,7 +134,7 @@ async def test_a_failed_connection_says_why_and_ctrl_r_connects(aws_session: Any
         assert "Your AWS session has expired" in text and "ctrl+r" in text
         await pilot.press("ctrl+r")
         await connected(pilot)
-        await wait_for(pilot, lambda: "Press Enter to start" in screen_text(app), what="ready")
+        await wait_for(pilot, lambda: "Press Enter to" in screen_text(app), what="ready")
 
 
 class LockedKeyring(MemoryStore):

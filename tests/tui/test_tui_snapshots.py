@@ -164,7 +164,7 @@ async def test_the_sandbox_welcome_says_how_long_it_lasts(
 async def test_at_80x24_the_sandbox_welcome_shows_its_prompt_under_the_keyring_check(
         aws_endpoint: str, secret_store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The smallest usual terminal, the sandbox's banner, the real keyring's answer: the
-    identity and "Press Enter to start." are still on screen, not below the fold."""
+    identity and the prompt (Enter, or ctrl+a) are still on screen, not below the fold."""
     from circleci_s3_wizard.wizard.sandbox import Sandbox
 
     for name in Sandbox().environment():
@@ -173,7 +173,8 @@ async def test_at_80x24_the_sandbox_welcome_shows_its_prompt_under_the_keyring_c
     async with app.run_test(size=(80, 24)) as pilot:
         await connected(pilot)
         await wait_for(pilot, lambda: app.keyring_checked, what="the keyring check")
+        await wait_for(pilot, lambda: app.state.overview() is not None, what="the whole plan")
         text = " ".join(text_of(await shot(pilot)).split())
     assert "SANDBOX" in text and "SecretService Keyring can keep the secret." in text
     assert "You are arn:aws:sts::123456789012:user/moto" in text
-    assert "Press Enter to start." in text
+    assert "Press Enter to go step by step, or ctrl+a to run" in text

@@ -1,0 +1,63 @@
+"""The whole plan in a few lines: what running every step would do, before anything runs.
+
+The TUI's Welcome shows it once every step is planned, so an operator whose answers are all
+given can run every step in one go having seen what that means (each page still passes by and
+says what it did, and stops wherever it would stop when walked by hand: a conflict, a change
+that asks first, a new key to look at). A setup with nothing left to do is *complete*: the TUI
+then goes straight to Verify. The words and the verdict are here, so that the TUI only shows
+them; the CLI's ``plan`` prints the same marks (:attr:`wizard.model.Action.mark`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .model import StepPlan
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """Every step's plan, in order, summed up."""
+
+    plans: tuple[StepPlan, ...]
+
+    @property
+    def to_do(self) -> tuple[StepPlan, ...]:
+        """The steps that would change something in AWS or CircleCI."""
+        return tuple(p for p in self.plans if p.action.changes)
+
+    @property
+    def refused(self) -> tuple[StepPlan, ...]:
+        """The steps that cannot run as they stand (a conflict, or blocked)."""
+        return tuple(p for p in self.plans if p.action.stops)
+
+    @property
+    def asking(self) -> tuple[StepPlan, ...]:
+        """The steps that run only with the operator's consent."""
+        return tuple(p for p in self.plans if p.action.asks_first)
+
+    @property
+    def complete(self) -> bool:
+        """Nothing to change and nothing in the way: the setup is as the answers want it."""
+        return bool(self.plans) and not self.to_do and not self.refused
+
+    def headline(self) -> str:
+        """One sentence: complete, or how much would change and where a run would stop."""
+        total = len(self.plans)
+        if self.complete:
+            return f"This setup is complete: all {total} steps are done, nothing to change."
+        words = [f"{len(self.to_do)} of {total} steps will change something"]
+        if self.asking:
+            words.append(f"{_titles(self.asking)} asks first")
+        if self.refused:
+            words.append(f"{_titles(self.refused)} cannot run as it stands (a run stops there)")
+        return "; ".join(words) + "."
+
+    def lines(self) -> list[str]:
+        """One line per step: its mark, what it would do, its title (the pages have the rest)."""
+        return [f"{p.action.mark} {p.action.value:<8} {p.title}" for p in self.plans]
+
+
+def _titles(plans: Sequence[StepPlan]) -> str:
+    return ", ".join(p.title for p in plans)
