@@ -110,8 +110,10 @@ class WelcomeScreen(PageScreen):
         overview = self._overview()
         box.display = overview is not None
         if overview is not None:
-            box.update(Text("\n".join([overview.headline(), *overview.lines()])))
+            box.update(Text("\n".join([overview.headline(), *overview.refusals(),
+                                       *overview.lines()])))
             box.set_class(overview.complete, "-ready")
+            box.set_class(bool(overview.refused), "-error")
 
     def _prompt(self) -> str:
         overview = self._overview()

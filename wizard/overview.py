@@ -54,6 +54,11 @@ class Overview:
             words.append(f"{_titles(self.refused)} cannot run as it stands (a run stops there)")
         return "; ".join(words) + "."
 
+    def refusals(self) -> list[str]:
+        """Why each refused step cannot run, with its fix: shown where the answers are typed,
+        so a slug OIDC cannot use is said on Welcome, not three steps later."""
+        return [f"✗ {p.title}: {p.detail}" for p in self.refused]
+
     def lines(self) -> list[str]:
         """One line per step: its mark, what it would do, its title (the pages have the rest)."""
         return [f"{p.action.mark} {p.action.value:<8} {p.title}" for p in self.plans]

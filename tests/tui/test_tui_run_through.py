@@ -140,3 +140,26 @@ async def test_run_all_stops_at_a_group_someone_else_made_and_leaves_it_alone(
                 iam.detach_group_policy(GroupName="circleci_devops",
                                         PolicyArn=policy["PolicyArn"])
         iam.delete_group(GroupName="circleci_devops")
+
+
+async def test_an_oidc_slug_that_cannot_be_looked_up_is_said_on_welcome_until_fixed(
+        tui_aws: Any, monkeypatch: Any) -> None:
+    """Without a CircleCI token, ``gh/org/repo`` cannot become ids: Welcome, where the slug is
+    typed, says so with the fix, and the sentence goes once the id form is typed."""
+    monkeypatch.delenv("CIRCLE_TOKEN", raising=False)
+    app = new_app(tui_aws, auth="oidc", circleci_projects=("gh/acme/site",))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await whole_plan(pilot, app)
+        said = flat(app.screen.query_one("#overview").render().plain)
+        assert "✗ OIDC provider: OIDC needs the CircleCI organisation and project ids of " \
+               "gh/acme/site" in said, said
+        assert "circleci/<organization-id>/<project-id>" in said
+        slug = app.screen.query_one("#field-circleci_projects Input")
+        slug.value = ("circleci/6f0e2b1c-1111-4c8a-9d2e-0123456789ab/"
+                      "0a1b2c3d-2222-4e5f-8a9b-abcdefabcdef")
+        await wait_for(pilot, lambda: (o := app.state.overview()) is not None and not o.refused,
+                       what="the plan for the id form")
+        await pilot.pause()
+        said = flat(app.screen.query_one("#overview").render().plain)
+        assert "✗" not in said and "cannot look them up" not in said, said
+    assert tui_aws.client("s3").list_buckets()["Buckets"] == []  # nothing ran meanwhile
