@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..wizard.answers import BadAnswers, answers_of, build_config
 from ..wizard.config import SetupConfig
-from ..wizard.model import Action, SecretHandoff, StepPlan, StepResult
+from ..wizard.model import Action, Plan, SecretHandoff, StepPlan, StepResult
 from ..wizard.overview import Overview
 from ..wizard.registry import StepInfo, info, missing_before, steps_for
 from ..wizard.validation import Problem
@@ -148,12 +148,11 @@ class RunState:
     def overview(self) -> Overview | None:
         """Every step's plan summed up, once each is in and current (None until then, and
         while an answer is wrong)."""
-        if self.errors:
+        ctx = self.ctx
+        if self.errors or ctx is None or not all(self.fresh(s.key) for s in self.steps()):
             return None
-        plans = [self.plan(s.key) for s in self.steps()]
-        if not all(self.fresh(s.key) for s in self.steps()):
-            return None
-        return Overview(tuple(p for p in plans if p is not None))
+        plans = tuple(p for s in self.steps() if (p := self.plan(s.key)) is not None)
+        return Overview(Plan("setup", ctx.config, ctx.identity, ctx.region, plans))
 
     def record_result(self, ctx: RunContext, result: StepResult) -> None:
         """A step ran: keep what it did, and call every plan made before it out of date."""

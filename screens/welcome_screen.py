@@ -113,7 +113,7 @@ class WelcomeScreen(PageScreen):
             box.update(Text("\n".join([overview.headline(), *overview.refusals(),
                                        *overview.lines()])))
             box.set_class(overview.complete, "-ready")
-            box.set_class(bool(overview.refused), "-error")
+            box.set_class(bool(overview.plan.refused), "-error")
 
     def _prompt(self) -> str:
         overview = self._overview()

@@ -13,55 +13,42 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .model import StepPlan
+from .model import Plan, StepPlan
 
 
 @dataclass(frozen=True, slots=True)
 class Overview:
-    """Every step's plan, in order, summed up."""
+    """A setup's plan, every step planned, summed up (the plan's own views: what changes, what
+    is refused, what asks first)."""
 
-    plans: tuple[StepPlan, ...]
-
-    @property
-    def to_do(self) -> tuple[StepPlan, ...]:
-        """The steps that would change something in AWS or CircleCI."""
-        return tuple(p for p in self.plans if p.action.changes)
-
-    @property
-    def refused(self) -> tuple[StepPlan, ...]:
-        """The steps that cannot run as they stand (a conflict, or blocked)."""
-        return tuple(p for p in self.plans if p.action.stops)
-
-    @property
-    def asking(self) -> tuple[StepPlan, ...]:
-        """The steps that run only with the operator's consent."""
-        return tuple(p for p in self.plans if p.action.asks_first)
+    plan: Plan
 
     @property
     def complete(self) -> bool:
         """Nothing to change and nothing in the way: the setup is as the answers want it."""
-        return bool(self.plans) and not self.to_do and not self.refused
+        return bool(self.plan.steps) and not self.plan.changes and not self.plan.refused
 
     def headline(self) -> str:
         """One sentence: complete, or how much would change and where a run would stop."""
-        total = len(self.plans)
+        plan = self.plan
+        total = len(plan.steps)
         if self.complete:
             return f"This setup is complete: all {total} steps are done, nothing to change."
-        words = [f"{len(self.to_do)} of {total} steps will change something"]
-        if self.asking:
-            words.append(f"{_titles(self.asking)} asks first")
-        if self.refused:
-            words.append(f"{_titles(self.refused)} cannot run as it stands (a run stops there)")
+        words = [f"{len(plan.changes)} of {total} steps will change something"]
+        if plan.updates:
+            words.append(f"{_titles(plan.updates)} asks first")
+        if plan.refused:
+            words.append(f"{_titles(plan.refused)} cannot run as it stands (a run stops there)")
         return "; ".join(words) + "."
 
     def refusals(self) -> list[str]:
         """Why each refused step cannot run, with its fix: shown where the answers are typed,
         so a slug OIDC cannot use is said on Welcome, not three steps later."""
-        return [f"✗ {p.title}: {p.detail}" for p in self.refused]
+        return [f"✗ {p.title}: {p.detail}" for p in self.plan.refused]
 
     def lines(self) -> list[str]:
         """One line per step: its mark, what it would do, its title (the pages have the rest)."""
-        return [f"{p.action.mark} {p.action.value:<8} {p.title}" for p in self.plans]
+        return [f"{p.action.mark} {p.action.value:<8} {p.title}" for p in self.plan.steps]
 
 
 def _titles(plans: Sequence[StepPlan]) -> str:

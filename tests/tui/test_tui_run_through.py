@@ -157,7 +157,8 @@ async def test_an_oidc_slug_that_cannot_be_looked_up_is_said_on_welcome_until_fi
         slug = app.screen.query_one("#field-circleci_projects Input")
         slug.value = ("circleci/6f0e2b1c-1111-4c8a-9d2e-0123456789ab/"
                       "0a1b2c3d-2222-4e5f-8a9b-abcdefabcdef")
-        await wait_for(pilot, lambda: (o := app.state.overview()) is not None and not o.refused,
+        await wait_for(pilot,
+                       lambda: (o := app.state.overview()) is not None and not o.plan.refused,
                        what="the plan for the id form")
         await pilot.pause()
         said = flat(app.screen.query_one("#overview").render().plain)
